@@ -1,0 +1,64 @@
+import type { Command } from 'commander';
+import { Engine } from '../../engine/runtime/engine';
+import { generateFromText } from '../../engine/text/generate';
+import type { SamplingOptions } from '../../engine/text/sampling';
+import { loadTextCodec } from '../../engine/text/tokenizer';
+import { collect, finiteNumber, positiveInt, provider } from '../options';
+
+interface GenerateOpts {
+  model: string;
+  adapter: string[];
+  prompt: string[];
+  chat?: boolean;
+  maxNewTokens: number;
+  temperature?: number;
+  topP: number;
+  seed: number;
+  provider: 'auto';
+  json?: boolean;
+}
+
+export function registerGenerate(program: Command): void {
+  program
+    .command('generate')
+    .description('generate text from one or more prompts')
+    .requiredOption('--model <dir>', 'model folder (config.json + safetensors + tokenizer.json)')
+    .option('--adapter <path>', 'adapter or diff to stack (repeatable)', collect, [])
+    .requiredOption('--prompt <text>', 'prompt (repeatable: several prompts per call)', collect, [])
+    .option('--chat', "wrap each prompt in the model's chat template (thinking off)")
+    .option('--max-new-tokens <n>', 'tokens to generate per prompt', positiveInt, 64)
+    .option('--temperature <t>', 'sample at this temperature (greedy when absent or 0)', finiteNumber)
+    .option('--top-p <p>', 'nucleus sampling threshold', finiteNumber, 1)
+    .option('--seed <n>', 'sampling seed', positiveInt, 0)
+    .option('--provider <ep>', 'execution provider: auto, cuda, webgpu, cpu', provider, 'auto')
+    .option('--json', 'print JSON')
+    .action(async (opts: GenerateOpts) => {
+      const codec = await loadTextCodec(opts.model);
+      const sampling: SamplingOptions =
+        opts.temperature && opts.temperature > 0
+          ? { kind: 'sample', temperature: opts.temperature, topP: opts.topP, seed: opts.seed }
+          : { kind: 'greedy' };
+      const engine = new Engine();
+      const abort = new AbortController();
+      process.once('SIGINT', () => abort.abort());
+      try {
+        const model = await engine.open(opts.model, { provider: opts.provider });
+        await model.setAdapters(opts.adapter);
+        const results = await generateFromText(
+          codec,
+          () => model.sequence(256),
+          opts.prompt,
+          { chat: Boolean(opts.chat), maxNewTokens: opts.maxNewTokens, sampling },
+          abort.signal,
+        );
+        if (opts.json) {
+          const out = results.map((r) => ({ prompt: r.prompt, text: r.text, tokens: r.tokens, finishReason: r.finishReason }));
+          process.stdout.write(`${JSON.stringify({ provider: model.info.provider.provider, results: out })}\n`);
+        } else {
+          for (const r of results) process.stdout.write(`> ${r.prompt}\n${r.text}\n\n`);
+        }
+      } finally {
+        await engine.terminate();
+      }
+    });
+}

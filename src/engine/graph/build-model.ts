@@ -1,0 +1,65 @@
+// Builds the ONNX graph of a checkpoint: embeddings, one layer function per family, head.
+// Weights stay in the safetensors files (external data); adapters and KV are run-time inputs.
+import type { TensorSource } from '../checkpoint/types';
+import type { Family, ModelOptions } from '../config/model-options';
+import { embed, head, type RopeCache } from './blocks';
+import { BuildContext } from './context';
+import { gemma3Layer } from './families/gemma3';
+import { llamaLayer } from './families/llama';
+import { GraphBuilder } from './onnx-builder';
+import { ropeTables } from './rope';
+import { GRAPH_INPUTS, LOGITS } from './slots';
+
+type LayerBuilder = (ctx: BuildContext, layer: number, x: string, rope: RopeCache) => string;
+
+const LAYERS: Record<Family, LayerBuilder> = {
+  llama: llamaLayer,
+  qwen2: llamaLayer,
+  qwen3: llamaLayer,
+  gemma3: gemma3Layer,
+};
+
+export interface BuiltModel {
+  readonly onnx: Uint8Array;
+  /** External data the graph names: location → absolute path of a safetensors file. */
+  readonly externalFiles: ReadonlyMap<string, string>;
+  /** Longest sequence (prompt + generated) the RoPE tables cover. */
+  readonly maxPositions: number;
+  readonly nodes: { op: string; name: string; domain: string }[];
+}
+
+export function buildModel(options: ModelOptions, tensors: TensorSource, maxPositions: number): BuiltModel {
+  const g = new GraphBuilder();
+  const ctx = new BuildContext(g, options, tensors);
+  g.input(GRAPH_INPUTS.inputIds, 'int64', [1, 'seq']);
+  g.input(GRAPH_INPUTS.positionIds, 'int64', [1, 'seq']);
+  g.input(GRAPH_INPUTS.seqlensK, 'int32', [1]);
+  g.input(GRAPH_INPUTS.totalSequenceLength, 'int32', []);
+
+  const ropes = ropeCaches(g, options, maxPositions);
+  let x = embed(ctx);
+  for (let layer = 0; layer < options.numLayers; layer++) {
+    const rope = options.layerKinds[layer] === 'sliding' ? ropes.sliding : ropes.full;
+    x = LAYERS[options.family](ctx, layer, x, rope);
+  }
+  head(ctx, x, LOGITS);
+  return {
+    onnx: g.toBytes({ '': 21, 'com.microsoft': 1 }),
+    externalFiles: ctx.externalFiles,
+    maxPositions,
+    nodes: g.listNodes(),
+  };
+}
+
+function ropeCaches(g: GraphBuilder, o: ModelOptions, positions: number): { full: RopeCache; sliding: RopeCache } {
+  const table = (name: string, rope: ModelOptions['rope']): RopeCache => {
+    const { cos, sin } = ropeTables(rope, o.headDim, positions);
+    return {
+      cos: g.floatTensor(`/rope/${name}/cos`, cos, [positions, o.headDim / 2]),
+      sin: g.floatTensor(`/rope/${name}/sin`, sin, [positions, o.headDim / 2]),
+    };
+  };
+  const full = table('full', o.rope);
+  const same = JSON.stringify(o.slidingRope) === JSON.stringify(o.rope);
+  return { full, sliding: same ? full : table('sliding', o.slidingRope) };
+}

@@ -1,0 +1,49 @@
+// Names of the graph's run-time inputs and outputs, shared by the builder and the runtime.
+import { LINEAR_MODULES, type LinearModule } from '../checkpoint/types';
+
+export function loraInputNames(layer: number, module: LinearModule): { A: string; B: string; rank: string } {
+  return { A: `lora.${layer}.${module}.A`, B: `lora.${layer}.${module}.B`, rank: `r.${layer}.${module}` };
+}
+
+export function kvNames(layer: number): { pastKey: string; pastValue: string; presentKey: string; presentValue: string } {
+  return {
+    pastKey: `past_key.${layer}`,
+    pastValue: `past_value.${layer}`,
+    presentKey: `present_key.${layer}`,
+    presentValue: `present_value.${layer}`,
+  };
+}
+
+export const GRAPH_INPUTS = {
+  inputIds: 'input_ids',
+  positionIds: 'position_ids',
+  seqlensK: 'seqlens_k',
+  totalSequenceLength: 'total_sequence_length',
+} as const;
+
+export const LOGITS = 'logits';
+
+/** The (in, out) features of one linear module, as the family's config implies. */
+export function linearShape(
+  o: { hiddenSize: number; intermediateSize: number; numHeads: number; numKvHeads: number; headDim: number },
+  module: LinearModule,
+): { inFeatures: number; outFeatures: number } {
+  const q = o.numHeads * o.headDim;
+  const kv = o.numKvHeads * o.headDim;
+  switch (module) {
+    case 'q_proj':
+      return { inFeatures: o.hiddenSize, outFeatures: q };
+    case 'k_proj':
+    case 'v_proj':
+      return { inFeatures: o.hiddenSize, outFeatures: kv };
+    case 'o_proj':
+      return { inFeatures: q, outFeatures: o.hiddenSize };
+    case 'gate_proj':
+    case 'up_proj':
+      return { inFeatures: o.hiddenSize, outFeatures: o.intermediateSize };
+    case 'down_proj':
+      return { inFeatures: o.intermediateSize, outFeatures: o.hiddenSize };
+  }
+}
+
+export { LINEAR_MODULES };

@@ -1,0 +1,118 @@
+// The engine as callers see it: models opened in a worker thread, adapters stacked as inputs,
+// sequences stepped token by token. Nothing here runs inference on the caller's thread.
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { InputError } from '../checkpoint/types';
+import type { TokenStepper } from '../text/generate';
+import type { ModelInfo, OpenOptions } from './model-host';
+import type { AdapterSummary, Envelope, Reply, Request, ResultOf } from './protocol';
+
+export class CancelledError extends Error {
+  override readonly name = 'CancelledError';
+  constructor() {
+    super('cancelled');
+  }
+}
+
+/** dist/engine-worker.js next to the running bundle, or the project's build when run from sources. */
+function workerScript(): string {
+  const candidates = [join(__dirname, 'engine-worker.js'), resolve(__dirname, '../../../dist/engine-worker.js')];
+  const found = candidates.find((p) => existsSync(p));
+  if (!found) throw new Error(`engine-worker.js not found (looked in ${candidates.join(', ')}); run npm run build`);
+  return found;
+}
+
+export class Engine {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private nextId = 1;
+  private dead: Error | null = null;
+
+  constructor() {
+    this.worker = new Worker(workerScript());
+    this.worker.on('message', (reply: Reply) => {
+      const p = this.pending.get(reply.id);
+      if (!p) return;
+      this.pending.delete(reply.id);
+      if (reply.ok) p.resolve(reply.result);
+      else {
+        const err = reply.error.input ? new InputError(reply.error.message) : new Error(reply.error.message);
+        if (reply.error.stack) err.stack = reply.error.stack;
+        p.reject(err);
+      }
+    });
+    const fail = (e: Error) => {
+      this.dead = e;
+      for (const p of this.pending.values()) p.reject(e);
+      this.pending.clear();
+    };
+    this.worker.on('error', fail);
+    this.worker.on('exit', (code) => fail(new Error(`inference worker exited (code ${code})`)));
+  }
+
+  request<T extends Request>(request: T): Promise<ResultOf<T['type']>> {
+    if (this.dead) return Promise.reject(this.dead);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.worker.postMessage({ id, request } satisfies Envelope);
+    });
+  }
+
+  async open(dir: string, options: Partial<OpenOptions> = {}): Promise<ModelHandle> {
+    const full: OpenOptions = { provider: 'auto', maxPositions: 4096, ...options };
+    const { model, info } = await this.request({ type: 'open', dir, options: full });
+    return new ModelHandle(this, model, info);
+  }
+
+  /** Hard stop: ends the worker mid-run. Every open model is gone afterwards. */
+  async terminate(): Promise<void> {
+    this.dead ??= new CancelledError();
+    await this.worker.terminate();
+  }
+}
+
+export class ModelHandle {
+  constructor(
+    private readonly engine: Engine,
+    readonly id: number,
+    readonly info: ModelInfo,
+  ) {}
+
+  /** Replaces the adapter stack; the warm session is kept. */
+  setAdapters(specs: readonly string[]): Promise<{ adapters: AdapterSummary[]; ms: number }> {
+    return this.engine.request({ type: 'setAdapters', model: this.id, specs: [...specs] });
+  }
+
+  async sequence(capacity = 256): Promise<SequenceHandle> {
+    const { sequence } = await this.engine.request({ type: 'newSequence', model: this.id, capacity });
+    return new SequenceHandle(this.engine, this.id, sequence, this.info.options.vocabSize);
+  }
+
+  close(): Promise<null> {
+    return this.engine.request({ type: 'close', model: this.id });
+  }
+}
+
+export class SequenceHandle implements TokenStepper {
+  constructor(
+    private readonly engine: Engine,
+    private readonly model: number,
+    readonly id: number,
+    readonly vocabSize: number,
+  ) {}
+
+  async append(tokens: readonly number[]): Promise<Float32Array> {
+    return (await this.appendRows(tokens, false)).logits;
+  }
+
+  /** All logits rows of the fed tokens, [tokens.length, vocab] flattened. */
+  async appendRows(tokens: readonly number[], allRows = true): Promise<{ logits: Float32Array }> {
+    return this.engine.request({ type: 'append', model: this.model, sequence: this.id, tokens: [...tokens], allRows });
+  }
+
+  dispose(): Promise<null> {
+    return this.engine.request({ type: 'dropSequence', model: this.model, sequence: this.id });
+  }
+}

@@ -1,0 +1,143 @@
+// The only file that imports onnxruntime-node. It creates sessions on the chosen execution
+// provider and runs them, validating every feed first and reporting all problems at once.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+
+// Errors reach the caller as exceptions; ORT's own console logging would only duplicate them.
+ort.env.logLevel = 'fatal';
+
+export type ProviderPreference = 'auto' | 'cuda' | 'webgpu' | 'cpu';
+export type ProviderName = 'cuda' | 'webgpu' | 'cpu';
+
+export interface ProviderChoice {
+  readonly provider: ProviderName;
+  /** Why this provider, and why not the ones before it. */
+  readonly reasons: readonly string[];
+}
+
+export interface FeedSpec {
+  readonly name: string;
+  readonly type: 'float32' | 'int64' | 'int32';
+  readonly data: Float32Array | BigInt64Array | Int32Array;
+  readonly dims: readonly number[];
+}
+
+export interface OrtModel {
+  readonly choice: ProviderChoice;
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  /**
+   * Runs the graph. `preallocated` outputs are written in place (the KV cache); the others
+   * come back as float32 arrays with their dims.
+   */
+  run(
+    feeds: readonly FeedSpec[],
+    preallocated: ReadonlyMap<string, FeedSpec>,
+    wanted: readonly string[],
+  ): Promise<Map<string, { data: Float32Array; dims: number[] }>>;
+  release(): Promise<void>;
+}
+
+export interface CreateOptions {
+  readonly onnx: Uint8Array;
+  /** Folder the graph's external-data locations resolve in (the checkpoint's own folder). */
+  readonly externalDataFolder: string;
+  readonly provider: ProviderPreference;
+  readonly threads?: number;
+}
+
+/** The CUDA provider ships separately (`--onnxruntime-node-install=cuda12`): look for its library. */
+export function cudaProviderInstalled(): boolean {
+  const binding = require.resolve('onnxruntime-node');
+  const root = join(dirname(binding), '..');
+  const dir = join(root, 'bin', 'napi-v6', process.platform, process.arch);
+  return existsSync(join(dir, 'libonnxruntime_providers_cuda.so'));
+}
+
+export async function createOrtModel(options: CreateOptions): Promise<OrtModel> {
+  const order = providerOrder(options.provider);
+  const reasons: string[] = [];
+  for (const provider of order) {
+    if (provider === 'cuda' && !cudaProviderInstalled()) {
+      reasons.push('cuda: provider library not installed (npm rebuild onnxruntime-node --onnxruntime-node-install=cuda12)');
+      if (options.provider === 'cuda') throw new Error(reasons.join('; '));
+      continue;
+    }
+    try {
+      const session = await ort.InferenceSession.create(options.onnx, sessionOptions(options, provider));
+      reasons.push(`${provider}: session created`);
+      return wrap(session, { provider, reasons });
+    } catch (error) {
+      const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+      reasons.push(`${provider}: ${message}`);
+      if (options.provider !== 'auto') throw new Error(`execution provider ${provider} failed: ${message}`);
+    }
+  }
+  throw new Error(`no execution provider could run the model (${reasons.join('; ')})`);
+}
+
+function providerOrder(preference: ProviderPreference): ProviderName[] {
+  if (preference !== 'auto') return [preference];
+  const fromEnv = process.env.DIT_EP;
+  if (fromEnv === 'cuda' || fromEnv === 'webgpu' || fromEnv === 'cpu') return [fromEnv];
+  // WebGPU is only tried when asked for: on a machine with no adapter its probe costs seconds.
+  return process.env.DIT_TRY_WEBGPU === '1' ? ['cuda', 'webgpu', 'cpu'] : ['cuda', 'cpu'];
+}
+
+function sessionOptions(options: CreateOptions, provider: ProviderName): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: [provider],
+    graphOptimizationLevel: 'all',
+    ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
+    logSeverityLevel: 3,
+    extra: {
+      session: {
+        // f32 weights stay where the external data put them, instead of a second packed copy.
+        disable_prepacking: '1',
+        model_external_initializers_file_folder_path: options.externalDataFolder,
+      },
+    },
+  };
+}
+
+function wrap(session: ort.InferenceSession, choice: ProviderChoice): OrtModel {
+  const inputNames = session.inputNames;
+  const outputNames = session.outputNames;
+  return {
+    choice,
+    inputNames,
+    outputNames,
+    async run(feeds, preallocated, wanted) {
+      checkFeeds(inputNames, feeds);
+      const ortFeeds: Record<string, ort.Tensor> = {};
+      for (const f of feeds) ortFeeds[f.name] = new ort.Tensor(f.type, f.data, f.dims);
+      const fetches: Record<string, ort.Tensor | null> = {};
+      for (const name of wanted) fetches[name] = null;
+      for (const [name, f] of preallocated) {
+        // The same buffer as the matching past input: ORT sees one pointer and updates in place.
+        fetches[name] = ortFeeds[f.name] ?? new ort.Tensor(f.type, f.data, f.dims);
+      }
+      const results = await session.run(ortFeeds, fetches);
+      const out = new Map<string, { data: Float32Array; dims: number[] }>();
+      for (const name of wanted) {
+        const t = results[name];
+        out.set(name, { data: t.data as Float32Array, dims: [...t.dims] });
+      }
+      return out;
+    },
+    release: () => session.release(),
+  };
+}
+
+function checkFeeds(inputNames: readonly string[], feeds: readonly FeedSpec[]): void {
+  const problems: string[] = [];
+  const given = new Set(feeds.map((f) => f.name));
+  for (const name of inputNames) if (!given.has(name)) problems.push(`missing input ${name}`);
+  for (const f of feeds) {
+    const size = f.dims.reduce((a, b) => a * b, 1);
+    if (size !== f.data.length) problems.push(`${f.name}: ${f.data.length} values for dims [${f.dims}]`);
+    if (!inputNames.includes(f.name)) problems.push(`unknown input ${f.name}`);
+  }
+  if (problems.length > 0) throw new Error(`bad model inputs: ${problems.join('; ')}`);
+}

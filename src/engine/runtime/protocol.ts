@@ -1,0 +1,32 @@
+// Messages between the engine client (any thread) and the inference worker.
+import type { ModelInfo, OpenOptions } from './model-host';
+
+export type Request =
+  | { type: 'open'; dir: string; options: OpenOptions }
+  | { type: 'setAdapters'; model: number; specs: string[] }
+  | { type: 'newSequence'; model: number; capacity: number }
+  | { type: 'dropSequence'; model: number; sequence: number }
+  | { type: 'append'; model: number; sequence: number; tokens: number[]; allRows: boolean }
+  | { type: 'close'; model: number };
+
+export interface AdapterSummary {
+  source: string;
+  factors: number;
+  maxRank: number;
+  metadata?: Record<string, string | number>;
+}
+
+export type ResultOf<R extends Request['type']> = R extends 'open'
+  ? { model: number; info: ModelInfo }
+  : R extends 'setAdapters'
+    ? { adapters: AdapterSummary[]; ms: number }
+    : R extends 'newSequence'
+      ? { sequence: number }
+      : R extends 'append'
+        ? { logits: Float32Array }
+        : null;
+
+export type Envelope = { id: number; request: Request };
+export type Reply =
+  | { id: number; ok: true; result: unknown }
+  | { id: number; ok: false; error: { message: string; input: boolean; stack?: string } };

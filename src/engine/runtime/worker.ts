@@ -1,0 +1,67 @@
+// The inference worker: owns every onnxruntime session, so inference never blocks the caller's
+// event loop. ORT's run is synchronous inside the binding; cancellation happens between runs
+// (or by terminating this worker).
+import { parentPort } from 'node:worker_threads';
+import { InputError } from '../checkpoint/types';
+import { ModelHost } from './model-host';
+import type { Envelope, Reply, Request } from './protocol';
+
+const models = new Map<number, ModelHost>();
+let nextModel = 1;
+
+function host(id: number): ModelHost {
+  const m = models.get(id);
+  if (!m) throw new Error(`no open model ${id}`);
+  return m;
+}
+
+async function handle(request: Request): Promise<{ result: unknown; transfer?: ArrayBuffer[] }> {
+  switch (request.type) {
+    case 'open': {
+      const m = await ModelHost.open(request.dir, request.options);
+      const id = nextModel++;
+      models.set(id, m);
+      return { result: { model: id, info: m.info } };
+    }
+    case 'setAdapters': {
+      const t0 = performance.now();
+      const adapters = await host(request.model).setAdapters(request.specs);
+      const summaries = adapters.map((a) => ({
+        source: a.source,
+        factors: a.factors.length,
+        maxRank: a.factors.reduce((r, f) => Math.max(r, f.rank), 0),
+        metadata: a.metadata ? { ...a.metadata } : undefined,
+      }));
+      return { result: { adapters: summaries, ms: performance.now() - t0 } };
+    }
+    case 'newSequence':
+      return { result: { sequence: host(request.model).newSequence(request.capacity) } };
+    case 'dropSequence':
+      host(request.model).dropSequence(request.sequence);
+      return { result: null };
+    case 'append': {
+      const logits = await host(request.model).append(request.sequence, request.tokens, request.allRows);
+      return { result: { logits }, transfer: [logits.buffer as ArrayBuffer] };
+    }
+    case 'close':
+      await host(request.model).close();
+      models.delete(request.model);
+      return { result: null };
+  }
+}
+
+const port = parentPort;
+if (!port) throw new Error('engine-worker must run in a worker thread');
+port.on('message', async ({ id, request }: Envelope) => {
+  let reply: Reply;
+  let transfer: ArrayBuffer[] = [];
+  try {
+    const out = await handle(request);
+    reply = { id, ok: true, result: out.result };
+    transfer = out.transfer ?? [];
+  } catch (e) {
+    const err = e instanceof Error ? e : new Error(String(e));
+    reply = { id, ok: false, error: { message: err.message, input: err instanceof InputError, stack: err.stack } };
+  }
+  port.postMessage(reply, transfer);
+});

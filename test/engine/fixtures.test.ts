@@ -1,0 +1,72 @@
+// Every case of ../shared/fixtures/tiny through the code the CLI uses: prefill rows and each
+// KV-cache decode row within 1e-4 of the float64 reference, greedy tokens exact.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSafetensorsFile } from '../../src/engine/checkpoint/safetensors';
+import type { TensorSource } from '../../src/engine/checkpoint/types';
+import { forwardTrace } from '../../src/engine/forward';
+import { Engine, type ModelHandle } from '../../src/engine/runtime/engine';
+import { TINY } from './paths';
+
+interface Case {
+  key: string;
+  checkpoint: string;
+  adapters: string[];
+  input_ids: number[];
+  greedy_next_8: number[];
+}
+
+const cases: Case[] = JSON.parse(readFileSync(join(TINY, 'cases.json'), 'utf8')).cases;
+const byCheckpoint = new Map<string, Case[]>();
+for (const c of cases) byCheckpoint.set(c.checkpoint, [...(byCheckpoint.get(c.checkpoint) ?? []), c]);
+const provider = (process.env.DIT_EP as 'cuda' | 'webgpu' | 'cpu' | undefined) ?? 'cpu';
+
+/** max |Δ| / max |ref| of one row. */
+function relativeError(row: Float32Array, ref: Float32Array): number {
+  let maxDiff = 0;
+  let maxRef = 0;
+  for (let i = 0; i < ref.length; i++) {
+    maxDiff = Math.max(maxDiff, Math.abs(row[i] - ref[i]));
+    maxRef = Math.max(maxRef, Math.abs(ref[i]));
+  }
+  return maxDiff / maxRef;
+}
+
+let engine: Engine;
+let expected: TensorSource;
+
+beforeAll(async () => {
+  engine = new Engine();
+  expected = await openSafetensorsFile(join(TINY, 'expected_logits.safetensors'));
+});
+afterAll(() => engine.terminate());
+
+it('covers all 48 reference cases', () => {
+  expect(cases).toHaveLength(48);
+});
+
+for (const [checkpoint, group] of byCheckpoint) {
+  describe(checkpoint, () => {
+    let model: ModelHandle;
+    beforeAll(async () => {
+      model = await engine.open(join(TINY, checkpoint), { provider, maxPositions: 64 });
+      expect(model.info.provider.provider).toBe(provider);
+    });
+
+    for (const c of group) {
+      it(c.key, async () => {
+        await model.setAdapters(c.adapters.map((a) => join(TINY, a)));
+        const trace = await forwardTrace(model, c.input_ids, 8);
+        expect(trace.tokens).toEqual(c.greedy_next_8);
+        const ref = await expected.readFloat32(c.key);
+        const vocab = model.info.options.vocabSize;
+        expect(trace.logits).toHaveLength(c.input_ids.length + 8);
+        const worst = Math.max(
+          ...trace.logits.map((row, i) => relativeError(row, ref.subarray(i * vocab, (i + 1) * vocab))),
+        );
+        expect(worst).toBeLessThan(1e-4);
+      });
+    }
+  });
+}
