@@ -24,7 +24,15 @@ export interface TensorSource {
   readFloat32(name: string): Promise<Float32Array>;
 }
 
-export const LINEAR_MODULES = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
+export const LINEAR_MODULES = [
+  'q_proj',
+  'k_proj',
+  'v_proj',
+  'o_proj',
+  'gate_proj',
+  'up_proj',
+  'down_proj',
+] as const;
 export type LinearModule = (typeof LINEAR_MODULES)[number];
 
 export function isLinearModule(name: string): name is LinearModule {
