@@ -3,7 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerForward } from './commands/forward';
 import { registerGenerate } from './commands/generate';
-
+import { registerInspect } from './commands/inspect';
 
 const program = new Command('dit-audit')
   .description('Audit finetuned language models with Diff Interpretation Tuning')
@@ -13,7 +13,7 @@ const program = new Command('dit-audit')
 
 registerForward(program);
 registerGenerate(program);
-
+registerInspect(program);
 
 // exitCode, not process.exit(): exiting at once would cut off stdout still flowing into a pipe.
 program.parseAsync(process.argv).then(

@@ -1,7 +1,8 @@
 // The trace `dit-audit forward` prints: logits of every prompt position (prefill), then of each
 // greedy step taken through the KV cache.
-import { argmax } from './text/sampling';
+
 import type { ModelHandle } from './runtime/engine';
+import { argmax } from './text/sampling';
 
 export interface ForwardTrace {
   /** One row per prompt position, then one per step. */
@@ -10,12 +11,18 @@ export interface ForwardTrace {
   readonly tokens: number[];
 }
 
-export async function forwardTrace(model: ModelHandle, ids: readonly number[], steps: number): Promise<ForwardTrace> {
+export async function forwardTrace(
+  model: ModelHandle,
+  ids: readonly number[],
+  steps: number,
+): Promise<ForwardTrace> {
   const vocab = model.info.options.vocabSize;
   const seq = await model.sequence(ids.length + steps);
   try {
     const { logits } = await seq.appendRows(ids, true);
-    const rows = Array.from({ length: ids.length }, (_, i) => logits.slice(i * vocab, (i + 1) * vocab));
+    const rows: Float32Array[] = Array.from({ length: ids.length }, (_, i) =>
+      logits.slice(i * vocab, (i + 1) * vocab),
+    );
     const tokens: number[] = [];
     for (let s = 0; s < steps; s++) {
       const next = argmax(rows[rows.length - 1]);

@@ -8,24 +8,45 @@ export function registerForward(program: Command): void {
     .command('forward')
     .description('logits of a prompt (prefill rows), then of K greedy steps through the KV cache')
     .requiredOption('--model <dir>', 'model folder (config.json + safetensors)')
-    .option('--adapter <path>', 'adapter or diff to stack (repeatable; PEFT folder, .safetensors, .pt[#INDEX])', collect, [])
+    .option(
+      '--adapter <path>',
+      'adapter or diff to stack (repeatable; PEFT folder, .safetensors, .pt[#INDEX])',
+      collect,
+      [],
+    )
     .requiredOption('--ids <ids>', 'prompt token ids, comma-separated', tokenIdList)
     .option('--steps <k>', 'greedy steps after the prompt', positiveInt, 0)
     .option('--provider <ep>', 'execution provider: auto, cuda, webgpu, cpu', provider, 'auto')
     .option('--json', 'print JSON')
-    .action(async (opts: { model: string; adapter: string[]; ids: number[]; steps: number; provider: 'auto'; json?: boolean }) => {
-      const engine = new Engine();
-      try {
-        const model = await engine.open(opts.model, { provider: opts.provider, maxPositions: opts.ids.length + opts.steps });
-        await model.setAdapters(opts.adapter);
-        const trace = await forwardTrace(model, opts.ids, opts.steps);
-        if (opts.json) {
-          process.stdout.write(`${JSON.stringify({ logits: trace.logits.map((r) => Array.from(r)), tokens: trace.tokens })}\n`);
-        } else {
-          process.stdout.write(`provider: ${model.info.provider.provider}\nrows: ${trace.logits.length}\ntokens: ${trace.tokens.join(',')}\n`);
+    .action(
+      async (opts: {
+        model: string;
+        adapter: string[];
+        ids: number[];
+        steps: number;
+        provider: 'auto';
+        json?: boolean;
+      }) => {
+        const engine = new Engine();
+        try {
+          const model = await engine.open(opts.model, {
+            provider: opts.provider,
+            maxPositions: opts.ids.length + opts.steps,
+          });
+          await model.setAdapters(opts.adapter);
+          const trace = await forwardTrace(model, opts.ids, opts.steps);
+          if (opts.json) {
+            process.stdout.write(
+              `${JSON.stringify({ logits: trace.logits.map((r) => Array.from(r)), tokens: trace.tokens })}\n`,
+            );
+          } else {
+            process.stdout.write(
+              `provider: ${model.info.provider.provider}\nrows: ${trace.logits.length}\ntokens: ${trace.tokens.join(',')}\n`,
+            );
+          }
+        } finally {
+          await engine.terminate();
         }
-      } finally {
-        await engine.terminate();
-      }
-    });
+      },
+    );
 }

@@ -52,8 +52,15 @@ export function registerGenerate(program: Command): void {
           abort.signal,
         );
         if (opts.json) {
-          const out = results.map((r) => ({ prompt: r.prompt, text: r.text, tokens: r.tokens, finishReason: r.finishReason }));
-          process.stdout.write(`${JSON.stringify({ provider: model.info.provider.provider, results: out })}\n`);
+          const out = results.map((r) => ({
+            prompt: r.prompt,
+            text: r.text,
+            tokens: r.tokens,
+            finishReason: r.finishReason,
+          }));
+          process.stdout.write(
+            `${JSON.stringify({ provider: model.info.provider.provider, results: out })}\n`,
+          );
         } else {
           for (const r of results) process.stdout.write(`> ${r.prompt}\n${r.text}\n\n`);
         }

@@ -150,13 +150,23 @@ function finish(o: ModelOptions): ModelOptions {
   };
   check(Number.isInteger(o.headDim) && o.headDim > 0, `head_dim ${o.headDim} is not a positive integer`);
   check(o.headDim % 2 === 0, `head_dim ${o.headDim} is odd, so RoPE cannot rotate it`);
-  check(o.numHeads % o.numKvHeads === 0, `${o.numHeads} attention heads are not a multiple of ${o.numKvHeads} KV heads`);
-  check(o.layerKinds.length === o.numLayers, `layer_types lists ${o.layerKinds.length} layers, not ${o.numLayers}`);
+  check(
+    o.numHeads % o.numKvHeads === 0,
+    `${o.numHeads} attention heads are not a multiple of ${o.numKvHeads} KV heads`,
+  );
+  check(
+    o.layerKinds.length === o.numLayers,
+    `layer_types lists ${o.layerKinds.length} layers, not ${o.numLayers}`,
+  );
   check(
     o.layerKinds.every((k) => k === 'full') || (o.slidingWindow !== null && o.slidingWindow > 0),
     'sliding layers without a sliding_window',
   );
-  return Object.freeze({ ...o, layerKinds: Object.freeze([...o.layerKinds]), eosTokenIds: Object.freeze([...o.eosTokenIds]) });
+  return Object.freeze({
+    ...o,
+    layerKinds: Object.freeze([...o.layerKinds]),
+    eosTokenIds: Object.freeze([...o.eosTokenIds]),
+  });
 }
 
 function pickPrefix(prefixes: string[], hasTensor: (name: string) => boolean): string {
@@ -219,13 +229,16 @@ function layerTypes(c: Json, numLayers: number): LayerKind[] | null {
 function activation(name: unknown): 'silu' | 'gelu_tanh' {
   if (name === 'silu' || name === 'swish') return 'silu';
   if (name === 'gelu_pytorch_tanh' || name === 'gelu_new') return 'gelu_tanh';
-  throw new InputError(`activation ${JSON.stringify(name)} is not supported (supported: silu, gelu_pytorch_tanh)`);
+  throw new InputError(
+    `activation ${JSON.stringify(name)} is not supported (supported: silu, gelu_pytorch_tanh)`,
+  );
 }
 
 function tokenIds(v: unknown): number[] {
   if (v === undefined || v === null) return [];
   const list = Array.isArray(v) ? v : [v];
-  if (!list.every((x) => Number.isInteger(x))) throw new InputError('config.json eos_token_id is not an integer');
+  if (!list.every((x) => Number.isInteger(x)))
+    throw new InputError('config.json eos_token_id is not an integer');
   return list as number[];
 }
 
@@ -242,7 +255,8 @@ function int(c: Json, key: string): number {
 function optInt(c: Json, key: string): number | undefined {
   const v = c[key];
   if (v === undefined || v === null) return undefined;
-  if (!Number.isInteger(v) || (v as number) < 0) throw new InputError(`config.json ${key} is not a non-negative integer`);
+  if (!Number.isInteger(v) || (v as number) < 0)
+    throw new InputError(`config.json ${key} is not a non-negative integer`);
   return v as number;
 }
 
@@ -252,7 +266,8 @@ function num(c: Json, key: string, fallback?: number): number {
     if (fallback === undefined) throw new InputError(`config.json has no number ${key}`);
     return fallback;
   }
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new InputError(`config.json ${key} is not a number`);
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new InputError(`config.json ${key} is not a number`);
   return v;
 }
 

@@ -8,7 +8,13 @@ const MS = 'com.microsoft';
 /**
  *   x ─► RMSNorm(eps) ─► · w        (Gemma: · (1 + w))
  */
-export function rmsNorm(ctx: BuildContext, path: string, x: string, weightName: string, size: number): string {
+export function rmsNorm(
+  ctx: BuildContext,
+  path: string,
+  x: string,
+  weightName: string,
+  size: number,
+): string {
   const { g, o } = ctx;
   let w = ctx.weight(weightName, [size]);
   if (o.normAddsOne) w = g.op('Add', `${path}/AddOne`, [w, g.float(1)]);
@@ -49,13 +55,20 @@ export function linear(
  *   x ─► k_proj ─► (k_norm per head) ─► RoPE ─┤ GroupQueryAttention ─► o_proj
  *   x ─► v_proj ──────────────────────────────┘   (past/present KV share one buffer)
  */
-export function attention(ctx: BuildContext, path: string, x: string, layer: number, rope: RopeCache): string {
+export function attention(
+  ctx: BuildContext,
+  path: string,
+  x: string,
+  layer: number,
+  rope: RopeCache,
+): string {
   const { g, o } = ctx;
   const attnPrefix = `${o.weightPrefix}layers.${layer}.self_attn`;
   const q = linear(ctx, `${path}/q_proj`, x, layer, 'q_proj', o.qkvBias);
   const k = linear(ctx, `${path}/k_proj`, x, layer, 'k_proj', o.qkvBias);
   const v = linear(ctx, `${path}/v_proj`, x, layer, 'v_proj', o.qkvBias);
-  const toBatch = (t: string, name: string) => g.op('Unsqueeze', `${path}/${name}/Unsqueeze`, [t, g.int64([0])]);
+  const toBatch = (t: string, name: string) =>
+    g.op('Unsqueeze', `${path}/${name}/Unsqueeze`, [t, g.int64([0])]);
   const headNorm = (t: string, name: 'q_norm' | 'k_norm', heads: number) => {
     if (!o.qkNorm) return toBatch(t, name);
     const perHead = g.op('Reshape', `${path}/${name}/Reshape`, [t, g.int64([-1, heads, o.headDim])]);
@@ -126,7 +139,9 @@ export function embed(ctx: BuildContext): string {
   const table = ctx.weight(`${o.weightPrefix}embed_tokens.weight`, [o.vocabSize, o.hiddenSize]);
   const ids = g.op('Squeeze', '/model/embed_tokens/Squeeze', [GRAPH_INPUTS.inputIds, g.int64([0])]);
   const x = g.op('Gather', '/model/embed_tokens/Gather', [table, ids]);
-  return o.scaleEmbeddings ? g.op('Mul', '/model/embed_tokens/Scale', [x, g.float(Math.sqrt(o.hiddenSize))]) : x;
+  return o.scaleEmbeddings
+    ? g.op('Mul', '/model/embed_tokens/Scale', [x, g.float(Math.sqrt(o.hiddenSize))])
+    : x;
 }
 
 /** Final norm, LM head (tied or not), optional soft-capping; output logits [1, seq, vocab]. */

@@ -51,7 +51,11 @@ export function buildModel(options: ModelOptions, tensors: TensorSource, maxPosi
   };
 }
 
-function ropeCaches(g: GraphBuilder, o: ModelOptions, positions: number): { full: RopeCache; sliding: RopeCache } {
+function ropeCaches(
+  g: GraphBuilder,
+  o: ModelOptions,
+  positions: number,
+): { full: RopeCache; sliding: RopeCache } {
   const table = (name: string, rope: ModelOptions['rope']): RopeCache => {
     const { cos, sin } = ropeTables(rope, o.headDim, positions);
     return {

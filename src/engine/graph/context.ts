@@ -6,7 +6,11 @@ import type { ModelOptions } from '../config/model-options';
 import type { ElemType, GraphBuilder } from './onnx-builder';
 import { loraInputNames } from './slots';
 
-const STORED_TYPE: Record<TensorRef['dtype'], ElemType> = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' };
+const STORED_TYPE: Record<TensorRef['dtype'], ElemType> = {
+  F32: 'float32',
+  F16: 'float16',
+  BF16: 'bfloat16',
+};
 
 export class BuildContext {
   private readonly weights = new Map<string, string>();
@@ -43,13 +47,19 @@ export class BuildContext {
       type: STORED_TYPE[ref.dtype],
       shape: ref.shape,
     });
-    const f32 = ref.dtype === 'F32' ? stored : this.g.op('Cast', `/weights/${name}/Cast`, [stored], { to: 1 });
+    const f32 =
+      ref.dtype === 'F32' ? stored : this.g.op('Cast', `/weights/${name}/Cast`, [stored], { to: 1 });
     this.weights.set(name, f32);
     return f32;
   }
 
   /** The A/B inputs of one module's LoRA slot, declared on first use. */
-  loraSlot(layer: number, module: LinearModule, inFeatures: number, outFeatures: number): { A: string; B: string } {
+  loraSlot(
+    layer: number,
+    module: LinearModule,
+    inFeatures: number,
+    outFeatures: number,
+  ): { A: string; B: string } {
     const names = loraInputNames(layer, module);
     this.g.input(names.A, 'float32', [names.rank, inFeatures]);
     this.g.input(names.B, 'float32', [outFeatures, names.rank]);

@@ -18,7 +18,8 @@ export function inverseFrequencies(rope: Rope, headDim: number): Float64Array {
         inv[i] /= s.factor;
       } else if (wavelen >= highFreqWavelen) {
         const smooth =
-          (s.originalMaxPositionEmbeddings / wavelen - s.lowFreqFactor) / (s.highFreqFactor - s.lowFreqFactor);
+          (s.originalMaxPositionEmbeddings / wavelen - s.lowFreqFactor) /
+          (s.highFreqFactor - s.lowFreqFactor);
         inv[i] = (1 - smooth) * (inv[i] / s.factor) + smooth * inv[i];
       }
     }
@@ -26,7 +27,11 @@ export function inverseFrequencies(rope: Rope, headDim: number): Float64Array {
   return inv;
 }
 
-export function ropeTables(rope: Rope, headDim: number, positions: number): { cos: Float32Array; sin: Float32Array } {
+export function ropeTables(
+  rope: Rope,
+  headDim: number,
+  positions: number,
+): { cos: Float32Array; sin: Float32Array } {
   const inv = inverseFrequencies(rope, headDim);
   const half = headDim / 2;
   const cos = new Float32Array(positions * half);

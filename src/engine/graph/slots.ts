@@ -5,7 +5,12 @@ export function loraInputNames(layer: number, module: LinearModule): { A: string
   return { A: `lora.${layer}.${module}.A`, B: `lora.${layer}.${module}.B`, rank: `r.${layer}.${module}` };
 }
 
-export function kvNames(layer: number): { pastKey: string; pastValue: string; presentKey: string; presentValue: string } {
+export function kvNames(layer: number): {
+  pastKey: string;
+  pastValue: string;
+  presentKey: string;
+  presentValue: string;
+} {
   return {
     pastKey: `past_key.${layer}`,
     pastValue: `past_value.${layer}`,

@@ -17,9 +17,13 @@ export class CancelledError extends Error {
 
 /** dist/engine-worker.js next to the running bundle, or the project's build when run from sources. */
 function workerScript(): string {
-  const candidates = [join(__dirname, 'engine-worker.js'), resolve(__dirname, '../../../dist/engine-worker.js')];
+  const candidates = [
+    join(__dirname, 'engine-worker.js'),
+    resolve(__dirname, '../../../dist/engine-worker.js'),
+  ];
   const found = candidates.find((p) => existsSync(p));
-  if (!found) throw new Error(`engine-worker.js not found (looked in ${candidates.join(', ')}); run npm run build`);
+  if (!found)
+    throw new Error(`engine-worker.js not found (looked in ${candidates.join(', ')}); run npm run build`);
   return found;
 }
 
@@ -42,13 +46,15 @@ export class Engine {
         p.reject(err);
       }
     });
-    const fail = (e: Error) => {
-      this.dead = e;
-      for (const p of this.pending.values()) p.reject(e);
-      this.pending.clear();
-    };
-    this.worker.on('error', fail);
-    this.worker.on('exit', (code) => fail(new Error(`inference worker exited (code ${code})`)));
+    this.worker.on('error', (e) => this.fail(e));
+    this.worker.on('exit', (code) => this.fail(new Error(`inference worker exited (code ${code})`)));
+  }
+
+  /** Rejects everything pending; the first cause (a cancellation, a crash) is what callers see. */
+  private fail(cause: Error): void {
+    this.dead ??= cause;
+    for (const p of this.pending.values()) p.reject(this.dead);
+    this.pending.clear();
   }
 
   request<T extends Request>(request: T): Promise<ResultOf<T['type']>> {
@@ -68,7 +74,7 @@ export class Engine {
 
   /** Hard stop: ends the worker mid-run. Every open model is gone afterwards. */
   async terminate(): Promise<void> {
-    this.dead ??= new CancelledError();
+    this.fail(new CancelledError());
     await this.worker.terminate();
   }
 }
@@ -109,7 +115,13 @@ export class SequenceHandle implements TokenStepper {
 
   /** All logits rows of the fed tokens, [tokens.length, vocab] flattened. */
   async appendRows(tokens: readonly number[], allRows = true): Promise<{ logits: Float32Array }> {
-    return this.engine.request({ type: 'append', model: this.model, sequence: this.id, tokens: [...tokens], allRows });
+    return this.engine.request({
+      type: 'append',
+      model: this.model,
+      sequence: this.id,
+      tokens: [...tokens],
+      allRows,
+    });
   }
 
   dispose(): Promise<null> {

@@ -8,7 +8,13 @@ import { buildModel } from '../graph/build-model';
 import { GRAPH_INPUTS, kvNames, LOGITS } from '../graph/slots';
 import { loadCheckpoint } from './load-model';
 import { loraFeeds } from './lora-feeds';
-import { createOrtModel, type FeedSpec, type OrtModel, type ProviderChoice, type ProviderPreference } from './ort-session';
+import {
+  createOrtModel,
+  type FeedSpec,
+  type OrtModel,
+  type ProviderChoice,
+  type ProviderPreference,
+} from './ort-session';
 
 export interface OpenOptions {
   readonly provider: ProviderPreference;
@@ -87,7 +93,10 @@ export class ModelHost {
     const o = this.info.options;
     const cap = Math.max(1, Math.min(capacity, this.info.maxPositions));
     const size = o.numKvHeads * cap * o.headDim;
-    const kv = Array.from({ length: o.numLayers }, () => ({ key: new Float32Array(size), value: new Float32Array(size) }));
+    const kv = Array.from({ length: o.numLayers }, () => ({
+      key: new Float32Array(size),
+      value: new Float32Array(size),
+    }));
     const id = this.nextSequence++;
     this.sequences.set(id, { length: 0, capacity: cap, kv });
     return id;
@@ -104,12 +113,16 @@ export class ModelHost {
     const o = this.info.options;
     if (tokens.length === 0) throw new InputError('nothing to append: no tokens');
     const bad = tokens.find((t) => !Number.isInteger(t) || t < 0 || t >= o.vocabSize);
-    if (bad !== undefined) throw new InputError(`token id ${bad} is outside the vocabulary (0..${o.vocabSize - 1})`);
+    if (bad !== undefined)
+      throw new InputError(`token id ${bad} is outside the vocabulary (0..${o.vocabSize - 1})`);
     const total = seq.length + tokens.length;
     if (total > this.info.maxPositions) {
-      throw new InputError(`sequence of ${total} tokens exceeds the session's ${this.info.maxPositions} positions`);
+      throw new InputError(
+        `sequence of ${total} tokens exceeds the session's ${this.info.maxPositions} positions`,
+      );
     }
-    if (total > seq.capacity) grow(seq, Math.min(this.info.maxPositions, Math.max(total, seq.capacity * 2)), o);
+    if (total > seq.capacity)
+      grow(seq, Math.min(this.info.maxPositions, Math.max(total, seq.capacity * 2)), o);
 
     const n = tokens.length;
     const feeds: FeedSpec[] = [

@@ -60,7 +60,9 @@ export async function createOrtModel(options: CreateOptions): Promise<OrtModel> 
   const reasons: string[] = [];
   for (const provider of order) {
     if (provider === 'cuda' && !cudaProviderInstalled()) {
-      reasons.push('cuda: provider library not installed (npm rebuild onnxruntime-node --onnxruntime-node-install=cuda12)');
+      reasons.push(
+        'cuda: provider library not installed (npm rebuild onnxruntime-node --onnxruntime-node-install=cuda12)',
+      );
       if (options.provider === 'cuda') throw new Error(reasons.join('; '));
       continue;
     }

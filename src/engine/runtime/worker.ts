@@ -61,7 +61,11 @@ port.on('message', async ({ id, request }: Envelope) => {
     transfer = out.transfer ?? [];
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));
-    reply = { id, ok: false, error: { message: err.message, input: err instanceof InputError, stack: err.stack } };
+    reply = {
+      id,
+      ok: false,
+      error: { message: err.message, input: err instanceof InputError, stack: err.stack },
+    };
   }
   port.postMessage(reply, transfer);
 });

@@ -12,7 +12,8 @@ export function gemma3Layer(ctx: BuildContext, layer: number, x: string, rope: R
   const { g, o } = ctx;
   const path = `/model/layers.${layer}`;
   const w = `${o.weightPrefix}layers.${layer}`;
-  const norm = (name: string, t: string) => rmsNorm(ctx, `${path}/${name}`, t, `${w}.${name}.weight`, o.hiddenSize);
+  const norm = (name: string, t: string) =>
+    rmsNorm(ctx, `${path}/${name}`, t, `${w}.${name}.weight`, o.hiddenSize);
   const attn = attention(ctx, `${path}/attn`, norm('input_layernorm', x), layer, rope);
   const afterAttn = g.op('Add', `${path}/attn/residual`, [x, norm('post_attention_layernorm', attn)]);
   const ff = mlp(ctx, `${path}/mlp`, norm('pre_feedforward_layernorm', afterAttn), layer);

@@ -14,6 +14,12 @@ export function llamaLayer(ctx: BuildContext, layer: number, x: string, rope: Ro
   const h = rmsNorm(ctx, `${path}/input_layernorm`, x, `${w}.input_layernorm.weight`, o.hiddenSize);
   const attn = attention(ctx, `${path}/attn`, h, layer, rope);
   const afterAttn = g.op('Add', `${path}/attn/residual`, [x, attn]);
-  const h2 = rmsNorm(ctx, `${path}/post_attention_layernorm`, afterAttn, `${w}.post_attention_layernorm.weight`, o.hiddenSize);
+  const h2 = rmsNorm(
+    ctx,
+    `${path}/post_attention_layernorm`,
+    afterAttn,
+    `${w}.post_attention_layernorm.weight`,
+    o.hiddenSize,
+  );
   return g.op('Add', `${path}/mlp/residual`, [afterAttn, mlp(ctx, `${path}/mlp`, h2, layer)]);
 }

@@ -1,0 +1,88 @@
+// What a file or folder holds, read without running anything: for `dit-audit inspect`.
+import { existsSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { openCheckpointTensors } from './checkpoint/checkpoint-files';
+import { openSafetensorsFile } from './checkpoint/safetensors';
+import { describeTorchFile, type TorchDiffEntry } from './checkpoint/torch-pt';
+import { InputError, type TensorSource } from './checkpoint/types';
+
+export interface TensorSummary {
+  readonly name: string;
+  readonly dtype: string;
+  readonly shape: readonly number[];
+}
+
+export type Inspection =
+  | { kind: 'model'; path: string; modelType: unknown; files: string[]; tensors: TensorSummary[] }
+  | { kind: 'peft-adapter'; path: string; config: Record<string, unknown>; tensors: TensorSummary[] }
+  | { kind: 'safetensors'; path: string; metadata: Record<string, string>; tensors: TensorSummary[] }
+  | {
+      kind: 'torch';
+      path: string;
+      format: 'zip' | 'legacy';
+      layout?: string;
+      globals: string[];
+      diffEntries?: TorchDiffEntry[];
+      tensors: TensorSummary[];
+    };
+
+export async function inspectPath(path: string): Promise<Inspection> {
+  if (!existsSync(path)) throw new InputError(`${path} does not exist`);
+  if (statSync(path).isDirectory()) return inspectFolder(path);
+  if (path.endsWith('.safetensors')) {
+    const file = await openSafetensorsFile(path);
+    return { kind: 'safetensors', path, metadata: { ...file.metadata }, tensors: summarize(file) };
+  }
+  const torch = await describeTorchFile(path);
+  if (torch.forbiddenGlobals.length > 0) {
+    throw new InputError(
+      `${path} is unsafe: its pickle needs ${torch.forbiddenGlobals.join(', ')}, which would run code`,
+    );
+  }
+  return {
+    kind: 'torch',
+    path,
+    format: torch.format,
+    layout: torch.layout,
+    globals: [...torch.globals],
+    diffEntries: torch.diffEntries ? [...torch.diffEntries] : undefined,
+    tensors: torch.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: [...t.shape] })),
+  };
+}
+
+async function inspectFolder(dir: string): Promise<Inspection> {
+  const adapterConfig = join(dir, 'adapter_config.json');
+  if (existsSync(adapterConfig)) {
+    const config = await readJson(adapterConfig);
+    const file = await openSafetensorsFile(join(dir, 'adapter_model.safetensors'));
+    return { kind: 'peft-adapter', path: dir, config, tensors: summarize(file) };
+  }
+  const config = existsSync(join(dir, 'config.json')) ? await readJson(join(dir, 'config.json')) : {};
+  const tensors = await openCheckpointTensors(dir);
+  return {
+    kind: 'model',
+    path: dir,
+    modelType: config.model_type,
+    files: [...tensors.files],
+    tensors: summarize(tensors),
+  };
+}
+
+function summarize(source: TensorSource): TensorSummary[] {
+  return source
+    .names()
+    .map((name) => source.get(name))
+    .filter((ref) => ref !== undefined)
+    .map((ref) => ({ name: ref.name, dtype: ref.dtype, shape: [...ref.shape] }));
+}
+
+async function readJson(path: string): Promise<Record<string, unknown>> {
+  try {
+    const value: unknown = JSON.parse(await readFile(path, 'utf8'));
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not an object');
+    return value as Record<string, unknown>;
+  } catch (e) {
+    throw new InputError(`${path} is not a valid JSON object (${(e as Error).message})`);
+  }
+}

@@ -1,0 +1,90 @@
+// The worker runtime: one warm session, adapters swapped as inputs, bad input survived, cancellation.
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InputError } from '../../src/engine/checkpoint/types';
+import { forwardTrace } from '../../src/engine/forward';
+import { CancelledError, Engine, type ModelHandle } from '../../src/engine/runtime/engine';
+import { generate } from '../../src/engine/text/generate';
+import { TINY } from './paths';
+
+describe('engine runtime', () => {
+  let engine: Engine;
+  let model: ModelHandle;
+  beforeAll(async () => {
+    engine = new Engine();
+    model = await engine.open(join(TINY, 'qwen3-tiny'), { provider: 'cpu', maxPositions: 128 });
+  });
+  afterAll(() => engine.terminate());
+
+  it('reports the execution provider it chose and why', () => {
+    expect(model.info.provider.provider).toBe('cpu');
+    expect(model.info.provider.reasons.join(' ')).toMatch(/cpu: session created/);
+  });
+
+  it('survives a bad adapter and keeps serving the same session', async () => {
+    const before = await forwardTrace(model, [1, 2, 3], 2);
+    await expect(model.setAdapters([join(TINY, 'llama-tiny-lora-r1')])).rejects.toBeInstanceOf(InputError);
+    await expect(model.setAdapters([join(TINY, 'missing-adapter')])).rejects.toThrow(/does not exist/);
+    await model.setAdapters([]);
+    const after = await forwardTrace(model, [1, 2, 3], 2);
+    expect(after.tokens).toEqual(before.tokens);
+  });
+
+  it('swaps diffs as inputs only: stacking then removing an adapter restores the base exactly', async () => {
+    await model.setAdapters([]);
+    const base = await forwardTrace(model, [7, 8, 9], 1);
+    const swap = await model.setAdapters([join(TINY, 'qwen3-tiny-lora-r1'), join(TINY, 'qwen3-tiny-dit')]);
+    expect(swap.adapters.map((a) => a.maxRank)).toEqual([1, 8]);
+    const stacked = await forwardTrace(model, [7, 8, 9], 1);
+    expect(stacked.logits[0]).not.toEqual(base.logits[0]);
+    await model.setAdapters([]);
+    const again = await forwardTrace(model, [7, 8, 9], 1);
+    expect(again.logits).toEqual(base.logits);
+  });
+
+  it('grows a sequence past its first capacity', async () => {
+    await model.setAdapters([]);
+    const long = Array.from({ length: 40 }, (_, i) => (i * 7) % 500);
+    const seq = await model.sequence(4);
+    const first = await seq.append(long.slice(0, 20));
+    expect(first).toHaveLength(512);
+    const next = await seq.append(long.slice(20));
+    const whole = await forwardTrace(model, long, 0);
+    const last = whole.logits[whole.logits.length - 1];
+    const diff = Math.max(...Array.from(next, (v, i) => Math.abs(v - last[i])));
+    expect(diff).toBeLessThan(1e-4);
+    await seq.dispose();
+  });
+
+  it('stops generating when the signal aborts', async () => {
+    const controller = new AbortController();
+    const seq = await model.sequence(64);
+    const result = await generate(
+      seq,
+      [1, 2, 3],
+      {
+        maxNewTokens: 50,
+        stopTokenIds: [],
+        sampling: { kind: 'greedy' },
+        onToken: (_t, tokens) => {
+          if (tokens.length === 3) controller.abort();
+        },
+      },
+      controller.signal,
+    );
+    expect(result.finishReason).toBe('cancelled');
+    expect(result.tokens).toHaveLength(3);
+  });
+});
+
+describe('hard cancellation', () => {
+  it('terminating the worker rejects pending requests with CancelledError', async () => {
+    const engine = new Engine();
+    const opening = expect(
+      engine.open(join(TINY, 'gemma3-tiny'), { provider: 'cpu' }),
+    ).rejects.toBeInstanceOf(CancelledError);
+    await engine.terminate();
+    await opening;
+    await expect(engine.open(join(TINY, 'gemma3-tiny'))).rejects.toBeInstanceOf(CancelledError);
+  });
+});
