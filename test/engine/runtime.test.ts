@@ -88,3 +88,35 @@ describe('hard cancellation', () => {
     await expect(engine.open(join(TINY, 'gemma3-tiny'))).rejects.toBeInstanceOf(CancelledError);
   });
 });
+
+describe('sessions', () => {
+  it('shares one warm session per base checkpoint', async () => {
+    const engine = new Engine();
+    try {
+      const a = await engine.open(join(TINY, 'llama-tiny'), { provider: 'cpu' });
+      const b = await engine.open(join(TINY, 'llama-tiny'), { provider: 'cpu' });
+      expect(b.id).toBe(a.id);
+      await a.close();
+      const stillThere = await forwardTrace(b, [1, 2], 1);
+      expect(stillThere.tokens).toHaveLength(1);
+      await b.close();
+      await expect(forwardTrace(b, [1, 2], 1)).rejects.toThrow(/no open model/);
+    } finally {
+      await engine.terminate();
+    }
+  });
+
+  it('auto tries the GPU providers first and says why it settled', async () => {
+    const engine = new Engine();
+    try {
+      const m = await engine.open(join(TINY, 'qwen2-tiny'), { provider: 'auto' });
+      expect(m.info.provider.reasons[0]).toMatch(/^cuda: /);
+      expect(m.info.provider.reasons.some((r) => r.startsWith('webgpu: '))).toBe(true);
+      expect(m.info.provider.reasons.at(-1)).toMatch(
+        new RegExp(`^${m.info.provider.provider}: session created`),
+      );
+    } finally {
+      await engine.terminate();
+    }
+  });
+});

@@ -54,6 +54,7 @@ export function registerGenerate(program: Command): void {
         if (opts.json) {
           const out = results.map((r) => ({
             prompt: r.prompt,
+            inputIds: r.inputIds,
             text: r.text,
             tokens: r.tokens,
             finishReason: r.finishReason,

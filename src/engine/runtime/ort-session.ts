@@ -55,6 +55,24 @@ export function cudaProviderInstalled(): boolean {
   return existsSync(join(dir, 'libonnxruntime_providers_cuda.so'));
 }
 
+const VULKAN_DIRS = [
+  '/usr/lib/x86_64-linux-gnu',
+  '/usr/lib/aarch64-linux-gnu',
+  '/usr/lib64',
+  '/usr/lib',
+  '/usr/local/lib',
+];
+
+/**
+ * Dawn (ORT's WebGPU) uses Vulkan on Linux; without a loader it can only fail, after printing a
+ * warning of its own to stderr. On Windows (D3D12) and macOS (Metal) it is always worth a try.
+ */
+export function webgpuMayWork(): boolean {
+  if (process.platform !== 'linux') return true;
+  const dirs = [...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean), ...VULKAN_DIRS];
+  return dirs.some((d) => existsSync(join(d, 'libvulkan.so.1')));
+}
+
 export async function createOrtModel(options: CreateOptions): Promise<OrtModel> {
   const order = providerOrder(options.provider);
   const reasons: string[] = [];
@@ -64,6 +82,10 @@ export async function createOrtModel(options: CreateOptions): Promise<OrtModel> 
         'cuda: provider library not installed (npm rebuild onnxruntime-node --onnxruntime-node-install=cuda12)',
       );
       if (options.provider === 'cuda') throw new Error(reasons.join('; '));
+      continue;
+    }
+    if (provider === 'webgpu' && options.provider === 'auto' && !webgpuMayWork()) {
+      reasons.push('webgpu: no Vulkan loader (libvulkan.so.1) on this machine');
       continue;
     }
     try {
@@ -81,10 +103,7 @@ export async function createOrtModel(options: CreateOptions): Promise<OrtModel> 
 
 function providerOrder(preference: ProviderPreference): ProviderName[] {
   if (preference !== 'auto') return [preference];
-  const fromEnv = process.env.DIT_EP;
-  if (fromEnv === 'cuda' || fromEnv === 'webgpu' || fromEnv === 'cpu') return [fromEnv];
-  // WebGPU is only tried when asked for: on a machine with no adapter its probe costs seconds.
-  return process.env.DIT_TRY_WEBGPU === '1' ? ['cuda', 'webgpu', 'cpu'] : ['cuda', 'cpu'];
+  return ['cuda', 'webgpu', 'cpu'];
 }
 
 function sessionOptions(options: CreateOptions, provider: ProviderName): ort.InferenceSession.SessionOptions {

@@ -1,13 +1,21 @@
 // The inference worker: owns every onnxruntime session, so inference never blocks the caller's
 // event loop. ORT's run is synchronous inside the binding; cancellation happens between runs
 // (or by terminating this worker).
+import { resolve } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { InputError } from '../checkpoint/types';
 import { ModelHost } from './model-host';
 import type { Envelope, Reply, Request } from './protocol';
 
 const models = new Map<number, ModelHost>();
+/** One warm session per base checkpoint and settings: opening it again shares it. */
+const byKey = new Map<string, { id: number; users: number }>();
 let nextModel = 1;
+
+function keyOf(request: Extract<Request, { type: 'open' }>): string {
+  const o = request.options;
+  return JSON.stringify([resolve(request.dir), o.provider, o.maxPositions, o.threads ?? 0]);
+}
 
 function host(id: number): ModelHost {
   const m = models.get(id);
@@ -18,9 +26,16 @@ function host(id: number): ModelHost {
 async function handle(request: Request): Promise<{ result: unknown; transfer?: ArrayBuffer[] }> {
   switch (request.type) {
     case 'open': {
+      const key = keyOf(request);
+      const shared = byKey.get(key);
+      if (shared) {
+        shared.users++;
+        return { result: { model: shared.id, info: host(shared.id).info } };
+      }
       const m = await ModelHost.open(request.dir, request.options);
       const id = nextModel++;
       models.set(id, m);
+      byKey.set(key, { id, users: 1 });
       return { result: { model: id, info: m.info } };
     }
     case 'setAdapters': {
@@ -43,10 +58,15 @@ async function handle(request: Request): Promise<{ result: unknown; transfer?: A
       const logits = await host(request.model).append(request.sequence, request.tokens, request.allRows);
       return { result: { logits }, transfer: [logits.buffer as ArrayBuffer] };
     }
-    case 'close':
-      await host(request.model).close();
+    case 'close': {
+      const m = host(request.model);
+      const [key, entry] = [...byKey].find(([, e]) => e.id === request.model) ?? [];
+      if (entry && --entry.users > 0) return { result: null };
+      if (key) byKey.delete(key);
       models.delete(request.model);
+      await m.close();
       return { result: null };
+    }
   }
 }
 

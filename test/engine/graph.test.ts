@@ -1,0 +1,115 @@
+// The built graph's structure, read back from its ONNX bytes.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { onnx } from 'onnx-proto';
+import { describe, expect, it } from 'vitest';
+import { openCheckpointTensors } from '../../src/engine/checkpoint/checkpoint-files';
+import { normalizeConfig } from '../../src/engine/config/normalize-config';
+import { buildModel } from '../../src/engine/graph/build-model';
+import { TINY } from './paths';
+
+async function build(name: string) {
+  const dir = join(TINY, name);
+  const tensors = await openCheckpointTensors(dir);
+  const options = normalizeConfig(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')), (n) =>
+    Boolean(tensors.get(n)),
+  );
+  const built = buildModel(options, tensors, 32);
+  return { options, built, model: onnx.ModelProto.decode(built.onnx) };
+}
+
+describe('graph structure', () => {
+  it('gives every linear module of every layer a LoRA slot with a symbolic rank', async () => {
+    const { options, model } = await build('qwen3-tiny');
+    const inputs = model.graph?.input ?? [];
+    const lora = inputs.filter((i) => i.name?.startsWith('lora.'));
+    expect(lora).toHaveLength(options.numLayers * 7 * 2);
+    const a = inputs.find((i) => i.name === 'lora.1.down_proj.A');
+    const dims = a?.type?.tensorType?.shape?.dim ?? [];
+    expect(dims.map((d) => d.dimParam || Number(d.dimValue))).toEqual(['r.1.down_proj', 128]);
+  });
+
+  it('keeps every checkpoint weight as external data pointing into the safetensors files', async () => {
+    const { model, built } = await build('qwen3-tiny');
+    const external = (model.graph?.initializer ?? []).filter(
+      (t) => t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL,
+    );
+    expect(external.length).toBe(24);
+    const locations = new Set(external.map((t) => t.externalData?.find((e) => e.key === 'location')?.value));
+    expect([...locations].sort()).toEqual([
+      'model-00001-of-00002.safetensors',
+      'model-00002-of-00002.safetensors',
+    ]);
+    expect([...built.externalFiles.keys()].sort()).toEqual([...locations].sort());
+    const inline = (model.graph?.initializer ?? []).filter(
+      (t) => t.dataLocation !== onnx.TensorProto.DataLocation.EXTERNAL,
+    );
+    expect(inline.every((t) => t.name?.startsWith('/rope/') || t.name?.startsWith('/const/'))).toBe(true);
+  });
+
+  it('names nodes as paths and uses one attention op per layer', async () => {
+    const { options, built } = await build('gemma3-tiny');
+    const gqa = built.nodes.filter((n) => n.op === 'GroupQueryAttention');
+    expect(gqa.map((n) => n.name)).toEqual(
+      Array.from({ length: options.numLayers }, (_, i) => `/model/layers.${i}/attn/GroupQueryAttention`),
+    );
+    expect(built.nodes.some((n) => n.name === '/model/layers.0/attn/q_proj/lora/B')).toBe(true);
+  });
+
+  it('gives Gemma3 sliding layers a window and their own RoPE tables', async () => {
+    const { model } = await build('gemma3-tiny');
+    const nodes = model.graph?.node ?? [];
+    const window = (layer: number) =>
+      Number(
+        nodes
+          .find((n) => n.name === `/model/layers.${layer}/attn/GroupQueryAttention`)
+          ?.attribute?.find((a) => a.name === 'local_window_size')?.i,
+      );
+    expect([window(0), window(1), window(2)]).toEqual([4, -1, 4]);
+    const rope = (layer: number) =>
+      nodes.find((n) => n.name === `/model/layers.${layer}/attn/q_rope/RotaryEmbedding`)?.input?.[2];
+    expect(rope(0)).toBe('/rope/sliding/cos');
+    expect(rope(1)).toBe('/rope/full/cos');
+  });
+});
+
+describe('config normalisation', () => {
+  const hasAll = () => true;
+  const llama = JSON.parse(readFileSync(join(TINY, 'llama-tiny/config.json'), 'utf8'));
+
+  it('reads head_dim when it differs from hidden / heads', () => {
+    const o = normalizeConfig(JSON.parse(readFileSync(join(TINY, 'qwen3-tiny/config.json'), 'utf8')), hasAll);
+    expect(o.headDim).toBe(16);
+    expect(o.hiddenSize / o.numHeads).toBe(16);
+    const wide = normalizeConfig({ ...llama, head_dim: 16 }, hasAll);
+    expect(wide.headDim).toBe(16);
+    expect(wide.attentionScale).toBeCloseTo(0.25);
+  });
+
+  it('reads rope_scaling of types linear and llama3, and refuses others by name', () => {
+    expect(normalizeConfig(llama, hasAll).rope.scaling.type).toBe('llama3');
+    const linear = normalizeConfig({ ...llama, rope_scaling: { type: 'linear', factor: 8 } }, hasAll);
+    expect(linear.rope.scaling).toEqual({ type: 'linear', factor: 8 });
+    expect(() =>
+      normalizeConfig({ ...llama, rope_scaling: { rope_type: 'yarn', factor: 4 } }, hasAll),
+    ).toThrow(/rope_scaling of type "yarn" is not supported/);
+  });
+
+  it('finds the multimodal Gemma3 text model and its weight prefix', () => {
+    const text = JSON.parse(readFileSync(join(TINY, 'gemma3-tiny/config.json'), 'utf8'));
+    const o = normalizeConfig({ model_type: 'gemma3', text_config: text }, (n) =>
+      n.startsWith('model.language_model.'),
+    );
+    expect(o.weightPrefix).toBe('model.language_model.');
+    expect(o.layerKinds).toEqual(['sliding', 'full', 'sliding']);
+    expect(o.slidingRope.theta).toBe(10000);
+    expect(o.rope.theta).toBe(1_000_000);
+  });
+
+  it('derives Gemma3 layer kinds from sliding_window_pattern when layer_types is absent', () => {
+    const text = JSON.parse(readFileSync(join(TINY, 'gemma3-tiny/config.json'), 'utf8'));
+    const { layer_types: _drop, ...rest } = text;
+    const o = normalizeConfig({ ...rest, num_hidden_layers: 6, sliding_window_pattern: 3 }, hasAll);
+    expect(o.layerKinds).toEqual(['sliding', 'sliding', 'full', 'sliding', 'sliding', 'full']);
+  });
+});
