@@ -1,11 +1,11 @@
 // Lives in the inference worker: one warm session per base checkpoint, the current adapter stack
 // as slot inputs, and sequences that own their KV caches.
 import { dirname } from 'node:path';
-import { loadAdapter } from '../checkpoint/load-adapter';
 import { InputError, type LoraAdapter } from '../checkpoint/types';
 import type { ModelOptions } from '../config/model-options';
 import { buildModel } from '../graph/build-model';
 import { GRAPH_INPUTS, kvNames, LOGITS } from '../graph/slots';
+import { AdapterCache } from './adapter-cache';
 import { loadCheckpoint } from './load-model';
 import { loraFeeds } from './lora-feeds';
 import {
@@ -39,7 +39,7 @@ interface Sequence {
 
 export class ModelHost {
   private adapterFeeds: FeedSpec[];
-  private adapterSpecs: string[] = [];
+  private readonly adapterCache = new AdapterCache();
   private readonly sequences = new Map<number, Sequence>();
   private nextSequence = 1;
 
@@ -78,15 +78,10 @@ export class ModelHost {
   }
 
   /** Replaces the adapter stack (in order). Inputs change; the session stays. */
-  async setAdapters(specs: readonly string[], loaded?: readonly LoraAdapter[]): Promise<LoraAdapter[]> {
-    const adapters = loaded ? [...loaded] : await Promise.all(specs.map((s) => loadAdapter(s)));
+  async setAdapters(specs: readonly string[]): Promise<LoraAdapter[]> {
+    const adapters = await Promise.all(specs.map((s) => this.adapterCache.get(s)));
     this.adapterFeeds = loraFeeds(adapters, this.info.options);
-    this.adapterSpecs = [...specs];
     return adapters;
-  }
-
-  get adapters(): readonly string[] {
-    return this.adapterSpecs;
   }
 
   newSequence(capacity: number): number {
