@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPeftAdapter } from '../../src/engine/checkpoint/peft';
 import { openSafetensorsFile } from '../../src/engine/checkpoint/safetensors';
 import { InputError } from '../../src/engine/checkpoint/types';
+import { safetensorsBytes } from './helpers';
 
 const FIXTURES = path.resolve(__dirname, '../../../shared/fixtures/tiny');
 const SAMPLES = [
@@ -128,10 +129,7 @@ function editHeader(
   );
   if (names.length === 0) return bytes;
   edit(record, names);
-  const json = Buffer.from(JSON.stringify(record));
-  const length = Buffer.alloc(8);
-  length.writeBigUInt64LE(BigInt(json.length));
-  return Buffer.concat([length, json, bytes.subarray(end)]);
+  return safetensorsBytes(record, bytes.subarray(end));
 }
 
 function apply(bytes: Buffer, m: Mutation): Buffer {

@@ -1,4 +1,4 @@
-// Test helpers: temp folders, rewriting safetensors headers, running the built CLI.
+// Test helpers: temp folders, writing and rewriting safetensors files, running the built CLI.
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,15 +23,41 @@ export interface HeaderEntry {
 }
 export type Header = Record<string, HeaderEntry | Record<string, string>>;
 
+/** A safetensors file from a header (object, raw text or raw bytes) and a data section. */
+export function safetensorsBytes(header: unknown, data: Uint8Array = new Uint8Array(0)): Buffer {
+  const json =
+    header instanceof Uint8Array
+      ? Buffer.from(header)
+      : Buffer.from(typeof header === 'string' ? header : JSON.stringify(header), 'utf8');
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64LE(BigInt(json.length));
+  return Buffer.concat([length, json, data]);
+}
+
+export interface F32Tensor {
+  name: string;
+  shape: number[];
+  data: Float32Array;
+}
+
+/** A safetensors file of float32 tensors stored in order, with the `format: pt` metadata torch writes. */
+export function f32SafetensorsBytes(tensors: readonly F32Tensor[]): Buffer {
+  const header: Record<string, unknown> = { __metadata__: { format: 'pt' } };
+  let offset = 0;
+  for (const t of tensors) {
+    header[t.name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
+    offset += t.data.byteLength;
+  }
+  const data = tensors.map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  return safetensorsBytes(header, Buffer.concat(data));
+}
+
 /** Rewrites a safetensors file's header with `edit`, keeping the data bytes. */
 export function rewriteSafetensors(from: string, to: string, edit: (header: Header) => Header): void {
   const bytes = readFileSync(from);
   const n = Number(bytes.readBigUInt64LE(0));
   const header = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8')) as Header;
-  const json = Buffer.from(JSON.stringify(edit(header)), 'utf8');
-  const length = Buffer.alloc(8);
-  length.writeBigUInt64LE(BigInt(json.length));
-  writeFileSync(to, Buffer.concat([length, json, bytes.subarray(8 + n)]));
+  writeFileSync(to, safetensorsBytes(edit(header), bytes.subarray(8 + n)));
 }
 
 export interface CliResult {

@@ -5,17 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPeftAdapter } from '../../src/engine/checkpoint/peft';
 import { openSafetensorsFile } from '../../src/engine/checkpoint/safetensors';
 import { InputError, LINEAR_MODULES, type LoraAdapter } from '../../src/engine/checkpoint/types';
+import { type F32Tensor, f32SafetensorsBytes } from './helpers';
 
 const FIXTURES = path.resolve(__dirname, '../../../shared/fixtures/tiny');
 const FAMILIES = ['qwen3', 'llama', 'qwen2', 'gemma3'] as const;
 const R1 = path.join(FIXTURES, 'qwen3-tiny-lora-r1');
 const R4 = path.join(FIXTURES, 'qwen3-tiny-lora-r4');
 
-interface Tensor {
-  name: string;
-  shape: number[];
-  data: Float32Array;
-}
+type Tensor = F32Tensor;
 type Config = Record<string, unknown>;
 
 let tmp: string;
@@ -25,19 +22,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
-
-function safetensorsBytes(tensors: readonly Tensor[]): Buffer {
-  const header: Record<string, unknown> = { __metadata__: { format: 'pt' } };
-  let offset = 0;
-  for (const t of tensors) {
-    header[t.name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
-    offset += t.data.byteLength;
-  }
-  const json = Buffer.from(JSON.stringify(header));
-  const length = Buffer.alloc(8);
-  length.writeBigUInt64LE(BigInt(json.length));
-  return Buffer.concat([length, json, ...tensors.map((t) => Buffer.from(t.data.buffer))]);
-}
 
 async function readTensors(dir: string): Promise<Tensor[]> {
   const source = await openSafetensorsFile(path.join(dir, 'adapter_model.safetensors'));
@@ -63,7 +47,7 @@ async function variant(
   const config = (edit.config ?? ((c) => c))(await readConfig(fixture));
   const tensors = (edit.tensors ?? ((t) => t))(await readTensors(fixture));
   await writeFile(path.join(dir, 'adapter_config.json'), JSON.stringify(config));
-  await writeFile(path.join(dir, 'adapter_model.safetensors'), safetensorsBytes(tensors));
+  await writeFile(path.join(dir, 'adapter_model.safetensors'), f32SafetensorsBytes(tensors));
   return dir;
 }
 

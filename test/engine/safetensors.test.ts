@@ -6,6 +6,7 @@ import { openCheckpointTensors, openTensorFile } from '../../src/engine/checkpoi
 import { f16BitsToF32Bits, toFloat32 } from '../../src/engine/checkpoint/dtype';
 import { openSafetensorsFile } from '../../src/engine/checkpoint/safetensors';
 import { InputError } from '../../src/engine/checkpoint/types';
+import { safetensorsBytes } from './helpers';
 
 const FIXTURES = path.resolve(__dirname, '../../../shared/fixtures/tiny');
 const QWEN3 = path.join(FIXTURES, 'qwen3-tiny');
@@ -17,17 +18,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
-
-/** A safetensors file from a header (object, raw text or raw bytes) and a data section. */
-function safetensorsBytes(header: unknown, data: Uint8Array = new Uint8Array(0)): Buffer {
-  const json =
-    header instanceof Uint8Array
-      ? Buffer.from(header)
-      : Buffer.from(typeof header === 'string' ? header : JSON.stringify(header), 'utf8');
-  const length = Buffer.alloc(8);
-  length.writeBigUInt64LE(BigInt(json.length));
-  return Buffer.concat([length, json, data]);
-}
 
 let counter = 0;
 async function writeTemp(bytes: Uint8Array, name = `t${counter++}.safetensors`): Promise<string> {
