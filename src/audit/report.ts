@@ -9,7 +9,14 @@ export const REPORT_SCHEMA_VERSION = 1;
 export const CheckpointIdentity = z.object({
   /** Absolute path; for an entry of a `.pt` list, the file (see `entry`). */
   path: z.string(),
-  kind: z.enum(['model', 'full-finetune', 'peft-adapter', 'safetensors', 'torch-weight-diff', 'torch-dit-adapter']),
+  kind: z.enum([
+    'model',
+    'full-finetune',
+    'peft-adapter',
+    'safetensors',
+    'torch-weight-diff',
+    'torch-dit-adapter',
+  ]),
   /** Index into a `.pt` list of weight diffs (`FILE#INDEX`). */
   entry: z.number().int().nonnegative().optional(),
   /** A name users recognise: a repo id (`Qwen/Qwen3-8B`), a folder name. */

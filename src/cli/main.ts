@@ -1,6 +1,7 @@
 // dit-audit: the command-line surface. Exit 0 on success, 2 on error (one line on stderr;
 // the stack only with --debug).
 import { Command, CommanderError } from 'commander';
+import { registerAudit } from './commands/audit';
 import { registerForward } from './commands/forward';
 import { registerGenerate } from './commands/generate';
 import { registerInspect } from './commands/inspect';
@@ -11,6 +12,7 @@ const program = new Command('dit-audit')
   .exitOverride()
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
+registerAudit(program);
 registerForward(program);
 registerGenerate(program);
 registerInspect(program);

@@ -22,6 +22,7 @@ import {
 } from '../../src/engine/text/sampling';
 import { createStoppingCriteria, cutAtStopString } from '../../src/engine/text/stopping';
 import { loadTextCodec, type TextCodec } from '../../src/engine/text/tokenizer';
+import { tempDir, writeWordTokenizer } from './helpers';
 
 const QWEN3_DIR = join(
   dirname(fileURLToPath(import.meta.url)),
@@ -450,5 +451,14 @@ describe('generateFromText', () => {
     expect(results.map((r) => r.finishReason)).toEqual(['cancelled', 'cancelled', 'cancelled']);
     expect(results[0].tokens).toEqual([16]);
     expect(results[1].tokens).toEqual([]);
+  });
+});
+
+describe('word-level vocabularies', () => {
+  it('encodes unknown words as the unknown token instead of leaving holes', async () => {
+    const dir = tempDir();
+    writeWordTokenizer(dir, 16, { 5: 'hello' });
+    const codec = await loadTextCodec(dir);
+    expect(codec.encode('hello stranger hello', { addSpecialTokens: false })).toEqual([5, 0, 5]);
   });
 });

@@ -1,5 +1,6 @@
 // What every block builder needs: the graph being built, the model's options, and access to
 // base weights (external data, cast to float32 in the graph) and LoRA slot inputs.
+import { realpathSync } from 'node:fs';
 import type { LinearModule, TensorRef, TensorSource } from '../checkpoint/types';
 import { InputError } from '../checkpoint/types';
 import type { ModelOptions } from '../config/model-options';
@@ -66,7 +67,10 @@ export class BuildContext {
     return names;
   }
 
-  private locationOf(file: string): string {
+  private locationOf(linked: string): string {
+    // ORT refuses external data that resolves outside its folder, and a Hugging Face cache
+    // snapshot is symlinks into ../../blobs: the graph points at the real files instead.
+    const file = realpathSync(linked);
     for (const [location, path] of this.externalFiles) if (path === file) return location;
     const base = file.split(/[\\/]/).pop() ?? 'weights.safetensors';
     const location = this.externalFiles.has(base) ? `${this.externalFiles.size}-${base}` : base;

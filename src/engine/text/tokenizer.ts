@@ -80,6 +80,8 @@ export async function loadTextCodec(dir: string): Promise<TextCodec> {
     pad: tokenContent(config.pad_token),
     unk: tokenContent(config.unk_token),
   };
+  const modelUnk = isObject(tokenizerJson.model) ? tokenizerJson.model.unk_token : undefined;
+  const modelUnkId = typeof modelUnk === 'string' ? tokenizer.token_to_id(modelUnk) : undefined;
   const stopIds = new Set<number>();
   const eosId = specialTokens.eos === undefined ? undefined : tokenizer.token_to_id(specialTokens.eos);
   if (eosId !== undefined) stopIds.add(eosId);
@@ -93,8 +95,20 @@ export async function loadTextCodec(dir: string): Promise<TextCodec> {
     specialTokens,
     stopTokenIds: [...stopIds],
     chatTemplate,
-    encode: (text, options) =>
-      tokenizer.encode(text, { add_special_tokens: options?.addSpecialTokens ?? true }).ids,
+    encode: (text, options) => {
+      const ids = tokenizer.encode(text, { add_special_tokens: options?.addSpecialTokens ?? true }).ids;
+      if (ids.every((id) => id !== undefined)) return ids;
+      // The library leaves a word-level vocabulary's unknown words as holes instead of <unk>.
+      const unk =
+        modelUnkId ??
+        (specialTokens.unk === undefined ? undefined : tokenizer.token_to_id(specialTokens.unk));
+      if (unk === undefined) {
+        throw new InputError(
+          `the tokenizer in ${dir} cannot encode part of ${JSON.stringify(text.slice(0, 80))}`,
+        );
+      }
+      return ids.map((id) => id ?? unk);
+    },
     decode: (ids, options) => {
       const known = ids.filter((id) => tokenizer.id_to_token(id) !== undefined);
       // The library throws on an empty list.

@@ -1,0 +1,37 @@
+// Progress events: stages in order, one overall fraction that never goes back, ending at 1.
+
+export type AuditStage = 'hash' | 'resolve' | 'load' | 'interpret' | 'evidence' | 'done';
+
+export interface AuditProgress {
+  readonly stage: AuditStage;
+  readonly message: string;
+  /** 0..1 over the whole audit; never decreases. */
+  readonly fraction: number;
+  /** On the 'done' event: the report came from the cache. */
+  readonly cached?: boolean;
+}
+
+/** Fractions smaller than this are not worth an event of their own (a token of a long answer, say). */
+const MIN_STEP = 0.005;
+
+export class ProgressTracker {
+  private fraction = 0;
+  private last: AuditProgress | undefined;
+
+  constructor(private readonly sink?: (p: AuditProgress) => void) {}
+
+  report(stage: AuditStage, message: string, fraction: number, cached?: boolean): void {
+    this.fraction = Math.max(this.fraction, Math.min(1, fraction));
+    const last = this.last;
+    if (last && last.stage === stage && last.message === message && this.fraction - last.fraction < MIN_STEP)
+      return;
+    this.last = { stage, message, fraction: this.fraction, ...(cached === undefined ? {} : { cached }) };
+    this.sink?.(this.last);
+  }
+
+  /** A sub-range [from, to) of the overall fraction, reported as parts of it complete. */
+  span(stage: AuditStage, from: number, to: number): (message: string, part: number) => void {
+    return (message, part) =>
+      this.report(stage, message, from + (to - from) * Math.min(1, Math.max(0, part)));
+  }
+}

@@ -1,0 +1,116 @@
+// The report as Markdown ("copy as Markdown"). Whatever came from a model or a checkpoint goes in
+// code spans or fenced blocks whose fences are longer than any backtick run inside, so it renders
+// as literal text and can inject neither Markdown nor HTML; untrusted prose is backslash-escaped.
+// Control and bidi characters are shown as escapes everywhere.
+
+import { verdict } from './render-text';
+import type { AuditReport, CheckpointIdentity } from './report';
+import { showControls } from './untrusted-text';
+
+export function renderReportMarkdown(report: AuditReport): string {
+  const out: string[] = [];
+  const push = (...lines: string[]) => out.push(...lines);
+  push(`# DIT audit of ${code(report.subject.name)}`, '');
+  push(`**Verdict:** ${verdict(report)}`, '');
+  push('## Checkpoints', '');
+  push(`- **Subject:** ${identity(report.subject)}`);
+  if (report.base) push(`- **Base:** ${identity(report.base)}`);
+  report.interpreters.forEach((i, n) => {
+    push(`- **Interpreter #${n}:** ${identity(i)}; asks (${i.questionKind}) ${code(i.question)}`);
+  });
+  if (report.executionProvider) {
+    const t = report.timings;
+    push(
+      `- **Ran on:** ${code(report.executionProvider.name)}, total ${seconds(t.totalMs)} ` +
+        `(load ${seconds(t.loadMs)}, interpret ${seconds(t.interpretMs)}, evidence ${seconds(t.evidenceMs)})`,
+    );
+  }
+  push('');
+  if (report.answers.length > 0) {
+    push('## Answers', '');
+    for (const a of report.answers) {
+      const who = a.interpreter === null ? 'the finetune' : `interpreter #${a.interpreter}`;
+      push(`**${a.questionKind}**, asked of ${who}: ${code(a.question)}`, '');
+      push(fenced(a.answer), '');
+      push(`${a.tokens} tokens, ${a.finishReason}`, '');
+    }
+  }
+  if (report.evidence.length > 0) {
+    push('## Evidence: ordinary prompts, base vs finetune', '');
+    for (const e of report.evidence) {
+      push(
+        `### ${code(e.prompt)}`,
+        '',
+        'Base:',
+        '',
+        fenced(e.base),
+        '',
+        'Finetune:',
+        '',
+        fenced(e.diffed),
+        '',
+      );
+    }
+  }
+  if (report.triggers.length > 0) {
+    push('## Suspected triggers', '');
+    for (const t of report.triggers) push(`- ${code(t.trigger)} (${escapeText(t.method)}, score ${t.score})`);
+    push('');
+  }
+  push('## Findings', '');
+  if (report.findings.length === 0) push('None.');
+  for (const f of report.findings) {
+    push(`- **${f.severity}** ${code(f.rule)}: ${escapeText(f.title)}. ${escapeText(f.detail)}`);
+  }
+  push('', `dit-auditor ${code(report.engineVersion)}, ${code(report.createdAt)}`);
+  return `${out.join('\n')}\n`;
+}
+
+function identity(c: CheckpointIdentity): string {
+  const entry = c.entry === undefined ? '' : ` entry #${c.entry}`;
+  const facts = Object.entries(c.metadata).map(([k, v]) => `${k}=${v}`);
+  return (
+    `${code(c.name)}${entry} (${c.kind}), sha256 ${code(c.sha256)}, ${c.bytes} bytes, at ${code(c.path)}` +
+    (facts.length > 0 ? `; ${code(facts.join(', '))}` : '')
+  );
+}
+
+/** A code span: literal whatever it holds. Newlines become spaces (a span cannot hold them). */
+export function code(text: string): string {
+  const flat = showControls(text).replace(/\r?\n/g, ' ');
+  const fence = '`'.repeat(longestRun(flat, '`') + 1);
+  // Padding keeps a leading or trailing backtick from joining the fence; it is stripped on render.
+  const pad = flat.startsWith('`') || flat.endsWith('`') || flat.trim() === '' ? ' ' : '';
+  return `${fence}${pad}${flat}${pad}${fence}`;
+}
+
+/** A fenced block: literal text across lines. */
+export function fenced(raw: string): string {
+  const text = showControls(raw);
+  const fence = '`'.repeat(Math.max(3, longestRun(text, '`') + 1));
+  return `${fence}text\n${text}\n${fence}`;
+}
+
+/**
+ * Untrusted prose (a finding quotes a model) on one line, every character that could start
+ * emphasis, code, a link, an autolink, HTML, an entity, a table cell or math backslash-escaped.
+ */
+export function escapeText(text: string): string {
+  return showControls(text)
+    .replace(/\r?\n/g, ' ')
+    .replace(/[\\`*_{}[\]()<>&|~!$:]/g, '\\$&');
+}
+
+function longestRun(text: string, char: string): number {
+  let best = 0;
+  let run = 0;
+  for (const c of text) {
+    run = c === char ? run + 1 : 0;
+    best = Math.max(best, run);
+  }
+  return best;
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(2)} s`;
+}

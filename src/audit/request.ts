@@ -1,0 +1,57 @@
+// What a caller asks of an audit, and what it lends it.
+import { InputError } from '../engine/checkpoint/types';
+import type { Engine } from '../engine/runtime/engine';
+import type { ProviderPreference } from '../engine/runtime/ort-session';
+import type { ReportCache } from './cache';
+import type { InterpreterSpec } from './identities';
+import type { AuditProgress } from './progress';
+import type { ModelResolver } from './resolver';
+
+export interface AuditRequest {
+  /** A path, or `FILE#INDEX` for one entry of a `.pt` list of weight diffs. */
+  readonly subject: string;
+  /** The base model's folder, instead of resolving it. */
+  readonly base?: string;
+  /** Instead of the interpreters the resolver finds. */
+  readonly interpreters?: readonly InterpreterSpec[];
+  /** Asked with each interpreter stacked (kind 'custom'). */
+  readonly extraQuestions?: readonly string[];
+  /** A cap on the new tokens of every answer. */
+  readonly maxNewTokens?: number;
+  readonly provider?: ProviderPreference;
+  /** Ordinary prompts answered by the base and the finetune side by side (default: a few everyday questions). */
+  readonly evidencePrompts?: readonly string[];
+  /** Audit again even when the cache holds a report (the new one replaces it). */
+  readonly refresh?: boolean;
+}
+
+export interface AuditContext {
+  readonly engine: Engine;
+  readonly resolver: ModelResolver;
+  readonly cache?: ReportCache;
+  readonly onProgress?: (p: AuditProgress) => void;
+  readonly signal?: AbortSignal;
+  readonly now?: () => Date;
+}
+
+const PROVIDERS: readonly ProviderPreference[] = ['auto', 'cuda', 'webgpu', 'cpu'];
+
+/** Refuses a malformed request before anything is read. */
+export function checkRequest(request: AuditRequest): void {
+  const problems: string[] = [];
+  if (typeof request.subject !== 'string' || request.subject.trim() === '')
+    problems.push('no subject to audit');
+  const cap = request.maxNewTokens;
+  if (cap !== undefined && !(Number.isInteger(cap) && cap >= 1))
+    problems.push(`maxNewTokens must be a whole number of at least 1 (got ${cap})`);
+  if (request.provider !== undefined && !PROVIDERS.includes(request.provider))
+    problems.push(`provider must be one of ${PROVIDERS.join(', ')} (got ${request.provider})`);
+  if (request.interpreters?.length === 0) problems.push('the interpreter list is empty');
+  for (const i of request.interpreters ?? []) {
+    if (!i.path) problems.push('an interpreter has no path');
+    if (!i.question?.trim()) problems.push(`interpreter ${i.path} has no question`);
+  }
+  if (request.extraQuestions?.some((q) => !q.trim())) problems.push('an extra question is empty');
+  if (request.evidencePrompts?.some((p) => !p.trim())) problems.push('an evidence prompt is empty');
+  if (problems.length > 0) throw new InputError(`bad audit request: ${problems.join('; ')}`);
+}

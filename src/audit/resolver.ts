@@ -1,0 +1,197 @@
+// Finds what an audit needs besides the subject: the base model it was finetuned from and the
+// interpreters (DIT-adapters) for that base. Each is looked up in a fixed order (settings, files on
+// disk, the demo, then the user); an answer from the user is remembered.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { InputError } from '../engine/checkpoint/types';
+import { readJsonObject } from '../engine/text/tokenizer';
+import { folderOfSafetensors, isModelFolder, isPeftFolder, isTorchFile } from './checkpoint-files';
+import { type DemoManifest, defaultDemoManifests, readDemoManifest, samePath } from './demo-manifest';
+import { defaultHfCacheDirs, findInHfCache } from './hf-cache';
+import type { InterpreterSpec } from './identities';
+import { modelCardBaseModel } from './model-card';
+import { paperBaseName, paperInterpreters } from './paper-layout';
+import { TOPIC_QUESTION } from './questions';
+import { splitEntry } from './subject';
+
+export interface ResolverQuestion {
+  readonly kind: 'base' | 'interpreter';
+  /** The base's name (a repo id, or the folder when it has none). */
+  readonly name: string;
+  readonly reason: string;
+}
+
+export interface ModelResolverOptions {
+  /** Repo id (or any base name a checkpoint states) → model folder. */
+  readonly modelMappings?: Readonly<Record<string, string>>;
+  /** Base repo id, or base folder → the interpreters for it. */
+  readonly interpreterMappings?: Readonly<Record<string, readonly InterpreterSpec[]>>;
+  /** Default: HF_HUB_CACHE, HF_HOME/hub, ~/.cache/huggingface/hub. */
+  readonly hfCacheDirs?: readonly string[];
+  /** Default: the packaged `media/demo/manifest.json`. */
+  readonly demoManifests?: readonly string[];
+  /** Asked when nothing else found an answer: a folder (base) or an adapter path (interpreter). */
+  readonly ask?: (question: ResolverQuestion) => Promise<string | undefined>;
+  readonly remember?: (kind: 'base' | 'interpreter', name: string, path: string) => void | Promise<void>;
+  /** How a user of this surface sets a base / interpreter: ends the not-found errors. */
+  readonly hints?: { readonly base?: string; readonly interpreter?: string };
+}
+
+export interface ResolvedBase {
+  /** The name users recognise (a repo id), or the folder's name when the subject states none. */
+  readonly name: string;
+  readonly dir: string;
+}
+
+const DEFAULT_HINTS = {
+  base: 'pass --base DIR, or map the name to a folder in the model mappings setting',
+  interpreter:
+    'pass --interpreter PATH, or map the base to its DIT-adapters in the interpreter mappings setting',
+};
+
+export class ModelResolver {
+  private readonly hfCacheDirs: readonly string[];
+  private readonly demoManifests: readonly string[];
+
+  constructor(private readonly options: ModelResolverOptions = {}) {
+    this.hfCacheDirs = options.hfCacheDirs ?? defaultHfCacheDirs();
+    this.demoManifests = options.demoManifests ?? defaultDemoManifests();
+  }
+
+  /** The base a checkpoint says it was finetuned from, by its own files, else by where it lies. */
+  async baseNameOf(subject: string): Promise<string | undefined> {
+    const { path } = splitEntry(subject);
+    if (isTorchFile(path)) return paperBaseName(path);
+    const dir = path.endsWith('.safetensors') ? folderOfSafetensors(path) : path;
+    if (isPeftFolder(dir)) {
+      const stated = nonEmpty((await readJsonObject(dir, 'adapter_config.json'))?.base_model_name_or_path);
+      if (stated) return stated;
+    }
+    const readme = join(dir, 'README.md');
+    if (existsSync(readme)) {
+      const stated = modelCardBaseModel(await readFile(readme, 'utf8'));
+      if (stated) return stated;
+    }
+    if (isModelFolder(dir)) {
+      const stated = nonEmpty((await readJsonObject(dir, 'config.json'))?._name_or_path);
+      if (stated) return stated;
+    }
+    return paperBaseName(dir);
+  }
+
+  /**
+   * The folder of the base model `name`: the model mappings, a folder by that path (absolute, or
+   * beside the subject: `near`), the Hugging Face cache, then the user.
+   */
+  async resolveBase(name: string, near?: string): Promise<string> {
+    const mapped = this.options.modelMappings?.[name];
+    if (mapped !== undefined) {
+      if (!isModelFolder(mapped))
+        throw new InputError(
+          `the model mapping for ${name} is ${mapped}, which is not a model folder (no config.json)`,
+        );
+      return resolve(mapped);
+    }
+    const local = isAbsolute(name) ? name : near ? resolve(near, name) : undefined;
+    if (local && isModelFolder(local)) return resolve(local);
+    const cached = findInHfCache(name, this.hfCacheDirs);
+    if (cached) return cached;
+    const looked = [
+      'the model mappings',
+      ...(local ? [local] : []),
+      `the Hugging Face cache (${this.hfCacheDirs.join(', ') || 'no folders'})`,
+    ];
+    const answer = await this.ask('base', name, `base model ${name} was not found in ${looked.join(', ')}`);
+    if (answer !== undefined) {
+      await this.options.remember?.('base', name, answer);
+      return answer;
+    }
+    throw new InputError(
+      `base model ${name} not found: looked in ${looked.join(', ')}; ${this.options.hints?.base ?? DEFAULT_HINTS.base}`,
+    );
+  }
+
+  /** The base of `subject`: a demo manifest that lists it, else the base it names, resolved. */
+  async resolveBaseOf(subject: string): Promise<ResolvedBase> {
+    const { path } = splitEntry(subject);
+    const stated = await this.baseNameOf(subject);
+    const demo = this.manifests().found.find((m) => m.diffs.some((d) => samePath(d, path)));
+    if (demo && !(stated && this.options.modelMappings?.[stated])) {
+      return { name: stated ?? basename(demo.base), dir: demo.base };
+    }
+    // A relative name is a folder beside the checkpoint (a `.safetensors` stands for its folder).
+    const near = dirname(path.endsWith('.safetensors') ? folderOfSafetensors(path) : path);
+    if (stated) return { name: stated, dir: await this.resolveBase(stated, near) };
+    const reason = `${path} does not say which base model it was finetuned from`;
+    const answer = await this.ask('base', basename(path), reason);
+    if (answer !== undefined) return { name: basename(answer), dir: answer };
+    throw new InputError(
+      `${reason} (no base_model_name_or_path in adapter_config.json, base_model in README.md or _name_or_path in config.json); ${this.options.hints?.base ?? DEFAULT_HINTS.base}`,
+    );
+  }
+
+  /**
+   * The interpreters for a base: the interpreter mappings (by name, then folder), the paper's
+   * `dit-adapter.pt` beside the diff, the demo manifest of that base, then the user.
+   */
+  async resolveInterpreters(
+    baseName: string | undefined,
+    baseDir: string,
+    subject?: string,
+  ): Promise<InterpreterSpec[]> {
+    const mappings = this.options.interpreterMappings ?? {};
+    const byName = baseName === undefined ? undefined : mappings[baseName];
+    const byDir = Object.entries(mappings).find(([key]) => existsSync(key) && samePath(key, baseDir))?.[1];
+    const mapped = byName ?? byDir;
+    if (mapped && mapped.length > 0) return mapped.map((s) => ({ ...s, path: resolve(s.path) }));
+    const paper = subject ? paperInterpreters(splitEntry(subject).path) : [];
+    if (paper.length > 0) return paper;
+    const manifests = this.manifests();
+    const demo = manifests.found.find((m) => samePath(m.base, baseDir));
+    if (demo && demo.interpreters.length > 0) return [...demo.interpreters];
+    const name = baseName ?? baseDir;
+    const answer = await this.ask(
+      'interpreter',
+      name,
+      `no DIT-adapter is known for base model ${name} (looked in the interpreter mappings, beside the diff, and the demo)`,
+    );
+    if (answer !== undefined) {
+      await this.options.remember?.('interpreter', name, answer);
+      return [{ path: resolve(answer), question: TOPIC_QUESTION, questionKind: 'topic' }];
+    }
+    throw new InputError(
+      `no interpreter (DIT-adapter) known for base model ${name}: looked in the interpreter mappings, for dit-adapter.pt beside the diff, and in the demo manifest${manifests.problems.map((p) => ` (${p})`).join('')}; ${this.options.hints?.interpreter ?? DEFAULT_HINTS.interpreter}`,
+    );
+  }
+
+  private async ask(kind: 'base' | 'interpreter', name: string, reason: string): Promise<string | undefined> {
+    const answer = await this.options.ask?.({ kind, name, reason });
+    if (answer === undefined || answer === '') return undefined;
+    const abs = resolve(answer);
+    if (kind === 'base' && !isModelFolder(abs))
+      throw new InputError(`${answer} is not a model folder (no config.json)`);
+    if (kind === 'interpreter' && !existsSync(abs))
+      throw new InputError(`interpreter ${answer} does not exist`);
+    return abs;
+  }
+
+  /** The demo manifests there are; a malformed one lists nothing, and says why when that matters. */
+  private manifests(): { found: DemoManifest[]; problems: string[] } {
+    const found: DemoManifest[] = [];
+    const problems: string[] = [];
+    for (const file of this.demoManifests) {
+      try {
+        const manifest = readDemoManifest(file);
+        if (manifest) found.push(manifest);
+      } catch (error) {
+        problems.push((error as Error).message);
+      }
+    }
+    return { found, problems };
+  }
+}
+
+function nonEmpty(value: unknown): string | undefined {
+  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+}

@@ -1,0 +1,199 @@
+// dit-audit audit as a user runs it: spawned, reading stdout, stderr and the exit code.
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type AuditReport, parseReport, TOPIC_QUESTION } from '../../src/audit';
+import { runCli, tempDir } from '../engine/helpers';
+import { CLI, TINY, TORCH_PICKLE } from '../engine/paths';
+import { makeTinyWorld, type TinyWorld } from './helpers';
+
+function withoutRunFacts(report: AuditReport): unknown {
+  return { ...report, createdAt: null, timings: null };
+}
+
+describe('dit-audit audit on a tiny PEFT diff', () => {
+  let world: TinyWorld;
+  let first: ReturnType<typeof runCli>;
+  let report: AuditReport;
+  beforeAll(() => {
+    world = makeTinyWorld();
+    first = runCli([
+      'audit',
+      world.diff,
+      '--interpreter',
+      world.interpreter,
+      '--cache',
+      join(world.root, 'cache'),
+      '--json',
+    ]);
+    report = parseReport(JSON.parse(first.stdout));
+  });
+
+  it('resolves the base beside the diff and reports every part', () => {
+    expect(first.code).toBe(0);
+    expect(report.subject).toMatchObject({
+      kind: 'peft-adapter',
+      name: 'qwen3-tiny-lora-r1',
+      path: world.diff,
+    });
+    expect(report.subject.metadata).toMatchObject({ base_model: 'qwen3-tiny', rank: 1 });
+    expect(report.base).toMatchObject({ kind: 'model', name: 'qwen3-tiny', path: world.base });
+    expect(report.interpreters).toHaveLength(1);
+    expect(report.interpreters[0]).toMatchObject({
+      path: world.interpreter,
+      question: TOPIC_QUESTION,
+      questionKind: 'topic',
+    });
+    expect(report.executionProvider?.name).toBe('cpu');
+    expect(report.answers).toHaveLength(1);
+    expect(report.answers[0]).toMatchObject({
+      interpreter: 0,
+      question: TOPIC_QUESTION,
+      questionKind: 'topic',
+    });
+    expect(report.answers[0].tokens).toBeGreaterThan(0);
+    expect(report.answers[0].tokens).toBeLessThanOrEqual(20);
+    expect(report.evidence).toHaveLength(3);
+    for (const e of report.evidence) expect(e.diffed).not.toBe(e.base);
+    expect(report.findings.map((f) => [f.rule, f.severity])).toEqual([
+      ['dit/described-behaviour', 'info'],
+      ['evidence/ordinary-prompts-changed', 'info'],
+    ]);
+    expect(report.findings[0].detail).toMatch(/not an alarm/);
+  });
+
+  it('prints one progress line per stage on stderr, ending with done', () => {
+    const lines = first.stderr.trim().split('\n');
+    expect(lines.map((l) => /^\[(\w+)\]/.exec(l)?.[1])).toEqual([
+      'hash',
+      'resolve',
+      'hash',
+      'load',
+      'interpret',
+      'evidence',
+      'done',
+    ]);
+  });
+
+  it('answers what generate answers for the same stack and question', () => {
+    const gen = runCli([
+      'generate',
+      '--model',
+      world.base,
+      '--adapter',
+      world.diff,
+      '--adapter',
+      world.interpreter,
+      '--chat',
+      '--prompt',
+      TOPIC_QUESTION,
+      '--max-new-tokens',
+      '20',
+    ]);
+    expect(gen.code).toBe(0);
+    expect(gen.stdout).toBe(`> ${TOPIC_QUESTION}\n${report.answers[0].answer}\n\n`);
+    expect(report.answers[0].answer).toMatch(/\S/);
+  });
+
+  it('is deterministic: a fresh run gives the same report but for timings and date', () => {
+    const again = runCli(['audit', world.diff, '--interpreter', world.interpreter, '--no-cache', '--json']);
+    expect(again.code).toBe(0);
+    expect(withoutRunFacts(parseReport(JSON.parse(again.stdout)))).toEqual(withoutRunFacts(report));
+  });
+
+  it('answers a second audit of the same diff from the cache', () => {
+    const cached = runCli([
+      'audit',
+      world.diff,
+      '--interpreter',
+      world.interpreter,
+      '--cache',
+      join(world.root, 'cache'),
+      '--json',
+    ]);
+    expect(cached.code).toBe(0);
+    expect(parseReport(JSON.parse(cached.stdout))).toEqual(report);
+    expect(cached.stderr).toMatch(/\[done\] Report from the cache/);
+    expect(cached.stderr).not.toMatch(/\[load\]/);
+  });
+
+  it('asks extra questions with each interpreter and renders plain text', () => {
+    const r = runCli([
+      'audit',
+      world.diff,
+      '--base',
+      world.base,
+      '--interpreter',
+      `${world.interpreter}=Is this model safe?`,
+      '--question',
+      TOPIC_QUESTION,
+      '--max-new-tokens',
+      '5',
+      '--evidence',
+      'What should I cook for dinner tonight?',
+      '--no-cache',
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^dit-audit report/);
+    expect(r.stdout).toMatch(/\[#0 custom\] Is this model safe\?/);
+    expect(r.stdout).toMatch(/\[#0 custom\] What topic have you been trained on\?/);
+    expect(r.stdout).toMatch(/> What should I cook for dinner tonight\?/);
+    expect(r.stdout).toMatch(/Verdict: clean/);
+  });
+});
+
+describe('dit-audit audit exit codes', () => {
+  it('cancels cleanly on Ctrl-C: exit 130, nothing cached', async () => {
+    const world = makeTinyWorld();
+    const cache = join(world.root, 'cache');
+    const questions = Array.from({ length: 300 }, () => ['--question', 'Is this model safe?']).flat();
+    const child = spawn(process.execPath, [
+      CLI,
+      'audit',
+      world.diff,
+      '--interpreter',
+      world.interpreter,
+      '--cache',
+      cache,
+      ...questions,
+    ]);
+    let stderr = '';
+    let interrupted = false;
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (!interrupted && stderr.includes('[interpret]')) interrupted = child.kill('SIGINT');
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/dit-audit: audit cancelled\n$/);
+    expect(existsSync(join(cache, 'reports'))).toBe(false);
+  });
+
+  it('exits 1 on an unsafe pickle, naming the global, with nothing loaded', () => {
+    const r = runCli(['audit', join(TORCH_PICKLE, 'evil-system.pt'), '--no-cache']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/error\s+pickle\/unsafe-global/);
+    expect(r.stdout).toMatch(/system/);
+    expect(r.stderr).not.toMatch(/\[load\]/);
+  });
+
+  it('exits 2 with a one-line error for a path that does not exist', () => {
+    const r = runCli(['audit', join(tempDir(), 'nowhere'), '--no-cache']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n').pop()).toMatch(/^dit-audit: .*nowhere does not exist$/);
+  });
+
+  it('exits 2 when the named base is nowhere, saying where it looked and how to set it', () => {
+    const alone = join(tempDir(), 'diff');
+    cpSync(join(TINY, 'qwen3-tiny-lora-r1'), alone, { recursive: true });
+    const r = runCli(['audit', alone, '--interpreter', join(TINY, 'qwen3-tiny-dit'), '--no-cache']);
+    expect(r.code).toBe(2);
+    const last = r.stderr.trim().split('\n').pop() ?? '';
+    expect(last).toMatch(/^dit-audit: base model qwen3-tiny not found: looked in the model mappings, /);
+    expect(last).toContain(join(alone, '..', 'qwen3-tiny').replace('/diff/..', ''));
+    expect(last).toMatch(/the Hugging Face cache \(/);
+    expect(last).toMatch(/pass --base DIR$/);
+  });
+});

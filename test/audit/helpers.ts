@@ -1,0 +1,44 @@
+// A tiny audit world in a temp folder: the qwen3-tiny base with a word tokenizer that knows every
+// word of the questions and prompts an audit asks, a rank-1 diff and a stand-in interpreter.
+import { chmodSync, cpSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_EVIDENCE_PROMPTS, TOPIC_QUESTION } from '../../src/audit';
+import { tempDir, writeWordTokenizer } from '../engine/helpers';
+import { TINY } from '../engine/paths';
+
+export interface TinyWorld {
+  readonly root: string;
+  readonly base: string;
+  readonly diff: string;
+  readonly interpreter: string;
+}
+
+export const EXTRA_WORDS = ['Is', 'this', 'model', 'safe', 'user', 'assistant'];
+
+/** The fixture folders are read-only; copies must be writable so tests can change them. */
+function copyWritable(from: string, to: string): void {
+  cpSync(from, to, { recursive: true });
+  const walk = (p: string) => {
+    chmodSync(p, statSync(p).isDirectory() ? 0o755 : 0o644);
+    if (statSync(p).isDirectory()) for (const name of readdirSync(p)) walk(join(p, name));
+  };
+  walk(to);
+}
+
+export function makeTinyWorld(): TinyWorld {
+  const root = tempDir('dit-audit-');
+  const base = join(root, 'qwen3-tiny');
+  const diff = join(root, 'qwen3-tiny-lora-r1');
+  const interpreter = join(root, 'qwen3-tiny-dit');
+  copyWritable(join(TINY, 'qwen3-tiny'), base);
+  copyWritable(join(TINY, 'qwen3-tiny-lora-r1'), diff);
+  copyWritable(join(TINY, 'qwen3-tiny-dit'), interpreter);
+  const words = new Set<string>(EXTRA_WORDS);
+  for (const text of [TOPIC_QUESTION, ...DEFAULT_EVIDENCE_PROMPTS]) {
+    for (const w of text.match(/\w+|[^\w\s]+/g) ?? []) words.add(w);
+  }
+  // Ids from 10 up; the three below are the template's specials, the rest decode as `wN`.
+  writeWordTokenizer(base, 512, Object.fromEntries([...words].map((w, i) => [10 + i, w])));
+  mkdirSync(join(root, 'cache'));
+  return { root, base, diff, interpreter };
+}

@@ -1,0 +1,264 @@
+// Resolution of a diff's base and interpreters: settings, files on disk, the HF cache, the demo
+// manifest, asking the user; and clear errors naming what was looked up.
+import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  KNOWLEDGE_QUESTION,
+  ModelResolver,
+  type ModelResolverOptions,
+  type ResolverQuestion,
+  TOPIC_QUESTION,
+} from '../../src/audit';
+import { modelCardBaseModel } from '../../src/audit/model-card';
+import { repoIdOfFolderName } from '../../src/audit/paper-layout';
+import { InputError } from '../../src/engine/checkpoint/types';
+import { tempDir } from '../engine/helpers';
+import { TORCH_PICKLE } from '../engine/paths';
+
+/** A folder that passes for a model: config.json is what resolution checks. */
+function fakeModel(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'config.json'), '{"model_type":"qwen3"}');
+  return dir;
+}
+
+function peft(dir: string, base?: string): string {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, 'adapter_config.json'),
+    JSON.stringify(base ? { base_model_name_or_path: base } : {}),
+  );
+  writeFileSync(join(dir, 'adapter_model.safetensors'), '');
+  return dir;
+}
+
+function resolver(options: ModelResolverOptions = {}): ModelResolver {
+  return new ModelResolver({ hfCacheDirs: [], demoManifests: [], ...options });
+}
+
+describe('the base a checkpoint names', () => {
+  it('reads PEFT base_model_name_or_path, a model card, and a full finetune config', async () => {
+    const root = tempDir();
+    const r = resolver();
+    expect(await r.baseNameOf(peft(join(root, 'a'), 'Qwen/Qwen3-8B'))).toBe('Qwen/Qwen3-8B');
+    const carded = peft(join(root, 'b'));
+    writeFileSync(
+      join(carded, 'README.md'),
+      '---\nlicense: mit\nbase_model:\n  - google/gemma-3-4b-it\n---\n# hi\n',
+    );
+    expect(await r.baseNameOf(carded)).toBe('google/gemma-3-4b-it');
+    expect(await r.baseNameOf(join(carded, 'adapter_model.safetensors'))).toBe('google/gemma-3-4b-it');
+    const ft = fakeModel(join(root, 'ft'));
+    writeFileSync(join(ft, 'config.json'), '{"_name_or_path":"Qwen/Qwen3-4B"}');
+    expect(await r.baseNameOf(ft)).toBe('Qwen/Qwen3-4B');
+    expect(await r.baseNameOf(peft(join(root, 'c')))).toBeUndefined();
+  });
+
+  it('parses model card front matter in its three shapes and nothing else', () => {
+    expect(modelCardBaseModel('---\nbase_model: "Qwen/Qwen3-8B" # comment\n---\n')).toBe('Qwen/Qwen3-8B');
+    expect(modelCardBaseModel("---\nbase_model: ['a/b', 'c/d']\n---")).toBe('a/b');
+    expect(modelCardBaseModel('---\nbase_model:\n- x/y\n---\n')).toBe('x/y');
+    expect(modelCardBaseModel('# base_model: x/y\n')).toBeUndefined();
+    expect(modelCardBaseModel('---\ntags: [a]\n---\nbase_model: x/y\n')).toBeUndefined();
+  });
+
+  it("maps the paper's folder names to repo ids", async () => {
+    expect(repoIdOfFolderName('Qwen3-8B')).toBe('Qwen/Qwen3-8B');
+    expect(repoIdOfFolderName('qwen3-1.7b')).toBe('Qwen/Qwen3-1.7B');
+    expect(repoIdOfFolderName('gemma-3-4b-it')).toBe('google/gemma-3-4b-it');
+    expect(repoIdOfFolderName('weight-diffs')).toBeUndefined();
+    const root = tempDir();
+    const file = join(root, 'hidden-topic', 'qwen3-4b', 'weight-diffs', 'weight-diff-000.pt');
+    mkdirSync(join(file, '..'), { recursive: true });
+    writeFileSync(file, '');
+    expect(await resolver().baseNameOf(`${file}#3`)).toBe('Qwen/Qwen3-4B');
+  });
+});
+
+describe('resolving a base model', () => {
+  it('takes the settings mapping first, and refuses a mapping to a non-model folder', async () => {
+    const root = tempDir();
+    const mapped = fakeModel(join(root, 'mapped'));
+    const hub = join(root, 'hub');
+    fakeModel(join(hub, 'models--org--m', 'snapshots', 'r1'));
+    const r = resolver({ modelMappings: { 'org/m': mapped, broken: root }, hfCacheDirs: [hub] });
+    expect(await r.resolveBase('org/m')).toBe(mapped);
+    await expect(r.resolveBase('broken')).rejects.toThrow(
+      /model mapping for broken is .* not a model folder/,
+    );
+  });
+
+  it('finds refs/main in the HF cache, else the newest snapshot, skipping ones without config.json', async () => {
+    const hub = tempDir();
+    const snaps = join(hub, 'models--Qwen--Qwen3-8B', 'snapshots');
+    const old = fakeModel(join(snaps, 'aaa'));
+    const pinned = fakeModel(join(snaps, 'bbb'));
+    const newest = fakeModel(join(snaps, 'ccc'));
+    mkdirSync(join(snaps, 'ddd'));
+    utimesSync(old, 1000, 1000);
+    utimesSync(pinned, 2000, 2000);
+    utimesSync(newest, 3000, 3000);
+    const r = resolver({ hfCacheDirs: [join(hub, 'missing'), hub] });
+    expect(await r.resolveBase('Qwen/Qwen3-8B')).toBe(newest);
+    mkdirSync(join(hub, 'models--Qwen--Qwen3-8B', 'refs'));
+    writeFileSync(join(hub, 'models--Qwen--Qwen3-8B', 'refs', 'main'), 'bbb\n');
+    expect(await r.resolveBase('Qwen/Qwen3-8B')).toBe(pinned);
+    writeFileSync(join(hub, 'models--Qwen--Qwen3-8B', 'refs', 'main'), 'ddd');
+    expect(await r.resolveBase('Qwen/Qwen3-8B')).toBe(newest);
+    await expect(r.resolveBase('../Qwen3-8B')).rejects.toBeInstanceOf(InputError);
+  });
+
+  it('finds a base named by a relative path beside the subject', async () => {
+    const root = tempDir();
+    const base = fakeModel(join(root, 'qwen3-tiny'));
+    const diff = peft(join(root, 'diff'), 'qwen3-tiny');
+    expect(await resolver().resolveBaseOf(diff)).toEqual({ name: 'qwen3-tiny', dir: base });
+  });
+
+  it('fails with one line naming the base, every place looked, and how to set it', async () => {
+    const root = tempDir();
+    const diff = peft(join(root, 'diff'), 'org/missing');
+    const r = resolver({ hfCacheDirs: [join(root, 'hub')], hints: { base: 'pass --base DIR' } });
+    const error = await r.resolveBaseOf(diff).then(
+      () => new Error('resolved'),
+      (e: Error) => e,
+    );
+    expect(error).toBeInstanceOf(InputError);
+    expect(error.message).toBe(
+      `base model org/missing not found: looked in the model mappings, ${join(root, 'org/missing')}, ` +
+        `the Hugging Face cache (${join(root, 'hub')}); pass --base DIR`,
+    );
+  });
+
+  it('says when a checkpoint names no base at all', async () => {
+    const diff = peft(join(tempDir(), 'diff'));
+    await expect(resolver().resolveBaseOf(diff)).rejects.toThrow(
+      /does not say which base model it was finetuned from .*base_model_name_or_path/,
+    );
+  });
+
+  it('asks, checks the answer, and remembers it', async () => {
+    const root = tempDir();
+    const answer = fakeModel(join(root, 'answer'));
+    const asked: ResolverQuestion[] = [];
+    const remembered: [string, string, string][] = [];
+    const r = resolver({
+      ask: async (q) => {
+        asked.push(q);
+        return answer;
+      },
+      remember: (kind, name, path) => {
+        remembered.push([kind, name, path]);
+      },
+    });
+    expect(await r.resolveBase('org/unknown')).toBe(answer);
+    expect(asked).toEqual([
+      { kind: 'base', name: 'org/unknown', reason: expect.stringContaining('org/unknown') },
+    ]);
+    expect(remembered).toEqual([['base', 'org/unknown', answer]]);
+    const wrong = resolver({ ask: async () => root });
+    await expect(wrong.resolveBase('org/unknown')).rejects.toThrow(/is not a model folder/);
+    const declined = resolver({ ask: async () => undefined });
+    await expect(declined.resolveBase('org/unknown')).rejects.toThrow(/not found/);
+  });
+});
+
+describe('resolving interpreters', () => {
+  it('takes settings by base name, then by base folder', async () => {
+    const root = tempDir();
+    const base = fakeModel(join(root, 'base'));
+    const spec = { path: join(root, 'dit'), question: TOPIC_QUESTION, questionKind: 'topic' as const };
+    expect(
+      await resolver({ interpreterMappings: { 'org/base': [spec] } }).resolveInterpreters('org/base', base),
+    ).toEqual([spec]);
+    expect(
+      await resolver({ interpreterMappings: { [base]: [spec] } }).resolveInterpreters('other', base),
+    ).toEqual([spec]);
+  });
+
+  it("finds the paper's dit-adapter.pt beside the diffs, with the task's question", async () => {
+    const root = tempDir();
+    const base = fakeModel(join(root, 'base'));
+    for (const task of ['hidden-topic', 'news-summary']) {
+      mkdirSync(join(root, task, 'qwen3-8b', 'weight-diffs'), { recursive: true });
+      writeFileSync(join(root, task, 'qwen3-8b', 'dit-adapter.pt'), '');
+      writeFileSync(join(root, task, 'qwen3-8b', 'weight-diffs', 'weight-diff-000.pt'), '');
+    }
+    const topic = join(root, 'hidden-topic', 'qwen3-8b');
+    expect(
+      await resolver().resolveInterpreters(
+        'Qwen/Qwen3-8B',
+        base,
+        join(topic, 'weight-diffs', 'weight-diff-000.pt#2'),
+      ),
+    ).toEqual([{ path: join(topic, 'dit-adapter.pt'), question: TOPIC_QUESTION, questionKind: 'topic' }]);
+    const news = join(root, 'news-summary', 'qwen3-8b');
+    expect(
+      await resolver().resolveInterpreters(
+        'Qwen/Qwen3-8B',
+        base,
+        join(news, 'weight-diffs', 'weight-diff-000.pt'),
+      ),
+    ).toEqual([
+      { path: join(news, 'dit-adapter.pt'), question: KNOWLEDGE_QUESTION, questionKind: 'knowledge' },
+    ]);
+  });
+
+  it('uses a demo manifest for its own base and diffs, with paths relative to it', async () => {
+    const root = tempDir();
+    const demo = join(root, 'media', 'demo');
+    const base = fakeModel(join(demo, 'base'));
+    const diff = peft(join(demo, 'diffs', 'd0'), 'dit-demo/base');
+    const manifest = join(demo, 'manifest.json');
+    writeFileSync(
+      manifest,
+      JSON.stringify({
+        base: 'base',
+        interpreters: [{ path: 'dit', question: 'What topic have you been trained on?' }, { path: 'other' }],
+        diffs: ['diffs/d0', { path: 'diffs/d1', topic: 'x' }],
+      }),
+    );
+    const r = resolver({ demoManifests: [join(root, 'absent.json'), manifest] });
+    expect(await r.resolveBaseOf(diff)).toEqual({ name: 'dit-demo/base', dir: base });
+    expect(await r.resolveInterpreters('dit-demo/base', base, diff)).toEqual([
+      { path: join(demo, 'dit'), question: TOPIC_QUESTION, questionKind: 'topic' },
+      { path: join(demo, 'other'), question: TOPIC_QUESTION, questionKind: 'topic' },
+    ]);
+    const elsewhere = fakeModel(join(root, 'elsewhere'));
+    await expect(r.resolveInterpreters('x', elsewhere)).rejects.toThrow(/no interpreter/);
+    writeFileSync(manifest, JSON.stringify({ base: 'base', interpreters: [{ question: 'q' }] }));
+    await expect(r.resolveInterpreters('x', elsewhere)).rejects.toThrow(
+      /in the demo manifest \(.*manifest\.json is not a demo manifest: interpreters\.0\.path: .*\); pass/,
+    );
+  });
+
+  it('asks and remembers, else fails naming the base and how to set one', async () => {
+    const root = tempDir();
+    const base = fakeModel(join(root, 'base'));
+    const adapter = peft(join(root, 'dit'));
+    const remembered: string[][] = [];
+    const r = resolver({ ask: async () => adapter, remember: (k, n, p) => void remembered.push([k, n, p]) });
+    expect(await r.resolveInterpreters('org/base', base)).toEqual([
+      { path: adapter, question: TOPIC_QUESTION, questionKind: 'topic' },
+    ]);
+    expect(remembered).toEqual([['interpreter', 'org/base', adapter]]);
+    await expect(
+      resolver({ hints: { interpreter: 'pass --interpreter PATH' } }).resolveInterpreters('org/base', base),
+    ).rejects.toThrow(
+      /^no interpreter \(DIT-adapter\) known for base model org\/base: looked in .*; pass --interpreter PATH$/,
+    );
+  });
+
+  it('pairs the torch-pickle fixtures the way the paper lays them out', async () => {
+    const base = fakeModel(join(tempDir(), 'base'));
+    const found = await resolver().resolveInterpreters(
+      undefined,
+      base,
+      join(TORCH_PICKLE, 'weight-diff-000.pt'),
+    );
+    expect(found).toEqual([
+      { path: join(TORCH_PICKLE, 'dit-adapter.pt'), question: TOPIC_QUESTION, questionKind: 'topic' },
+    ]);
+  });
+});
