@@ -1,4 +1,5 @@
-// Bundles every entry point of the project. onnxruntime-node stays external: it is a native addon.
+// Bundles every entry point of the project. onnxruntime-node stays external: it is a native addon
+// (shipped in the VSIX as node_modules/onnxruntime-node), and `vscode` is provided by the editor.
 import { build } from 'esbuild';
 
 const common = {
@@ -20,4 +21,18 @@ await Promise.all([
   }),
   build({ ...common, entryPoints: { 'engine-worker': 'src/engine/runtime/worker.ts' }, outdir: 'dist' }),
   build({ ...common, entryPoints: { 'bench-engine': 'bench/engine.ts' }, outdir: 'dist' }),
+  // The VS Code extension (extension host, Node).
+  build({ ...common, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist' }),
+  // The report panel (a browser page inside a webview: no Node, strict CSP, one script).
+  build({
+    entryPoints: { webview: 'webview/main.ts' },
+    outdir: 'dist',
+    bundle: true,
+    platform: 'browser',
+    target: 'es2022',
+    format: 'iife',
+    minify: true,
+    sourcemap: true,
+    logLevel: 'warning',
+  }),
 ]);

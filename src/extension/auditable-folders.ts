@@ -1,0 +1,83 @@
+// Folder menus need to know which folders are checkpoints before the user right-clicks, and a
+// `when` clause cannot look inside a folder. So the workspace is scanned for PEFT adapter folders
+// and model folders, and their paths go into a context key the menus test with
+// `resourcePath in ditAuditor.auditableFolders`. A watcher keeps the list current.
+import { dirname } from 'node:path';
+import * as vscode from 'vscode';
+import type { Log } from './log';
+import { folderKind } from './targets';
+
+export const AUDITABLE_FOLDERS_KEY = 'ditAuditor.auditableFolders';
+const MARKERS = '**/{adapter_config.json,config.json}';
+const EXCLUDE = '**/{node_modules,.git,.venv,venv,__pycache__}/**';
+const MAX_MARKERS = 20_000;
+const RESCAN_DELAY_MS = 400;
+
+export class AuditableFolders implements vscode.Disposable {
+  private folders = new Set<string>();
+  private readonly disposables: vscode.Disposable[] = [];
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private scanning: Promise<void> = Promise.resolve();
+
+  constructor(private readonly log: Log) {
+    const watcher = vscode.workspace.createFileSystemWatcher(
+      '**/{adapter_config.json,config.json,*.safetensors,*.safetensors.index.json}',
+    );
+    this.disposables.push(
+      watcher,
+      watcher.onDidCreate(() => this.schedule()),
+      watcher.onDidDelete(() => this.schedule()),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => this.schedule()),
+    );
+  }
+
+  /** Scans now; resolves when the context key is set. */
+  refresh(): Promise<void> {
+    this.scanning = this.scanning.then(() => this.scan());
+    return this.scanning;
+  }
+
+  list(): string[] {
+    return [...this.folders].sort();
+  }
+
+  /** The file lies directly in a checkpoint folder (its weights, its config). */
+  containsFile(fsPath: string): boolean {
+    return this.folders.has(dirname(fsPath));
+  }
+
+  private schedule(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.refresh(), RESCAN_DELAY_MS);
+  }
+
+  private async scan(): Promise<void> {
+    try {
+      const markers = await vscode.workspace.findFiles(MARKERS, EXCLUDE, MAX_MARKERS);
+      const candidates = [
+        ...new Set(markers.filter((u) => u.scheme === 'file').map((u) => dirname(u.fsPath))),
+      ];
+      const found = new Set<string>();
+      await Promise.all(
+        candidates.map(async (dir) => {
+          if ((await folderKind(dir)) !== undefined) found.add(dir);
+        }),
+      );
+      if (markers.length >= MAX_MARKERS)
+        this.log.warn(`stopped looking for checkpoint folders after ${MAX_MARKERS} config files`);
+      this.folders = found;
+      // `resourcePath` is the fsPath of a file URI, and the path of a remote one as the UI sees it.
+      const keys = new Set<string>();
+      for (const dir of found) keys.add(dir).add(vscode.Uri.file(dir).path);
+      await vscode.commands.executeCommand('setContext', AUDITABLE_FOLDERS_KEY, [...keys].sort());
+      this.log.debug(`checkpoint folders in the workspace: ${found.size}`);
+    } catch (e) {
+      this.log.error(`scanning the workspace for checkpoint folders failed: ${String(e)}`);
+    }
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}

@@ -1,0 +1,50 @@
+// The extension's entry point: build the services, register the commands, nothing else. No model
+// is loaded here; the inference worker starts with the first audit and lives until deactivation.
+import * as vscode from 'vscode';
+import { AuditService } from './audit-service';
+import { AuditableFolders } from './auditable-folders';
+import { registerAuditActiveEditor } from './commands/audit-active-editor';
+import { registerAuditDemo } from './commands/audit-demo';
+import { registerAuditResource } from './commands/audit-resource';
+import { registerClearReportCache } from './commands/clear-report-cache';
+import { registerClearOpenAiKey, registerSetOpenAiKey } from './commands/openai-key';
+import { registerShowLog } from './commands/show-log';
+import { registerShowRunningAudit } from './commands/show-running-audit';
+import { createLog } from './log';
+import { ReportPanels } from './panel/registration';
+import { ReportPanelActions } from './panel-actions';
+import { Secrets } from './secrets';
+import { watchSettings } from './settings-watcher';
+
+export function activate(context: vscode.ExtensionContext): void {
+  const log = createLog();
+  const panels = new ReportPanels(context.extensionUri, log);
+  const audits = new AuditService(context.globalStorageUri, log, panels);
+  panels.setActions(new ReportPanelActions(audits, log));
+  const folders = new AuditableFolders(log);
+  const secrets = new Secrets(context.secrets);
+
+  context.subscriptions.push(
+    panels,
+    audits,
+    folders,
+    registerAuditResource(audits, folders, log),
+    registerAuditActiveEditor(audits, log),
+    registerAuditDemo(audits, log),
+    registerSetOpenAiKey(secrets, log),
+    registerClearOpenAiKey(secrets, log),
+    registerShowLog(log),
+    registerClearReportCache(audits, log),
+    registerShowRunningAudit(audits, panels),
+    watchSettings(log),
+    log,
+  );
+  void folders.refresh();
+  log.info(
+    `DIT Auditor ${context.extension.packageJSON.version} active; workspace ${vscode.workspace.isTrusted ? 'trusted' : 'restricted: audits are off'}`,
+  );
+}
+
+export function deactivate(): void {
+  // Everything, the inference worker included, is disposed through context.subscriptions.
+}

@@ -1,0 +1,471 @@
+// End-to-end test of the VS Code extension, as a user meets it: install the packaged VSIX into a
+// real VS Code (code-server), open a workspace holding a tiny checkpoint, right-click the diff in
+// the explorer → "Audit Checkpoint", and read the report inside the panel's webview. The model's
+// answer holds markup (`<img src=x onerror=…>`): it must show as those characters, and no element
+// may come of it. Screenshots go to test-results/e2e/.
+//
+// Usage: node test/e2e/run-e2e.mjs PATH.vsix      (npm run test:e2e packages, then runs this)
+// Env:   DIT_E2E_TOOLS (default ~/.cache/dit-e2e-tools, from ../shared/e2e/install-tools.sh),
+//        CODE_SERVER, NODE24_BIN, CHROMIUM to override single tools; KEEP=1 keeps the run folder.
+import { execFileSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { CodeServer, launchBrowser, toolPaths, Workbench, waitUntil } from './harness.mjs';
+import {
+  buildWorkspace,
+  DIFF,
+  EVIDENCE_PROMPT,
+  EVIL,
+  HOSTILE,
+  installDemoWorld,
+  PAPER_DIFFS,
+  PAPER_ENTRY,
+  PAPER_FOLDER,
+  QUESTION,
+  REPO,
+  UNMAPPED,
+  UNMAPPED_BASE,
+} from './workspace.mjs';
+
+const EXTENSION_ID = 'dit-auditor.dit-auditor';
+const AUDIT_TITLE = 'Audit Checkpoint';
+const OUT = join(REPO, 'test-results', 'e2e');
+const AUDIT_TIMEOUT_MS = 180_000;
+
+const vsixArg = process.argv[2];
+if (!vsixArg) {
+  console.error('usage: node test/e2e/run-e2e.mjs PATH.vsix');
+  process.exit(2);
+}
+const VSIX = resolve(vsixArg);
+
+const t0 = Date.now();
+const marks = {};
+const mark = (label) => {
+  marks[label] = (Date.now() - t0) / 1000;
+  console.log(`[${marks[label].toFixed(1)}s] ${label}`);
+};
+let passed = 0;
+let failed = 0;
+const check = (name, ok, detail = '') => {
+  if (ok) passed++;
+  else failed++;
+  console.log(`${ok ? 'PASS' : 'FAIL'} ${name}${detail ? `  ${detail}` : ''}`);
+};
+
+const runDir = mkdtempSync(join(tmpdir(), 'dit-e2e-'));
+let server;
+let browser;
+try {
+  if (!existsSync(VSIX)) throw new Error(`${VSIX} does not exist: run npm run package`);
+  const tools = toolPaths();
+  mkdirSync(OUT, { recursive: true });
+  for (const f of readdirSync(OUT)) rmSync(join(OUT, f), { force: true });
+
+  // ---------- the workspace: tiny checkpoint, tokenizer with markup words, settings ----------
+  const ws = join(runDir, 'ws');
+  const expected = buildWorkspace(ws);
+  console.log(`expected answer: ${JSON.stringify(expected.answer)} (markup on ids ${expected.hostileIds})`);
+  mark('workspace built');
+
+  // ---------- install the VSIX; the packaged onnxruntime-node must load from the install folder ----------
+  server = new CodeServer(runDir, tools);
+  const extDir = server.installExtension(VSIX);
+  check('the VSIX ships the inference worker', existsSync(join(extDir, 'dist', 'engine-worker.js')));
+  check('the VSIX ships the panel script', existsSync(join(extDir, 'dist', 'webview.js')));
+  const binaries = join(extDir, 'node_modules', 'onnxruntime-node', 'bin', 'napi-v6');
+  const platforms = existsSync(binaries) ? readdirSync(binaries) : [];
+  check('only the Linux onnxruntime binaries are shipped', platforms.join() === 'linux', platforms.join());
+  const ortProbe = execFileSync(
+    join(tools.node24Bin, 'node'),
+    [
+      '-e',
+      "const ort = require(require('path').join(process.argv[1], 'node_modules/onnxruntime-node')); console.log(typeof ort.InferenceSession.create)",
+      extDir,
+    ],
+    { encoding: 'utf8', env: server.env },
+  ).trim();
+  check("require('onnxruntime-node') works from the installed extension", ortProbe === 'function', ortProbe);
+  // A demo world in the install folder, as a build that ships media/demo has it.
+  const demo = installDemoWorld(extDir, expected);
+  mark('vsix installed');
+
+  await server.start(ws);
+  mark('code-server listening');
+  browser = await launchBrowser(server.dirs.chrome, tools.chromium);
+  const { page, context } = browser;
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+  const bench = new Workbench(page);
+  await page.goto(`${server.url}/?folder=${encodeURIComponent(ws)}`);
+  await bench.explorerRow(DIFF).waitFor();
+  mark('workbench ready');
+
+  // ---------- right-click the diff folder → Audit Checkpoint ----------
+  await bench.runFromContextMenu(bench.explorerRow(DIFF), AUDIT_TITLE);
+  mark('audit started from the explorer');
+
+  const wv = bench.webview(EXTENSION_ID);
+  const answer = wv.getByTestId('answer').first();
+  await answer.waitFor({ timeout: AUDIT_TIMEOUT_MS });
+  mark('report shown in the panel');
+
+  // ---------- what the panel says ----------
+  const answerText = await answer.textContent();
+  check(
+    'the answer is the greedy output of diff + interpreter',
+    answerText === expected.answer,
+    JSON.stringify(answerText),
+  );
+  check('markup in the answer shows as literal text', answerText?.includes(HOSTILE[0]) === true);
+  check('the question is shown', (await wv.getByTestId('question').first().textContent()) === QUESTION);
+  const created = await wv.locator('dit-report-view').evaluate((root) => {
+    // Walk the light DOM and every shadow root: no element may have come from model text.
+    const all = [];
+    const visit = (node) => {
+      for (const el of node.querySelectorAll('*')) {
+        all.push(el);
+        if (el.shadowRoot) visit(el.shadowRoot);
+      }
+    };
+    visit(root.ownerDocument);
+    return {
+      img: all.filter((el) => el.tagName === 'IMG').length,
+      script: all.filter((el) => el.tagName === 'SCRIPT' && (el.textContent ?? '').includes('alert')).length,
+      onerror: all.filter((el) => el.hasAttribute('onerror')).length,
+    };
+  });
+  check(
+    'no <img>, <script> or onerror attribute was created',
+    created.img + created.script + created.onerror === 0,
+    JSON.stringify(created),
+  );
+  const evidencePrompt = await wv.getByTestId('evidence').locator('.question').first().textContent();
+  const evidenceBase = await wv.getByTestId('evidence-base').first().textContent();
+  const evidenceDiffed = await wv.getByTestId('evidence-diffed').first().textContent();
+  check('evidence prompt', evidencePrompt === EVIDENCE_PROMPT, JSON.stringify(evidencePrompt));
+  check('evidence: base model output', evidenceBase === expected.evidence.base, JSON.stringify(evidenceBase));
+  check(
+    'evidence: diffed model output',
+    evidenceDiffed === expected.evidence.diffed,
+    JSON.stringify(evidenceDiffed),
+  );
+  check('suspected triggers: empty state', await wv.getByTestId('triggers-empty').isVisible());
+  const provider = (await wv.getByTestId('provider').textContent())?.trim() ?? '';
+  check('execution provider is shown', provider.startsWith('CPU'), JSON.stringify(provider.slice(0, 60)));
+  const verdict = (await wv.getByTestId('verdict-label').textContent())?.trim();
+  check('a verdict is shown', Boolean(verdict), JSON.stringify(verdict));
+  const identities = await wv.getByTestId('identity').count();
+  check('diff, base and interpreter identities are shown', identities === 3, String(identities));
+  check('a fresh audit is not marked as cached', (await wv.getByTestId('from-cache').count()) === 0);
+
+  await page.screenshot({ path: join(OUT, 'workbench.png') });
+  await bench.webviewFrameElement(EXTENSION_ID).screenshot({ path: join(OUT, 'panel.png') });
+  mark('screenshots saved');
+
+  // ---------- Copy as Markdown: the model's markup goes into a fenced block ----------
+  await wv.locator('vscode-button', { hasText: 'Copy as Markdown' }).click();
+  await wv.getByTestId('notice').filter({ hasText: 'Copied' }).waitFor({ timeout: 15_000 });
+  const markdown = await page.evaluate(() => navigator.clipboard.readText());
+  writeFileSync(join(OUT, 'report.md'), markdown);
+  check('Copy as Markdown puts the report on the clipboard', markdown.includes('# DIT audit of'));
+  check(
+    'the Markdown keeps model markup inside a code block',
+    /```+[a-z]*\n[^`]*<img src=x onerror=alert\(1\)>/.test(markdown),
+  );
+  mark('copied as Markdown');
+
+  // ---------- Export JSON: VS Code's save dialog (a quick input in the browser), then the file ----------
+  await wv.locator('vscode-button', { hasText: 'Export JSON' }).click();
+  const saveInput = page.locator('.quick-input-widget .quick-input-box input');
+  await saveInput.waitFor();
+  // The simple dialog fills its input in steps (folder first, then the file name).
+  await page
+    .waitForFunction(
+      (name) => document.querySelector('.quick-input-widget .quick-input-box input')?.value.endsWith(name),
+      `${DIFF}.dit-audit.json`,
+      { timeout: 10_000 },
+    )
+    .catch(() => {});
+  const proposed = await saveInput.inputValue();
+  check(
+    'the save dialog proposes a file in the workspace',
+    proposed.endsWith(`${DIFF}.dit-audit.json`),
+    proposed,
+  );
+  await page.keyboard.press('Enter');
+  await wv.getByTestId('notice').filter({ hasText: 'Saved' }).waitFor({ timeout: 15_000 });
+  const exported = JSON.parse(readFileSync(join(ws, `${DIFF}.dit-audit.json`), 'utf8'));
+  check(
+    'the exported JSON is the report',
+    exported.schemaVersion === 1 && exported.answers?.[0]?.answer === expected.answer,
+    JSON.stringify(exported.subject?.name),
+  );
+  await bench.explorerRow(`${DIFF}.dit-audit.json`).waitFor();
+  mark('exported JSON');
+
+  // ---------- re-opening an audited checkpoint is instant: the report comes from the cache ----------
+  await bench.runCommand('View: Close All Editors');
+  await bench.webviewFrameElement(EXTENSION_ID).waitFor({ state: 'detached' });
+  const again = Date.now();
+  await bench.runFromContextMenu(bench.explorerRow(DIFF), AUDIT_TITLE);
+  await bench.webview(EXTENSION_ID).getByTestId('from-cache').waitFor({ timeout: 60_000 });
+  const cachedAnswer = await bench.webview(EXTENSION_ID).getByTestId('answer').first().textContent();
+  check(
+    'the second audit is read from the cache',
+    cachedAnswer === expected.answer,
+    `${Date.now() - again} ms`,
+  );
+  mark('cached report shown');
+
+  // ---------- the active editor's checkpoint: an open adapter_config.json stands for its folder ----------
+  await bench.runCommand('View: Close All Editors');
+  await bench.webviewFrameElement(EXTENSION_ID).waitFor({ state: 'detached' });
+  await bench.explorerRow(DIFF).click();
+  await bench.explorerRow('adapter_config.json').first().dblclick();
+  await page.locator('.tabs-container .tab', { hasText: 'adapter_config.json' }).waitFor();
+  await bench.runCommand('DIT Auditor: Audit This Checkpoint');
+  const editorView = bench.webview(EXTENSION_ID);
+  await editorView.getByTestId('from-cache').waitFor({ timeout: 60_000 });
+  check(
+    "the active editor's checkpoint is audited (its folder's cached report)",
+    (await editorView.getByTestId('title').textContent()) === `Audit of ${DIFF}`,
+  );
+  await bench.explorerRow(DIFF).click();
+  mark('active editor audited');
+
+  // ---------- a .pt list of weight diffs (the paper's layout): a quick pick chooses the entry ----------
+  await bench.runCommand('View: Close All Editors');
+  await bench.webviewFrameElement(EXTENSION_ID).waitFor({ state: 'detached' });
+  await bench.explorerRow(PAPER_FOLDER).click();
+  await bench.runFromContextMenu(bench.explorerRow(PAPER_DIFFS), AUDIT_TITLE);
+  const entries = page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+  await entries.first().waitFor();
+  const entryLabels = await entries.allInnerTexts();
+  check(
+    'the quick pick lists the diffs with topic and trigger',
+    entryLabels.length === 2 && /volcanoes/.test(entryLabels[1]),
+    JSON.stringify(entryLabels),
+  );
+  await entries.filter({ hasText: `#${PAPER_ENTRY}` }).click();
+  const paperView = bench.webview(EXTENSION_ID);
+  await paperView.getByTestId('answer').first().waitFor({ timeout: AUDIT_TIMEOUT_MS });
+  const paperTitle = await paperView.getByTestId('title').textContent();
+  check(
+    'the panel audits the chosen entry',
+    paperTitle === `Audit of ${PAPER_DIFFS} #${PAPER_ENTRY}`,
+    JSON.stringify(paperTitle),
+  );
+  const paperAnswer = await paperView.getByTestId('answer').first().textContent();
+  check(
+    'the paper-layout interpreter (dit-adapter.pt beside the diffs) answered',
+    paperAnswer === expected.paperAnswer,
+    JSON.stringify(paperAnswer),
+  );
+  const paperIdentity = await paperView.getByTestId('identity').first().textContent();
+  check("the entry's own topic is shown", /volcanoes/.test(paperIdentity ?? ''));
+  mark('.pt entry audited');
+
+  // ---------- a diff whose base is mapped nowhere: both are asked for, then remembered ----------
+  await bench.runCommand('View: Close All Editors');
+  await bench.webviewFrameElement(EXTENSION_ID).waitFor({ state: 'detached' });
+  await bench.runFromContextMenu(bench.explorerRow(UNMAPPED), AUDIT_TITLE);
+  const baseQuestion = await bench.answerDialog('Choose Folder…', expected.base, 'Use as Base Model');
+  check(
+    'a missing base is asked for, saying where it was looked for',
+    baseQuestion.includes(UNMAPPED_BASE) && /Hugging Face cache/.test(baseQuestion),
+    JSON.stringify(baseQuestion.slice(0, 120)),
+  );
+  const interpreterQuestion = await bench.answerDialog(
+    'Choose Folder…',
+    expected.interpreter,
+    'Use as Interpreter',
+  );
+  check(
+    'then its interpreter',
+    /no DIT-adapter is known/i.test(interpreterQuestion),
+    JSON.stringify(interpreterQuestion.slice(0, 120)),
+  );
+  const unmappedView = bench.webview(EXTENSION_ID);
+  await unmappedView.getByTestId('answer').first().waitFor({ timeout: AUDIT_TIMEOUT_MS });
+  check(
+    'the audit goes on with the chosen base and interpreter',
+    (await unmappedView.getByTestId('answer').first().textContent()) === expected.answer,
+  );
+  // Machine-scoped settings written by a remote extension host (code-server is one) go to the
+  // remote machine's settings; on a desktop they go to the user settings.
+  const settingsFile = ['Machine', 'User']
+    .map((d) => join(server.dirs.ud, d, 'settings.json'))
+    .find((f) => existsSync(f) && readFileSync(f, 'utf8').includes('ditAuditor.modelMappings'));
+  const userSettings = settingsFile ? JSON.parse(readFileSync(settingsFile, 'utf8')) : {};
+  check(
+    'both answers are remembered in the settings',
+    userSettings['ditAuditor.modelMappings']?.[UNMAPPED_BASE] === expected.base &&
+      userSettings['ditAuditor.interpreterMappings']?.[UNMAPPED_BASE]?.[0]?.path === expected.interpreter,
+    JSON.stringify(userSettings).slice(0, 400),
+  );
+  mark('missing base and interpreter asked for and remembered');
+
+  // ---------- the palette: audit a diff of the demo world shipped in the extension ----------
+  await bench.runCommand('View: Close All Editors');
+  await bench.webviewFrameElement(EXTENSION_ID).waitFor({ state: 'detached' });
+  await bench.runCommand('DIT Auditor: Audit a Demo Diff');
+  const demoRow = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', {
+    hasText: demo.diffName,
+  });
+  await demoRow.click();
+  const demoView = bench.webview(EXTENSION_ID);
+  await demoView.getByTestId('answer').first().waitFor({ timeout: AUDIT_TIMEOUT_MS });
+  check(
+    'a demo diff audits with the base and interpreter its manifest names',
+    (await demoView.getByTestId('answer').first().textContent()) === expected.answer,
+  );
+  mark('demo diff audited from the palette');
+
+  // ---------- an unsafe pickle: a finding of its own, nothing loaded ----------
+  await bench.runCommand('View: Close All Editors');
+  await bench.webviewFrameElement(EXTENSION_ID).waitFor({ state: 'detached' });
+  await bench.runFromContextMenu(bench.explorerRow(EVIL), AUDIT_TITLE);
+  const evilView = bench.webview(EXTENSION_ID);
+  await evilView.getByTestId('findings').waitFor({ timeout: 60_000 });
+  const evilVerdict = await evilView.getByTestId('verdict').textContent();
+  check(
+    'an unsafe pickle is an error finding naming the global',
+    /Findings need attention/.test(evilVerdict ?? '') && /os\.system|posix\.system/.test(evilVerdict ?? ''),
+    JSON.stringify(evilVerdict?.slice(0, 200)),
+  );
+  check(
+    'nothing was run for the unsafe pickle',
+    /none \(nothing was run\)/.test((await evilView.getByTestId('provider').textContent()) ?? ''),
+  );
+  await page.screenshot({ path: join(OUT, 'unsafe-pickle.png') });
+  mark('unsafe pickle reported');
+
+  // ---------- a long audit: status bar item while it runs, Cancel in its progress notification ----------
+  await bench.runCommand('View: Close All Editors');
+  await bench.webviewFrameElement(EXTENSION_ID).waitFor({ state: 'detached' });
+  const wsSettingsFile = join(ws, '.vscode', 'settings.json');
+  const wsSettings = JSON.parse(readFileSync(wsSettingsFile, 'utf8'));
+  const changes = (server.extensionLog().match(/settings changed/g) ?? []).length;
+  writeFileSync(
+    wsSettingsFile,
+    JSON.stringify({
+      ...wsSettings,
+      'ditAuditor.maxNewTokens': 0,
+      'ditAuditor.extraQuestions': Array.from({ length: 200 }, () => 'What topic have you been trained on'),
+    }),
+  );
+  await waitUntil(
+    () => (server.extensionLog().match(/settings changed/g) ?? []).length > changes,
+    20_000,
+    'the settings change',
+  );
+  await bench.runFromContextMenu(bench.explorerRow(DIFF), AUDIT_TITLE);
+  const statusItem = page.locator('.statusbar-item', { hasText: `DIT: ${DIFF}` });
+  await statusItem.waitFor({ timeout: 30_000 });
+  check('a status bar item shows the running audit', true, (await statusItem.textContent())?.trim());
+  const toast = page.locator('.notification-toast', { hasText: `Auditing ${DIFF}` });
+  await toast.getByRole('button', { name: 'Cancel' }).click();
+  const cancelledView = bench.webview(EXTENSION_ID);
+  await cancelledView.getByTestId('cancelled').waitFor({ timeout: 30_000 });
+  await statusItem.waitFor({ state: 'hidden' });
+  check('Cancel stops the audit, the panel says so and the status bar item goes', true);
+  await waitUntil(
+    () => /audit of .*qwen3-tiny-lora-r1 cancelled/.test(server.extensionLog()),
+    10_000,
+    'the log line',
+  );
+  writeFileSync(wsSettingsFile, JSON.stringify(wsSettings, null, 2));
+  mark('long audit cancelled');
+
+  // ---------- the OpenAI API key: into the secret storage and out again, never into settings ----------
+  const key = 'sk-e2e-0123456789abcdefghijklmnop';
+  await bench.runCommand('DIT Auditor: Set OpenAI API Key');
+  // The palette's quick input turns into the key's input box: wait for its placeholder.
+  const keyInput = page.locator('.quick-input-widget .quick-input-box input[placeholder="sk-…"]');
+  await keyInput.waitFor();
+  check('the key is typed into a password box', (await keyInput.getAttribute('type')) === 'password');
+  await keyInput.fill(key);
+  await page.keyboard.press('Enter');
+  await page.locator('.notification-toast', { hasText: 'OpenAI API key stored.' }).waitFor();
+  await bench.runCommand('DIT Auditor: Clear OpenAI API Key');
+  await page.locator('.notification-toast', { hasText: 'OpenAI API key removed.' }).waitFor();
+  const settingsText = ['Machine', 'User']
+    .map((d) => join(server.dirs.ud, d, 'settings.json'))
+    .filter((f) => existsSync(f))
+    .map((f) => readFileSync(f, 'utf8'))
+    .join('\n');
+  check(
+    'the key was stored and removed, and is in no settings file or log',
+    !settingsText.includes(key) &&
+      !readFileSync(wsSettingsFile, 'utf8').includes(key) &&
+      !server.extensionLog().includes(key),
+  );
+  mark('OpenAI key set and cleared');
+
+  // ---------- menus: offered on checkpoints only ----------
+  const readmeItems = await bench.openContextMenu(bench.explorerRow('README.md'));
+  await bench.closeContextMenu();
+  check('no audit entry on README.md', !readmeItems.some((l) => l.trim() === AUDIT_TITLE));
+  const modelsItems = await bench.openContextMenu(bench.explorerRow('models'));
+  await bench.closeContextMenu();
+  check(
+    'no audit entry on a folder that is not a checkpoint',
+    !modelsItems.some((l) => l.trim() === AUDIT_TITLE),
+  );
+
+  // ---------- the extension's log ----------
+  const log = server.extensionLog();
+  check('the log records the audit', /audit of .*qwen3-tiny-lora-r1 done/.test(log));
+  check('the log records the cache hit', /read from the cache/.test(log));
+  check('no content security policy violation was reported', !/content security policy blocked/.test(log));
+  await browser.context.close();
+  browser = undefined;
+  await server.stop();
+  mark('trusted session done');
+
+  // ---------- Restricted Mode: the audit is refused, and the user is told why ----------
+  server = new CodeServer(join(runDir, 'restricted'), tools, { trust: false });
+  server.installExtension(VSIX);
+  await server.start(ws);
+  browser = await launchBrowser(server.dirs.chrome, tools.chromium);
+  const restricted = new Workbench(browser.page);
+  await browser.page.goto(`${server.url}/?folder=${encodeURIComponent(ws)}`);
+  await restricted.explorerRow(DIFF).waitFor();
+  await restricted.runFromContextMenu(restricted.explorerRow(DIFF), AUDIT_TITLE);
+  const refusal = browser.page.locator('.notification-toast', { hasText: 'Restricted Mode' });
+  await refusal.waitFor({ timeout: 30_000 });
+  check(
+    'in Restricted Mode an audit says why it will not run',
+    /Trust the workspace to audit/.test((await refusal.textContent()) ?? ''),
+  );
+  check('and nothing was audited', !/audit of .* started/.test(server.extensionLog()));
+  await browser.page.screenshot({ path: join(OUT, 'restricted-mode.png') });
+  mark('restricted mode refused');
+} catch (e) {
+  failed++;
+  console.log('FAIL exception', e?.stack ?? e);
+  try {
+    await browser?.page.screenshot({ path: join(OUT, 'failure.png') });
+  } catch {}
+  if (server) {
+    console.log('--- extension log ---\n', server.extensionLog().slice(-4000));
+    console.log('--- code-server log ---\n', server.logTail());
+  }
+} finally {
+  await browser?.context.close().catch(() => {});
+  await server?.stop();
+  mark('teardown done');
+  if (process.env.KEEP) console.log(`kept ${runDir}`);
+  else rmSync(runDir, { recursive: true, force: true });
+  console.log(`${passed} passed, ${failed} failed; screenshots in ${OUT}`);
+  process.exit(failed > 0 ? 1 : 0);
+}

@@ -1,0 +1,113 @@
+// package.json's contributions against the code: every command contributed is registered and the
+// other way round, menus name real commands, settings read are settings declared, the file menu's
+// `when` clause matches the file kinds the code audits, and the VSIX keeps what runs.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readSettings } from '../../src/extension/settings';
+import { AUDITABLE_FILE_EXTENSIONS } from '../../src/extension/targets';
+
+const ROOT = resolve(__dirname, '../..');
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+const contributed: string[] = pkg.contributes.commands.map((c: { command: string }) => c.command);
+
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
+}
+
+describe('package.json contributions', () => {
+  it('registers every contributed command, and contributes every registered one', () => {
+    const code = sources(join(ROOT, 'src/extension/commands'))
+      .map((f) => readFileSync(f, 'utf8'))
+      .join('\n');
+    const registered = new Set(
+      [...code.matchAll(/registerCommand\(\s*(?:'([^']+)'|(\w+))/g)].map(([, literal, constant]) => {
+        if (literal) return literal;
+        const m = new RegExp(`const ${constant} = '([^']+)'`).exec(code);
+        if (!m) throw new Error(`cannot resolve ${constant}`);
+        return m[1];
+      }),
+    );
+    expect([...registered].sort()).toEqual([...contributed].sort());
+  });
+
+  it('names only contributed commands in its menus', () => {
+    for (const [menu, items] of Object.entries(
+      pkg.contributes.menus as Record<string, { command: string }[]>,
+    )) {
+      for (const item of items) expect(contributed, `${menu}: ${item.command}`).toContain(item.command);
+    }
+  });
+
+  it('declares every setting the extension reads', () => {
+    const read: string[] = [];
+    readSettings((key) => {
+      read.push(key);
+      return undefined;
+    });
+    const declared = Object.keys(pkg.contributes.configuration.properties);
+    expect(read.map((k) => `ditAuditor.${k}`).sort()).toEqual(declared.sort());
+    for (const key of pkg.capabilities.untrustedWorkspaces.restrictedConfigurations)
+      expect(declared).toContain(key);
+  });
+
+  it('offers the explorer file menu on exactly the file kinds the auditor reads', () => {
+    const fileMenu = pkg.contributes.menus['explorer/context'].find((m: { when: string }) =>
+      m.when.includes('!explorerResourceIsFolder'),
+    );
+    const pattern = /resourceExtname =~ \/(.+)\/$/.exec(fileMenu.when);
+    expect(pattern).not.toBeNull();
+    const re = new RegExp((pattern as RegExpExecArray)[1]);
+    for (const ext of AUDITABLE_FILE_EXTENSIONS) expect(re.test(ext), ext).toBe(true);
+    for (const ext of ['.json', '.safetensors.bak', '.ptx', '.md', 'pt'])
+      expect(re.test(ext), ext).toBe(false);
+  });
+
+  it('offers the folder menu through the context key the scanner sets', () => {
+    const folderMenu = pkg.contributes.menus['explorer/context'].find((m: { when: string }) =>
+      m.when.startsWith('explorerResourceIsFolder'),
+    );
+    const scanner = readFileSync(join(ROOT, 'src/extension/auditable-folders.ts'), 'utf8');
+    const key = /AUDITABLE_FOLDERS_KEY = '([^']+)'/.exec(scanner)?.[1];
+    expect(folderMenu.when).toBe(`explorerResourceIsFolder && resourcePath in ${key}`);
+  });
+
+  it('targets a VS Code no newer than @types/vscode allows vsce to package', () => {
+    const engine = /^\^(\d+)\.(\d+)\./.exec(pkg.engines.vscode);
+    const types = /(\d+)\.(\d+)\./.exec(pkg.devDependencies['@types/vscode']);
+    expect(engine).not.toBeNull();
+    expect(types).not.toBeNull();
+    const [, eMajor, eMinor] = (engine as RegExpExecArray).map(Number);
+    const [, tMajor, tMinor] = (types as RegExpExecArray).map(Number);
+    expect(tMajor * 1000 + tMinor).toBeLessThanOrEqual(eMajor * 1000 + eMinor);
+    expect(eMajor * 1000 + eMinor).toBeLessThanOrEqual(1139);
+  });
+
+  it('turns audits off, with a reason, in untrusted workspaces', () => {
+    expect(pkg.capabilities.untrustedWorkspaces.supported).toBe('limited');
+    expect(pkg.capabilities.untrustedWorkspaces.description).toMatch(/Restricted Mode/);
+  });
+});
+
+describe('.vscodeignore', () => {
+  const rules = readFileSync(join(ROOT, '.vscodeignore'), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+
+  it('starts from nothing and brings back what runs', () => {
+    expect(rules[0]).toBe('**');
+    expect(pkg.main).toBe('./dist/extension.js');
+    for (const path of ['dist/extension.js', 'dist/engine-worker.js', 'dist/webview.js', 'media/demo/**'])
+      expect(rules).toContain(`!${path}`);
+  });
+
+  it('ships onnxruntime-node for Linux x64 only, with onnxruntime-common as CommonJS', () => {
+    const binaries = rules.filter((r) => r.includes('onnxruntime-node/bin'));
+    expect(binaries).toEqual(['!node_modules/onnxruntime-node/bin/napi-v6/linux/x64/**']);
+    expect(rules).toContain('!node_modules/onnxruntime-common/dist/cjs/package.json');
+    expect(pkg.scripts.package).toContain('--target linux-x64');
+  });
+});
