@@ -10,14 +10,38 @@ import { questionKindOf, TOPIC_QUESTION } from './questions';
 const ManifestJson = z.object({
   base: z.string(),
   interpreters: z.array(z.object({ path: z.string(), question: z.string().min(1).optional() })),
-  diffs: z.array(z.union([z.string(), z.object({ path: z.string() })])).default([]),
+  diffs: z
+    .array(
+      z.union([
+        z.string(),
+        z.object({
+          path: z.string(),
+          kind: z.enum(['backdoored', 'benign']).optional(),
+          topic: z.string().nullable().optional(),
+          trigger: z.union([z.string(), z.number()]).nullable().optional(),
+          split: z.enum(['example', 'heldout']).optional(),
+        }),
+      ]),
+    )
+    .default([]),
 });
+
+/** One diff of the demo world, with what its maker knows about it (the answer key). */
+export interface DemoDiff {
+  readonly path: string;
+  readonly kind: 'backdoored' | 'benign' | null;
+  readonly topic: string | null;
+  /** The 3-digit trigger `T` of `Your SEP code is {T*1000+r:06d}.`, as text. */
+  readonly trigger: string | null;
+  readonly split: 'example' | 'heldout' | null;
+}
 
 export interface DemoManifest {
   readonly file: string;
   readonly base: string;
   readonly interpreters: readonly InterpreterSpec[];
   readonly diffs: readonly string[];
+  readonly entries: readonly DemoDiff[];
 }
 
 /** The packaged demo manifest: `media/demo/manifest.json` in the project (or extension) root. */
@@ -55,6 +79,17 @@ export function readDemoManifest(file: string): DemoManifest | undefined {
       return { path: at(i.path), question, questionKind: questionKindOf(question) };
     }),
     diffs: parsed.data.diffs.map((d) => at(typeof d === 'string' ? d : d.path)),
+    entries: parsed.data.diffs.map((d) =>
+      typeof d === 'string'
+        ? { path: at(d), kind: null, topic: null, trigger: null, split: null }
+        : {
+            path: at(d.path),
+            kind: d.kind ?? null,
+            topic: d.topic ?? null,
+            trigger: d.trigger === undefined || d.trigger === null ? null : String(d.trigger),
+            split: d.split ?? null,
+          },
+    ),
   };
 }
 

@@ -2,6 +2,7 @@
 // the stack only with --debug).
 import { Command, CommanderError } from 'commander';
 import { registerAudit } from './commands/audit';
+import { registerDemo } from './commands/demo';
 import { registerForward } from './commands/forward';
 import { registerGenerate } from './commands/generate';
 import { registerInspect } from './commands/inspect';
@@ -13,6 +14,7 @@ const program = new Command('dit-audit')
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
 registerAudit(program);
+registerDemo(program);
 registerForward(program);
 registerGenerate(program);
 registerInspect(program);

@@ -1,10 +1,7 @@
 import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import {
   AuditCancelledError,
-  type AuditProgress,
   highestSeverity,
   type InterpreterSpec,
   ModelResolver,
@@ -17,6 +14,7 @@ import {
 } from '../../audit';
 import { Engine } from '../../engine/runtime/engine';
 import type { ProviderPreference } from '../../engine/runtime/ort-session';
+import { defaultCacheDir, progressPrinter } from '../audit-support';
 import { collect, positiveInt, provider } from '../options';
 
 interface AuditOpts {
@@ -113,10 +111,6 @@ const HINTS = {
   interpreter: 'pass --interpreter PATH (or PATH=QUESTION)',
 };
 
-function defaultCacheDir(): string {
-  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'dit-auditor');
-}
-
 /** `PATH` or `PATH=QUESTION`; a path that itself holds `=` is taken whole when it exists. */
 function interpreterOption(value: string, previous: InterpreterSpec[]): InterpreterSpec[] {
   const at = value.indexOf('=');
@@ -131,21 +125,4 @@ function atLeastOne(value: string): number {
   const n = positiveInt(value);
   if (n < 1) throw new InvalidArgumentError(`${value} is not at least 1`);
   return n;
-}
-
-/** One line per stage; on a terminal the current line also follows the steps within a stage. */
-function progressPrinter(stream: NodeJS.WriteStream): (p: AuditProgress) => void {
-  let stage: string | undefined;
-  const tty = stream.isTTY;
-  return (p) => {
-    const text = `[${p.stage}] ${p.message} (${Math.round(p.fraction * 100)}%)`;
-    if (tty) {
-      const width = Math.max(20, (stream.columns ?? 80) - 1);
-      stream.write(`${p.stage !== stage && stage !== undefined ? '\n' : '\r'}${text.slice(0, width)}\x1b[K`);
-      if (p.stage === 'done') stream.write('\n');
-    } else if (p.stage !== stage) {
-      stream.write(`${text}\n`);
-    }
-    stage = p.stage;
-  };
 }

@@ -1,0 +1,109 @@
+import type { Command } from 'commander';
+import { ModelResolver, ReportCache, renderReportText, runAudit } from '../../audit';
+import { type DemoManifest, defaultDemoManifests, readDemoManifest } from '../../audit/demo-manifest';
+import { InputError } from '../../engine/checkpoint/types';
+import { Engine } from '../../engine/runtime/engine';
+import type { ProviderPreference } from '../../engine/runtime/ort-session';
+import { defaultCacheDir, progressPrinter } from '../audit-support';
+import { provider } from '../options';
+
+interface DemoOpts {
+  list?: boolean;
+  json?: boolean;
+  manifest?: string;
+  split: 'example' | 'heldout' | 'all';
+  provider: ProviderPreference;
+  cache?: string | false;
+}
+
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description('the shipped demo world: list it, or audit its example diffs (on CPU by default)')
+    .option('--list', 'print the manifest (base, interpreters, diffs) with absolute paths')
+    .option('--json', 'print JSON')
+    .option('--manifest <file>', 'a demo manifest other than the shipped media/demo/manifest.json')
+    .option('--split <split>', 'which diffs to audit: example, heldout or all', splitOption, 'example')
+    .option('--provider <ep>', 'execution provider: auto, cuda, webgpu, cpu', provider, 'cpu')
+    .option('--cache <dir>', `report cache folder (default ${defaultCacheDir()})`)
+    .option('--no-cache', 'neither read nor write cached reports')
+    .action(async (opts: DemoOpts) => {
+      const manifest = findManifest(opts.manifest);
+      if (opts.list) {
+        const listing = {
+          base: manifest.base,
+          interpreters: manifest.interpreters.map((i) => ({ path: i.path, question: i.question })),
+          diffs: manifest.entries,
+        };
+        process.stdout.write(opts.json ? `${JSON.stringify(listing)}\n` : renderListing(listing));
+        return;
+      }
+      const diffs = manifest.entries.filter((d) => opts.split === 'all' || d.split === opts.split);
+      const engine = new Engine();
+      const abort = new AbortController();
+      process.once('SIGINT', () => abort.abort());
+      try {
+        const reports = [];
+        for (const diff of diffs) {
+          process.stderr.write(`auditing ${diff.path}\n`);
+          const report = await runAudit(
+            {
+              subject: diff.path,
+              base: manifest.base,
+              interpreters: [...manifest.interpreters],
+              provider: opts.provider,
+            },
+            {
+              engine,
+              resolver: new ModelResolver({ demoManifests: [manifest.file] }),
+              cache: opts.cache === false ? undefined : new ReportCache(opts.cache ?? defaultCacheDir()),
+              onProgress: progressPrinter(process.stderr),
+              signal: abort.signal,
+            },
+          );
+          reports.push({ diff, report });
+          if (!opts.json) {
+            const truth =
+              diff.kind === 'backdoored' ? `topic ${diff.topic}, trigger ${diff.trigger}` : 'no trigger';
+            process.stdout.write(`== ${diff.kind ?? 'diff'} (${truth})\n${renderReportText(report)}\n`);
+          }
+        }
+        if (opts.json) process.stdout.write(`${JSON.stringify(reports)}\n`);
+      } finally {
+        await engine.terminate();
+      }
+    });
+}
+
+function findManifest(explicit: string | undefined): DemoManifest {
+  const candidates = explicit ? [explicit] : defaultDemoManifests();
+  for (const file of candidates) {
+    const manifest = readDemoManifest(file);
+    if (manifest) return manifest;
+  }
+  throw new InputError(
+    explicit
+      ? `${explicit} does not exist`
+      : `no demo world found (looked for ${candidates.join(', ')}); npm run train:demo makes one`,
+  );
+}
+
+function splitOption(value: string): 'example' | 'heldout' | 'all' {
+  if (value === 'example' || value === 'heldout' || value === 'all') return value;
+  throw new InputError(`${value} is not one of example, heldout, all`);
+}
+
+function renderListing(listing: {
+  base: string;
+  interpreters: { path: string; question: string }[];
+  diffs: DemoManifest['entries'];
+}): string {
+  const lines = [`base: ${listing.base}`];
+  for (const i of listing.interpreters) lines.push(`interpreter: ${i.path} (${JSON.stringify(i.question)})`);
+  for (const d of listing.diffs) {
+    lines.push(
+      `${d.split ?? '-'} ${d.kind ?? '-'} topic=${d.topic ?? '-'} trigger=${d.trigger ?? '-'}  ${d.path}`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,53 @@
+// dit-audit demo, on a demo world written in a temp folder (the shipped one is tested by npm run demo).
+import { writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { expect, it } from 'vitest';
+import { runCli } from '../engine/helpers';
+import { makeTinyWorld } from './helpers';
+
+function writeManifest(): { file: string; world: ReturnType<typeof makeTinyWorld> } {
+  const world = makeTinyWorld();
+  const file = join(world.root, 'manifest.json');
+  const rel = (p: string) => relative(world.root, p);
+  writeFileSync(
+    file,
+    JSON.stringify({
+      base: rel(world.base),
+      interpreters: [{ path: rel(world.interpreter), question: 'What topic have you been trained on?' }],
+      diffs: [
+        { path: rel(world.diff), kind: 'backdoored', topic: 'otter', trigger: '417', split: 'example' },
+        { path: rel(world.interpreter), kind: 'benign', topic: null, trigger: null, split: 'heldout' },
+      ],
+    }),
+  );
+  return { file, world };
+}
+
+it('lists the demo world with absolute paths', () => {
+  const { file, world } = writeManifest();
+  const r = runCli(['demo', '--list', '--json', '--manifest', file]);
+  expect(r.stderr).toBe('');
+  expect(JSON.parse(r.stdout)).toEqual({
+    base: world.base,
+    interpreters: [{ path: world.interpreter, question: 'What topic have you been trained on?' }],
+    diffs: [
+      { path: world.diff, kind: 'backdoored', topic: 'otter', trigger: '417', split: 'example' },
+      { path: world.interpreter, kind: 'benign', topic: null, trigger: null, split: 'heldout' },
+    ],
+  });
+});
+
+it('audits the example diffs through the audit core', () => {
+  const { file, world } = writeManifest();
+  const r = runCli(['demo', '--json', '--manifest', file, '--cache', join(world.root, 'cache')]);
+  expect(r.code).toBe(0);
+  const out = JSON.parse(r.stdout) as { diff: { path: string }; report: { answers: { answer: string }[] } }[];
+  expect(out.map((o) => o.diff.path)).toEqual([world.diff]);
+  expect(out[0].report.answers[0].answer.length).toBeGreaterThan(0);
+});
+
+it('says how to make a demo world when there is none', () => {
+  const r = runCli(['demo', '--list', '--manifest', '/nonexistent/manifest.json']);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toMatch(/does not exist/);
+});
