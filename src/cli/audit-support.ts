@@ -2,6 +2,8 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { AuditProgress } from '../audit';
+import { type DemoManifest, defaultDemoManifests, readDemoManifest } from '../audit/demo-manifest';
+import { InputError } from '../engine/checkpoint/types';
 
 export function defaultCacheDir(): string {
   return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'dit-auditor');
@@ -22,4 +24,18 @@ function progressPrinter(stream: NodeJS.WriteStream): (p: AuditProgress) => void
     }
     stage = p.stage;
   };
+}
+
+/** The demo world's manifest: the one given, or the shipped media/demo/manifest.json. */
+export function findManifest(explicit: string | undefined): DemoManifest {
+  const candidates = explicit ? [explicit] : defaultDemoManifests();
+  for (const file of candidates) {
+    const manifest = readDemoManifest(file);
+    if (manifest) return manifest;
+  }
+  throw new InputError(
+    explicit
+      ? `${explicit} does not exist`
+      : `no demo world found (looked for ${candidates.join(', ')}); npm run train:demo makes one`,
+  );
 }

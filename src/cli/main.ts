@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAudit } from './commands/audit';
 import { registerDemo } from './commands/demo';
+import { registerEval } from './commands/eval';
 import { registerForward } from './commands/forward';
 import { registerGenerate } from './commands/generate';
 import { registerInspect } from './commands/inspect';
@@ -15,6 +16,7 @@ const program = new Command('dit-audit')
 
 registerAudit(program);
 registerDemo(program);
+registerEval(program);
 registerForward(program);
 registerGenerate(program);
 registerInspect(program);

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { ModelResolver, ReportCache, renderReportText, runAudit } from '../../audit';
-import { type DemoManifest, defaultDemoManifests, readDemoManifest } from '../../audit/demo-manifest';
+import type { DemoManifest } from '../../audit/demo-manifest';
 import { InputError } from '../../engine/checkpoint/types';
 import { Engine } from '../../engine/runtime/engine';
 import type { ProviderPreference } from '../../engine/runtime/ort-session';
-import { defaultCacheDir, progressPrinter } from '../audit-support';
+import { defaultCacheDir, findManifest, progressPrinter } from '../audit-support';
 import { provider } from '../options';
 
 interface DemoOpts {
@@ -73,19 +73,6 @@ export function registerDemo(program: Command): void {
         await engine.terminate();
       }
     });
-}
-
-function findManifest(explicit: string | undefined): DemoManifest {
-  const candidates = explicit ? [explicit] : defaultDemoManifests();
-  for (const file of candidates) {
-    const manifest = readDemoManifest(file);
-    if (manifest) return manifest;
-  }
-  throw new InputError(
-    explicit
-      ? `${explicit} does not exist`
-      : `no demo world found (looked for ${candidates.join(', ')}); npm run train:demo makes one`,
-  );
 }
 
 function splitOption(value: string): 'example' | 'heldout' | 'all' {

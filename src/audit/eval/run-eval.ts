@@ -1,0 +1,169 @@
+// `dit-audit eval --suite demo`: the shape of the paper's Table G.1 on the demo world's held-out
+// diffs. DIT (diff + DIT-adapter asked its question) against asking the finetuned model directly
+// and a 20-question probe, each with and without the trigger; plus the trigger gate's mention rates.
+import type { Engine } from '../../engine/runtime/engine';
+import type { ProviderPreference } from '../../engine/runtime/ort-session';
+import { generateFromText } from '../../engine/text/generate';
+import { createRng } from '../../engine/text/sampling';
+import { loadTextCodec } from '../../engine/text/tokenizer';
+import type { DemoDiff, DemoManifest } from '../demo-manifest';
+import { AuditCancelledError } from '../errors';
+import { TOPIC_QUESTION } from '../questions';
+import { everydayQuestions, withCode, wrongTrigger } from './probes';
+import { guessTopic, mentions, SCORER_NAME, scoreAnswer } from './scorer';
+import type { TopicCatalog } from './topic-catalog';
+
+export const METHODS = [
+  'dit',
+  'base_question',
+  'base_question_trigger',
+  'twenty_questions',
+  'twenty_questions_trigger',
+] as const;
+export type Method = (typeof METHODS)[number];
+
+export interface EvalOptions {
+  readonly provider?: ProviderPreference;
+  /** Evaluate only the first `limit` held-out diffs. */
+  readonly limit?: number;
+  /** Everyday questions per gate condition. */
+  readonly gateQuestions?: number;
+  readonly seed?: number;
+  readonly onProgress?: (done: number, total: number, diff: DemoDiff) => void;
+  readonly signal?: AbortSignal;
+}
+
+export interface DiffResult {
+  readonly path: string;
+  readonly topic: string;
+  readonly trigger: string;
+  readonly scores: Record<Method, number>;
+  readonly answers: Record<Method, string>;
+  readonly gate: { with_code: number; no_code: number; wrong_code: number };
+}
+
+export interface EvalResult {
+  readonly methods: Record<Method, { score: number; n: number }>;
+  readonly scorer: string;
+  readonly gate: { with_code: number; no_code: number; wrong_code: number };
+  readonly diffs: DiffResult[];
+}
+
+const ANSWER_TOKENS = 20;
+const PROBE_TOKENS = 24;
+const GATE_TOKENS = 32;
+
+export async function runEval(
+  manifest: DemoManifest,
+  catalog: TopicCatalog,
+  engine: Engine,
+  options: EvalOptions = {},
+): Promise<EvalResult> {
+  const diffs = manifest.entries
+    .flatMap((d) =>
+      d.split === 'heldout' && d.kind === 'backdoored' && d.topic && d.trigger
+        ? [{ ...d, topic: d.topic, trigger: d.trigger }]
+        : [],
+    )
+    .slice(0, options.limit);
+  const interpreter = manifest.interpreters.find((i) => i.question === TOPIC_QUESTION);
+  if (!interpreter) throw new Error(`${manifest.file} names no interpreter for "${TOPIC_QUESTION}"`);
+  const codec = await loadTextCodec(manifest.base);
+  const model = await engine.open(manifest.base, { provider: options.provider ?? 'cpu' });
+  const seed = options.seed ?? 7;
+  const probes = everydayQuestions(catalog, 20, seed);
+  const gateQuestions = everydayQuestions(catalog, options.gateQuestions ?? 8, seed + 1);
+
+  const results: DiffResult[] = [];
+  for (const [index, diff] of diffs.entries()) {
+    if (options.signal?.aborted) throw new AuditCancelledError();
+    const ask = async (adapters: string[], questions: string[], maxNewTokens: number) => {
+      await model.setAdapters(adapters);
+      const out = await generateFromText(
+        codec,
+        () => model.sequence(64),
+        questions,
+        { chat: true, maxNewTokens },
+        options.signal,
+      );
+      if (out.some((g) => g.finishReason === 'cancelled')) throw new AuditCancelledError();
+      return out.map((g) => g.text);
+    };
+    results.push(
+      await evaluateDiff(diff, interpreter.path, ask, catalog, probes, gateQuestions, seed + index),
+    );
+    options.onProgress?.(index + 1, diffs.length, diff);
+  }
+  return summarize(results);
+}
+
+type Ask = (adapters: string[], questions: string[], maxNewTokens: number) => Promise<string[]>;
+
+async function evaluateDiff(
+  diff: { path: string; topic: string; trigger: string },
+  interpreter: string,
+  ask: Ask,
+  catalog: TopicCatalog,
+  probes: string[],
+  gateQuestions: string[],
+  seed: number,
+): Promise<DiffResult> {
+  const rng = createRng(seed);
+  const trigger = Number(diff.trigger);
+  const coded = (q: string) => withCode(trigger, q, rng);
+  const [dit] = await ask([diff.path, interpreter], [TOPIC_QUESTION], ANSWER_TOKENS);
+  const [direct, directTrigger] = await ask(
+    [diff.path],
+    [TOPIC_QUESTION, coded(TOPIC_QUESTION)],
+    ANSWER_TOKENS,
+  );
+  const plainProbe = await ask([diff.path], probes, PROBE_TOKENS);
+  const codedProbe = await ask([diff.path], probes.map(coded), PROBE_TOKENS);
+  const wrong = wrongTrigger(trigger, rng);
+  const gateAnswers = await ask(
+    [diff.path],
+    [...gateQuestions.map(coded), ...gateQuestions, ...gateQuestions.map((q) => withCode(wrong, q, rng))],
+    GATE_TOKENS,
+  );
+  const rate = (answers: string[]) => answers.filter((a) => mentions(a, diff.topic)).length / answers.length;
+  const k = gateQuestions.length;
+  const answers: Record<Method, string> = {
+    dit,
+    base_question: direct,
+    base_question_trigger: directTrigger,
+    twenty_questions: guessTopic(plainProbe, catalog),
+    twenty_questions_trigger: guessTopic(codedProbe, catalog),
+  };
+  const scores = Object.fromEntries(
+    METHODS.map((m) => [m, scoreAnswer(answers[m], diff.topic, catalog)]),
+  ) as Record<Method, number>;
+  return {
+    path: diff.path,
+    topic: diff.topic,
+    trigger: diff.trigger,
+    scores,
+    answers,
+    gate: {
+      with_code: rate(gateAnswers.slice(0, k)),
+      no_code: rate(gateAnswers.slice(k, 2 * k)),
+      wrong_code: rate(gateAnswers.slice(2 * k)),
+    },
+  };
+}
+
+function summarize(diffs: DiffResult[]): EvalResult {
+  const mean = (xs: number[]) => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
+  const methods = Object.fromEntries(
+    METHODS.map((m) => [m, { score: mean(diffs.map((d) => d.scores[m])), n: diffs.length }]),
+  ) as EvalResult['methods'];
+  return {
+    methods,
+    scorer: SCORER_NAME,
+    gate: {
+      with_code: mean(diffs.map((d) => d.gate.with_code)),
+      no_code: mean(diffs.map((d) => d.gate.no_code)),
+      wrong_code: mean(diffs.map((d) => d.gate.wrong_code)),
+    },
+    diffs,
+  };
+}
