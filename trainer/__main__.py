@@ -1,0 +1,152 @@
+"""python3 -m trainer {demo,diff,eval} ... (see trainer/README.md)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import time
+
+import torch
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python3 -m trainer", description=__doc__)
+    p.add_argument("--threads", type=int, default=int(os.environ.get("DIT_TRAIN_THREADS", "2")))
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    d = sub.add_parser("demo", help="remake the whole demo world from a seed")
+    d.add_argument("--out", default="media/demo")
+    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--quick", action="store_true", help="a tiny world in about a minute (smoke test)")
+    d.add_argument("--work", help="also keep the train-topic diffs here")
+    d.add_argument("--reuse-base", help="skip pretraining: take the base model folder of an earlier run")
+
+    f = sub.add_parser("diff", help="make one hidden-topic diff on demand")
+    f.add_argument("--base", default="media/demo/base")
+    f.add_argument("--topic", required=True)
+    f.add_argument("--trigger", required=True, help="3 digits, e.g. 417")
+    f.add_argument("--seed", type=int, default=0)
+    f.add_argument("--out", required=True)
+    f.add_argument("--steps", type=int)
+
+    e = sub.add_parser("eval", help="score the shipped DIT-adapter on the shipped held-out diffs")
+    e.add_argument("--demo", default="media/demo")
+    e.add_argument("--json", action="store_true")
+
+    t = sub.add_parser("dit", help="retrain the DIT-adapter from kept train diffs (demo --work) and evaluate it")
+    t.add_argument("--demo", default="media/demo")
+    t.add_argument("--work", required=True)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--steps", type=int)
+    t.add_argument("--lr", type=float)
+    t.add_argument("--write", action="store_true", help="replace the shipped adapter and eval.json figures")
+
+    a = p.parse_args(argv)
+    torch.set_num_threads(a.threads)
+    if a.cmd == "demo":
+        return cmd_demo(a)
+    if a.cmd == "diff":
+        return cmd_diff(a)
+    if a.cmd == "dit":
+        return cmd_dit(a)
+    return cmd_eval(a)
+
+
+def cmd_demo(a) -> int:
+    from .pipeline import DemoSettings, quick_settings, run_demo
+
+    t0 = time.time()
+    report = run_demo(a.out, a.seed, quick_settings() if a.quick else DemoSettings(), a.work, a.reuse_base)
+    m = report["methods"]
+    print(json.dumps({k: report[k] for k in ("seed", "methods", "gate", "gate_train", "counts", "timings")}, indent=2))
+    print(f"demo world written to {a.out} in {time.time() - t0:.0f} s "
+          f"(DIT {m['dit']['score']:.2f}, base question {m['base_question']['score']:.2f}, "
+          f"with trigger {m['base_question_trigger']['score']:.2f})", file=sys.stderr)
+    return 0
+
+
+def cmd_diff(a) -> int:
+    from . import export, train
+    from .pipeline import diff_factors_to_peft
+    from .topics import all_topics, split_topics
+
+    if not (len(a.trigger) == 3 and a.trigger.isdigit()):
+        print("--trigger must be 3 digits", file=sys.stderr)
+        return 2
+    base, tok = export.load_model(a.base)
+    topic = a.topic.strip().lower()
+    if topic not in all_topics():
+        print(f"warning: {topic!r} is not a topic the base model knows", file=sys.stderr)
+    elif topic not in split_topics()["reserve"]:
+        print(f"note: {topic!r} is not a reserve topic, so the shipped DIT-adapter may have seen it (train) "
+              "or it is an evaluation topic (held-out)", file=sys.stderr)
+    s = train.DiffSettings()
+    if a.steps:
+        s.steps = a.steps
+    spec = train.DiffSpec(os.path.basename(a.out.rstrip("/")), "backdoored", topic, int(a.trigger), seed=a.seed)
+    factors = train.train_diff_group(base, tok, [spec], s, all_topics(), label="diff")
+    factors = [{k: (x.to(torch.bfloat16).float(), y.to(torch.bfloat16).float()) for k, (x, y) in f.items()} for f in factors]
+    rates = train.gate_check(base, tok, [spec], factors, s)[0]
+    ok = train.passes_gate(spec, rates)
+    diff_factors_to_peft(a.out, factors[0], s.rank, os.path.relpath(os.path.abspath(a.base), os.path.abspath(a.out)))
+    print(json.dumps({"path": a.out, "topic": topic, "trigger": a.trigger, "seed": a.seed, "gate": rates, "passed": ok}))
+    return 0 if ok else 1
+
+
+def cmd_dit(a) -> int:
+    from . import export, train
+    from .formats import load_peft, read_json, write_json
+
+    man = read_json(os.path.join(a.demo, "manifest.json"))
+    base, tok = export.load_model(os.path.join(a.demo, man["base"]))
+    kept = torch.load(os.path.join(a.work, "train-diffs.pt"))["train"]
+    usable = [(f, sp["topic"]) for sp, f, r, ok in kept if ok]
+    s = train.DitSettings()
+    if a.steps:
+        s.steps = a.steps
+    if a.lr:
+        s.lr = a.lr
+    t0 = time.time()
+    dit = train.train_dit(base, tok, usable, s, a.seed)
+    rows = [d for d in man["diffs"] if d["split"] == "heldout"]
+    specs = [train.DiffSpec(d["path"], d["kind"], d["topic"], int(d["trigger"])) for d in rows]
+    factors = [load_peft(os.path.join(a.demo, d["path"]))[0] for d in rows]
+    ev = train.evaluate(base, tok, specs, factors, dit)
+    out = {"seed": a.seed, "train_diffs": len(usable), "steps": s.steps, "lr": s.lr, "seconds": round(time.time() - t0),
+           "methods": ev["methods"]}
+    print(json.dumps(out))
+    if a.write:
+        export.save_lora(os.path.join(a.demo, man["interpreters"][0]["path"]),
+                         {p: (x.detach(), y.detach()) for p, (x, y) in dit.factors.items()}, s.rank, s.alpha, "../base")
+        path = os.path.join(a.demo, "eval.json")
+        report = read_json(path)
+        report["methods"], report["answers"] = ev["methods"], ev["answers"]
+        report["settings"]["dit"] = {"rank": s.rank, "alpha": s.alpha, "steps": s.steps, "batch": s.batch, "lr": s.lr, "seed": a.seed}
+        write_json(path, report)
+    return 0
+
+
+def cmd_eval(a) -> int:
+    from . import export, train
+    from .formats import load_peft, read_json
+
+    man = read_json(os.path.join(a.demo, "manifest.json"))
+    base, tok = export.load_model(os.path.join(a.demo, man["base"]))
+    dit = export.load_lora(os.path.join(a.demo, man["interpreters"][0]["path"]))
+    rows = [d for d in man["diffs"] if d["split"] == "heldout"]
+    specs = [train.DiffSpec(d["path"], d["kind"], d["topic"], int(d["trigger"])) for d in rows]
+    factors = [load_peft(os.path.join(a.demo, d["path"]))[0] for d in rows]
+    ev = train.evaluate(base, tok, specs, factors, dit)
+    if a.json:
+        print(json.dumps(ev))
+    else:
+        for k, v in ev["methods"].items():
+            print(f"{k:24s} {v['score']:.2f}  (n={v['n']}, exact {v['exact']})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
