@@ -116,6 +116,9 @@ function sessionOptions(options: CreateOptions, provider: ProviderName): ort.Inf
       session: {
         // f32 weights stay where the external data put them, instead of a second packed copy.
         disable_prepacking: '1',
+        // Idle ORT threads spin by default; beside other busy processes (an extension host is
+        // rarely alone) that halved decode speed on 2 cores (189 → 108 ms/token, bench/engine.ts).
+        'intra_op.allow_spinning': '0',
         model_external_initializers_file_folder_path: options.externalDataFolder,
       },
     },
