@@ -12,10 +12,10 @@ import {
   runAudit,
   TOPIC_QUESTION,
 } from '../../audit';
-import { Engine } from '../../engine/runtime/engine';
 import type { ProviderPreference } from '../../engine/runtime/ort-session';
 import { defaultCacheDir, progressPrinter } from '../audit-support';
 import { collect, positiveInt, provider } from '../options';
+import { withEngine } from '../with-engine';
 
 interface AuditOpts {
   base?: string;
@@ -63,29 +63,27 @@ export function registerAudit(program: Command): void {
     .option('--json', 'print the report as JSON')
     .option('--markdown', 'print the report as Markdown')
     .action(async (path: string, opts: AuditOpts) => {
-      const engine = new Engine();
-      const abort = new AbortController();
-      const onSigint = () => abort.abort();
-      process.once('SIGINT', onSigint);
       try {
-        const report = await runAudit(
-          {
-            subject: path,
-            base: opts.base,
-            interpreters: opts.interpreter.length > 0 ? opts.interpreter : undefined,
-            extraQuestions: opts.question,
-            evidencePrompts: opts.evidence.length > 0 ? opts.evidence : undefined,
-            maxNewTokens: opts.maxNewTokens,
-            provider: opts.provider,
-            refresh: opts.refresh,
-          },
-          {
-            engine,
-            resolver: new ModelResolver({ hints: HINTS }),
-            cache: opts.cache === false ? undefined : new ReportCache(opts.cache ?? defaultCacheDir()),
-            onProgress: progressPrinter(process.stderr),
-            signal: abort.signal,
-          },
+        const report = await withEngine((engine, signal) =>
+          runAudit(
+            {
+              subject: path,
+              base: opts.base,
+              interpreters: opts.interpreter.length > 0 ? opts.interpreter : undefined,
+              extraQuestions: opts.question,
+              evidencePrompts: opts.evidence.length > 0 ? opts.evidence : undefined,
+              maxNewTokens: opts.maxNewTokens,
+              provider: opts.provider,
+              refresh: opts.refresh,
+            },
+            {
+              engine,
+              resolver: new ModelResolver({ hints: HINTS }),
+              cache: opts.cache === false ? undefined : new ReportCache(opts.cache ?? defaultCacheDir()),
+              onProgress: progressPrinter(process.stderr),
+              signal,
+            },
+          ),
         );
         const text = opts.json
           ? `${JSON.stringify(report, null, 2)}\n`
@@ -99,9 +97,6 @@ export function registerAudit(program: Command): void {
         if (!(error instanceof AuditCancelledError)) throw error;
         process.stderr.write('dit-audit: audit cancelled\n');
         process.exitCode = EXIT_CANCELLED;
-      } finally {
-        process.removeListener('SIGINT', onSigint);
-        await engine.terminate();
       }
     });
 }

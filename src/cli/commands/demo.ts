@@ -2,10 +2,10 @@ import type { Command } from 'commander';
 import { ModelResolver, ReportCache, renderReportText, runAudit } from '../../audit';
 import type { DemoManifest } from '../../audit/demo-manifest';
 import { InputError } from '../../engine/checkpoint/types';
-import { Engine } from '../../engine/runtime/engine';
 import type { ProviderPreference } from '../../engine/runtime/ort-session';
 import { defaultCacheDir, findManifest, progressPrinter } from '../audit-support';
 import { provider } from '../options';
+import { withEngine } from '../with-engine';
 
 interface DemoOpts {
   list?: boolean;
@@ -39,10 +39,7 @@ export function registerDemo(program: Command): void {
         return;
       }
       const diffs = manifest.entries.filter((d) => opts.split === 'all' || d.split === opts.split);
-      const engine = new Engine();
-      const abort = new AbortController();
-      process.once('SIGINT', () => abort.abort());
-      try {
+      await withEngine(async (engine, signal) => {
         const reports = [];
         for (const diff of diffs) {
           process.stderr.write(`auditing ${diff.path}\n`);
@@ -58,7 +55,7 @@ export function registerDemo(program: Command): void {
               resolver: new ModelResolver({ demoManifests: [manifest.file] }),
               cache: opts.cache === false ? undefined : new ReportCache(opts.cache ?? defaultCacheDir()),
               onProgress: progressPrinter(process.stderr),
-              signal: abort.signal,
+              signal: signal,
             },
           );
           reports.push({ diff, report });
@@ -69,9 +66,7 @@ export function registerDemo(program: Command): void {
           }
         }
         if (opts.json) process.stdout.write(`${JSON.stringify(reports)}\n`);
-      } finally {
-        await engine.terminate();
-      }
+      });
     });
 }
 

@@ -3,10 +3,10 @@ import type { Command } from 'commander';
 import { runEval } from '../../audit/eval/run-eval';
 import { readTopicCatalog } from '../../audit/eval/topic-catalog';
 import { InputError } from '../../engine/checkpoint/types';
-import { Engine } from '../../engine/runtime/engine';
 import type { ProviderPreference } from '../../engine/runtime/ort-session';
 import { findManifest } from '../audit-support';
 import { positiveInt, provider } from '../options';
+import { withEngine } from '../with-engine';
 
 interface EvalOpts {
   suite: string;
@@ -35,16 +35,13 @@ export function registerEval(program: Command): void {
       if (opts.suite !== 'demo') throw new InputError(`unknown suite ${opts.suite} (known: demo)`);
       const manifest = findManifest(opts.manifest);
       const catalog = readTopicCatalog(join(dirname(manifest.file), 'topics.json'));
-      const engine = new Engine();
-      const abort = new AbortController();
-      process.once('SIGINT', () => abort.abort());
-      try {
+      await withEngine(async (engine, signal) => {
         const result = await runEval(manifest, catalog, engine, {
           provider: opts.provider,
           limit: opts.limit,
           gateQuestions: opts.gateQuestions,
           seed: opts.seed,
-          signal: abort.signal,
+          signal: signal,
           onProgress: (done, total, diff) => process.stderr.write(`[${done}/${total}] ${diff.topic}\n`),
         });
         if (opts.json) {
@@ -60,9 +57,7 @@ export function registerEval(program: Command): void {
           `gate (topic mentioned): with code ${pct(g.with_code)}, no code ${pct(g.no_code)}, wrong code ${pct(g.wrong_code)}`,
         );
         process.stdout.write(`${lines.join('\n')}\n`);
-      } finally {
-        await engine.terminate();
-      }
+      });
     });
 }
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { forwardTrace } from '../../engine/forward';
-import { Engine } from '../../engine/runtime/engine';
 import { collect, positiveInt, provider, tokenIdList } from '../options';
+import { withEngine } from '../with-engine';
 
 export function registerForward(program: Command): void {
   program
@@ -27,8 +27,7 @@ export function registerForward(program: Command): void {
         provider: 'auto';
         json?: boolean;
       }) => {
-        const engine = new Engine();
-        try {
+        await withEngine(async (engine) => {
           const model = await engine.open(opts.model, {
             provider: opts.provider,
             maxPositions: opts.ids.length + opts.steps,
@@ -44,9 +43,7 @@ export function registerForward(program: Command): void {
               `provider: ${model.info.provider.provider}\nrows: ${trace.logits.length}\ntokens: ${trace.tokens.join(',')}\n`,
             );
           }
-        } finally {
-          await engine.terminate();
-        }
+        });
       },
     );
 }

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { Engine } from '../../engine/runtime/engine';
 import { generateFromText } from '../../engine/text/generate';
 import type { SamplingOptions } from '../../engine/text/sampling';
 import { loadTextCodec } from '../../engine/text/tokenizer';
 import { collect, finiteNumber, positiveInt, provider } from '../options';
+import { withEngine } from '../with-engine';
 
 interface GenerateOpts {
   model: string;
@@ -38,10 +38,7 @@ export function registerGenerate(program: Command): void {
         opts.temperature && opts.temperature > 0
           ? { kind: 'sample', temperature: opts.temperature, topP: opts.topP, seed: opts.seed }
           : { kind: 'greedy' };
-      const engine = new Engine();
-      const abort = new AbortController();
-      process.once('SIGINT', () => abort.abort());
-      try {
+      await withEngine(async (engine, signal) => {
         const model = await engine.open(opts.model, { provider: opts.provider });
         await model.setAdapters(opts.adapter);
         const results = await generateFromText(
@@ -49,7 +46,7 @@ export function registerGenerate(program: Command): void {
           () => model.sequence(256),
           opts.prompt,
           { chat: Boolean(opts.chat), maxNewTokens: opts.maxNewTokens, sampling },
-          abort.signal,
+          signal,
         );
         if (opts.json) {
           const out = results.map((r) => ({
@@ -65,8 +62,6 @@ export function registerGenerate(program: Command): void {
         } else {
           for (const r of results) process.stdout.write(`> ${r.prompt}\n${r.text}\n\n`);
         }
-      } finally {
-        await engine.terminate();
-      }
+      });
     });
 }

@@ -24,10 +24,6 @@ export class BuildContext {
     private readonly tensors: TensorSource,
   ) {}
 
-  hasWeight(name: string): boolean {
-    return this.tensors.get(name) !== undefined;
-  }
-
   /**
    * A float32 view of a checkpoint tensor, checked against the shape the family expects.
    * Half-precision tensors get a Cast that ORT folds at session creation.

@@ -1,5 +1,5 @@
 // Names of the graph's run-time inputs and outputs, shared by the builder and the runtime.
-import { LINEAR_MODULES, type LinearModule } from '../checkpoint/types';
+import type { LinearModule } from '../checkpoint/types';
 
 export function loraInputNames(layer: number, module: LinearModule): { A: string; B: string; rank: string } {
   return { A: `lora.${layer}.${module}.A`, B: `lora.${layer}.${module}.B`, rank: `r.${layer}.${module}` };
@@ -50,5 +50,3 @@ export function linearShape(
       return { inFeatures: o.intermediateSize, outFeatures: o.hiddenSize };
   }
 }
-
-export { LINEAR_MODULES };
