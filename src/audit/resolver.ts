@@ -84,7 +84,7 @@ export class ModelResolver {
    * The folder of the base model `name`: the model mappings, a folder by that path (absolute, or
    * beside the subject: `near`), the Hugging Face cache, then the user.
    */
-  async resolveBase(name: string, near?: string): Promise<string> {
+  async resolveBase(name: string, near: readonly string[] = []): Promise<string> {
     const mapped = this.options.modelMappings?.[name];
     if (mapped !== undefined) {
       if (!isModelFolder(mapped))
@@ -93,13 +93,14 @@ export class ModelResolver {
         );
       return resolve(mapped);
     }
-    const local = isAbsolute(name) ? name : near ? resolve(near, name) : undefined;
-    if (local && isModelFolder(local)) return resolve(local);
+    const locals = isAbsolute(name) ? [name] : [...new Set(near.map((dir) => resolve(dir, name)))];
+    const local = locals.find((dir) => isModelFolder(dir));
+    if (local) return resolve(local);
     const cached = findInHfCache(name, this.hfCacheDirs);
     if (cached) return cached;
     const looked = [
       'the model mappings',
-      ...(local ? [local] : []),
+      ...locals,
       `the Hugging Face cache (${this.hfCacheDirs.join(', ') || 'no folders'})`,
     ];
     const answer = await this.ask('base', name, `base model ${name} was not found in ${looked.join(', ')}`);
@@ -120,9 +121,14 @@ export class ModelResolver {
     if (demo && !(stated && this.options.modelMappings?.[stated])) {
       return { name: stated ?? basename(demo.base), dir: demo.base };
     }
-    // A relative name is a folder beside the checkpoint (a `.safetensors` stands for its folder).
-    const near = dirname(path.endsWith('.safetensors') ? folderOfSafetensors(path) : path);
-    if (stated) return { name: stated, dir: await this.resolveBase(stated, near) };
+    // A relative name is relative to the checkpoint's own folder (as PEFT writers that store a
+    // path mean it), else a folder beside the checkpoint (a `.safetensors` stands for its folder).
+    const own = path.endsWith('.safetensors')
+      ? folderOfSafetensors(path)
+      : isTorchFile(path)
+        ? dirname(path)
+        : path;
+    if (stated) return { name: stated, dir: await this.resolveBase(stated, [own, dirname(own)]) };
     const reason = `${path} does not say which base model it was finetuned from`;
     const answer = await this.ask('base', basename(path), reason);
     if (answer !== undefined) return { name: basename(answer), dir: answer };

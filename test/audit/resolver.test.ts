@@ -116,6 +116,21 @@ describe('resolving a base model', () => {
     expect(await resolver().resolveBaseOf(diff)).toEqual({ name: 'qwen3-tiny', dir: base });
   });
 
+  it('reads a relative base path from the checkpoint folder first (the demo world writes ../../base)', async () => {
+    const root = tempDir();
+    const base = fakeModel(join(root, 'world', 'base'));
+    fakeModel(join(root, 'world', 'diffs', 'base')); // beside the diff: only the second choice
+    const diff = peft(join(root, 'world', 'diffs', 'one'), '../../base');
+    expect(await resolver({ demoManifests: [] }).resolveBaseOf(diff)).toEqual({
+      name: '../../base',
+      dir: base,
+    });
+    const sibling = peft(join(root, 'world', 'diffs', 'two'), 'base');
+    expect((await resolver({ demoManifests: [] }).resolveBaseOf(sibling)).dir).toBe(
+      join(root, 'world', 'diffs', 'base'),
+    );
+  });
+
   it('fails with one line naming the base, every place looked, and how to set it', async () => {
     const root = tempDir();
     const diff = peft(join(root, 'diff'), 'org/missing');
@@ -126,7 +141,8 @@ describe('resolving a base model', () => {
     );
     expect(error).toBeInstanceOf(InputError);
     expect(error.message).toBe(
-      `base model org/missing not found: looked in the model mappings, ${join(root, 'org/missing')}, ` +
+      `base model org/missing not found: looked in the model mappings, ${join(root, 'diff', 'org/missing')}, ` +
+        `${join(root, 'org/missing')}, ` +
         `the Hugging Face cache (${join(root, 'hub')}); pass --base DIR`,
     );
   });

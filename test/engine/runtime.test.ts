@@ -1,10 +1,12 @@
 // The worker runtime: one warm session, adapters swapped as inputs, bad input survived, cancellation.
+import { utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/engine/checkpoint/types';
 import { forwardTrace } from '../../src/engine/forward';
 import { CancelledError, Engine, type ModelHandle } from '../../src/engine/runtime/engine';
 import { generate } from '../../src/engine/text/generate';
+import { copyFixture } from './helpers';
 import { TINY } from './paths';
 
 describe('engine runtime', () => {
@@ -101,6 +103,21 @@ describe('sessions', () => {
       expect(stillThere.tokens).toHaveLength(1);
       await b.close();
       await expect(forwardTrace(b, [1, 2], 1)).rejects.toThrow(/no open model/);
+    } finally {
+      await engine.terminate();
+    }
+  });
+
+  it('opens a new session when the checkpoint was remade in place', async () => {
+    const engine = new Engine();
+    try {
+      const dir = copyFixture(join(TINY, 'llama-tiny'));
+      const a = await engine.open(dir, { provider: 'cpu' });
+      const weights = join(dir, 'model.safetensors');
+      utimesSync(weights, new Date(), new Date(Date.now() + 5000));
+      const b = await engine.open(dir, { provider: 'cpu' });
+      expect(b.id).not.toBe(a.id);
+      await Promise.all([a.close(), b.close()]);
     } finally {
       await engine.terminate();
     }

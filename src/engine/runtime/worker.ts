@@ -1,7 +1,8 @@
 // The inference worker: owns every onnxruntime session, so inference never blocks the caller's
 // event loop. ORT's run is synchronous inside the binding; cancellation happens between runs
 // (or by terminating this worker).
-import { resolve } from 'node:path';
+import { readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { InputError } from '../checkpoint/types';
 import { ModelHost } from './model-host';
@@ -14,7 +15,22 @@ let nextModel = 1;
 
 function keyOf(request: Extract<Request, { type: 'open' }>): string {
   const o = request.options;
-  return JSON.stringify([resolve(request.dir), o.provider, o.maxPositions, o.threads ?? 0]);
+  const dir = resolve(request.dir);
+  return JSON.stringify([dir, filesOf(dir), o.provider, o.maxPositions, o.threads ?? 0]);
+}
+
+/** The files a session is built from, by size and time: a model remade in place is a new model. */
+function filesOf(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => n === 'config.json' || n.endsWith('.safetensors'));
+  } catch {
+    return []; // ModelHost.open reports the missing folder
+  }
+  return names.sort().map((n) => {
+    const st = statSync(join(dir, n));
+    return `${n}:${st.size}:${st.mtimeMs}`;
+  });
 }
 
 function host(id: number): ModelHost {
