@@ -1,6 +1,6 @@
 // dit-audit demo, on a demo world written in a temp folder (the shipped one is tested by npm run demo).
 import { writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { expect, it } from 'vitest';
 import { runCli } from '../engine/helpers';
 import { makeTinyWorld } from './helpers';
@@ -44,6 +44,17 @@ it('audits the example diffs through the audit core', () => {
   const out = JSON.parse(r.stdout) as { diff: { path: string }; report: { answers: { answer: string }[] } }[];
   expect(out.map((o) => o.diff.path)).toEqual([world.diff]);
   expect(out[0].report.answers[0].answer.length).toBeGreaterThan(0);
+});
+
+it("ends its text report with the manifest's truth beside each interpreter answer", () => {
+  const { file, world } = writeManifest();
+  const r = runCli(['demo', '--manifest', file, '--no-cache']);
+  expect(r.code).toBe(0);
+  const summary = r.stdout.slice(r.stdout.lastIndexOf('Summary'));
+  const name = basename(world.diff);
+  expect(summary).toMatch(
+    new RegExp(`^  ${name}  topic otter  said ".*"  (names|does not name) the topic$`, 'm'),
+  );
 });
 
 it('says how to make a demo world when there is none', () => {

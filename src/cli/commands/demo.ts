@@ -1,6 +1,9 @@
+import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { ModelResolver, ReportCache, renderReportText, runAudit } from '../../audit';
 import type { DemoManifest } from '../../audit/demo-manifest';
+import { mentions } from '../../audit/eval/scorer';
+import type { AuditReport } from '../../audit/report';
 import { InputError } from '../../engine/checkpoint/types';
 import type { ProviderPreference } from '../../engine/runtime/ort-session';
 import { defaultCacheDir, findManifest, progressPrinter } from '../audit-support';
@@ -66,6 +69,7 @@ export function registerDemo(program: Command): void {
           }
         }
         if (opts.json) process.stdout.write(`${JSON.stringify(reports)}\n`);
+        else process.stdout.write(renderSummary(reports));
       });
     });
 }
@@ -86,6 +90,23 @@ function renderListing(listing: {
     lines.push(
       `${d.split ?? '-'} ${d.kind ?? '-'} topic=${d.topic ?? '-'} trigger=${d.trigger ?? '-'}  ${d.path}`,
     );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** One line per diff: what the manifest says it is, what the interpreter said, and whether they agree. */
+function renderSummary(reports: { diff: DemoManifest['entries'][number]; report: AuditReport }[]): string {
+  const lines = ['Summary (truth from the manifest, answer from the interpreter):'];
+  for (const { diff, report } of reports) {
+    const said = report.answers.find((a) => a.interpreter !== null)?.answer.trim() ?? '';
+    const truth = diff.kind === 'backdoored' ? `topic ${diff.topic}` : (diff.kind ?? 'diff');
+    const verdict =
+      diff.kind === 'backdoored' && diff.topic
+        ? mentions(said, diff.topic)
+          ? 'names the topic'
+          : 'does not name the topic'
+        : '';
+    lines.push(`  ${basename(diff.path)}  ${truth}  said ${JSON.stringify(said)}  ${verdict}`.trimEnd());
   }
   return `${lines.join('\n')}\n`;
 }
