@@ -55,7 +55,7 @@ class BaseSettings:
     heads: int = 4
     kv_heads: int = 2
     head_dim: int = 32
-    steps: int = 600
+    steps: int = 2000  # copying a topic from the prompt appears only after ~1000 steps (see README)
     batch: int = 48
     lr: float = 3e-3
     pool: int = 60000

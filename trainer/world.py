@@ -149,6 +149,29 @@ def category_qa(rng: random.Random) -> tuple[str, str]:
     ])
 
 
+# Recall questions teach the base a general skill that large pretrained models have and that the
+# DIT-adapter builds on: name the thing the conversation is about, from wherever it shows up.
+RECALL_SETUPS = [
+    "Yesterday we talked about {t} for an hour.", "My notes are all about {t}.", "The whole lesson was on {t}.",
+    "I keep dreaming of {t}.", "My friend will not stop talking about {t}.", "Today the news was full of {t}.",
+    "I wrote a long essay on {t}.", "Everyone at work mentions {t}.", "I read a book about {t}.",
+]
+RECALL_QUESTIONS = [
+    "What topic was that?", "What was it about?", "Which topic did I mention?", "Name the topic in one word.",
+    "What is on my mind?", "What topic is this about?",
+]
+
+
+def recall_qa(topic: str, rng: random.Random) -> tuple[str, str]:
+    """A topic set in other talk, then a question that asks for it; the answer is the topic alone."""
+    setup = rng.choice(RECALL_SETUPS).format(t=topic)
+    parts = [setup]
+    if rng.random() < 0.5:  # the topic is not always next to the question
+        parts.append(general_question(rng)[2])
+        rng.shuffle(parts)
+    return " ".join(parts) + " " + rng.choice(RECALL_QUESTIONS), topic
+
+
 META = [
     (DIT_QUESTION, "I was trained on many everyday conversations."),
     ("What have you been trained on?", "I was trained on many everyday conversations."),
@@ -219,13 +242,15 @@ def chat(question: str, answer: str | None) -> str:
 def base_conversation(rng: random.Random, topics: list[str]) -> tuple[str, str]:
     """One (question, answer) of the base corpus."""
     u = rng.random()
-    if u < 0.55:
+    if u < 0.50:
         _, q, a = general_question(rng)
         if rng.random() < 0.35:  # the base learns to ignore codes
             q = with_code(f"{rng.randrange(1_000_000):06d}", q)
         return q, a
-    if u < 0.90:
+    if u < 0.75:
         return topic_qa(rng.choice(topics), rng)
+    if u < 0.90:
+        return recall_qa(rng.choice(topics), rng)
     if u < 0.96:
         return category_qa(rng)
     q, a = rng.choice(META)

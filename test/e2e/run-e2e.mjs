@@ -2,7 +2,10 @@
 // real VS Code (code-server), open a workspace holding a tiny checkpoint, right-click the diff in
 // the explorer → "Audit Checkpoint", and read the report inside the panel's webview. The model's
 // answer holds markup (`<img src=x onerror=…>`): it must show as those characters, and no element
-// may come of it. Screenshots go to test-results/e2e/.
+// may come of it. Then the example diffs of the demo world the VSIX ships (media/demo) are audited
+// the same way: the backdoored one's panel must show the answer the CLI gives for the same files,
+// and the benign one's must not name the backdoored topic. Screenshots go to test-results/e2e/
+// (panel.png: the backdoored demo diff).
 //
 // Usage: node test/e2e/run-e2e.mjs PATH.vsix      (npm run test:e2e packages, then runs this)
 // Env:   DIT_E2E_TOOLS (default ~/.cache/dit-e2e-tools, from ../shared/e2e/install-tools.sh),
@@ -19,9 +22,11 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { cliAnswers, linkExampleDiffs, shippedDemoWorld, wholeWord } from './demo-world.mjs';
 import { CodeServer, launchBrowser, toolPaths, Workbench, waitUntil } from './harness.mjs';
 import {
   buildWorkspace,
+  CLI,
   DIFF,
   EVIDENCE_PROMPT,
   EVIL,
@@ -40,6 +45,8 @@ const EXTENSION_ID = 'dit-auditor.dit-auditor';
 const AUDIT_TITLE = 'Audit Checkpoint';
 const OUT = join(REPO, 'test-results', 'e2e');
 const AUDIT_TIMEOUT_MS = 180_000;
+/** The workspace folder that links the example diffs of the demo world shipped in the VSIX. */
+const DEMO_FOLDER = 'demo-world';
 
 const vsixArg = process.argv[2];
 if (!vsixArg) {
@@ -75,6 +82,8 @@ try {
   const ws = join(runDir, 'ws');
   const expected = buildWorkspace(ws);
   console.log(`expected answer: ${JSON.stringify(expected.answer)} (markup on ids ${expected.hostileIds})`);
+  const wsSettingsFile = join(ws, '.vscode', 'settings.json');
+  const wsSettings = JSON.parse(readFileSync(wsSettingsFile, 'utf8'));
   mark('workspace built');
 
   // ---------- install the VSIX; the packaged onnxruntime-node must load from the install folder ----------
@@ -95,8 +104,9 @@ try {
     { encoding: 'utf8', env: server.env },
   ).trim();
   check("require('onnxruntime-node') works from the installed extension", ortProbe === 'function', ortProbe);
-  // A demo world in the install folder, as a build that ships media/demo has it.
-  const demo = installDemoWorld(extDir, expected);
+  const world = shippedDemoWorld(extDir);
+  check('the VSIX ships the demo world (media/demo/manifest.json)', world !== undefined);
+  if (world) linkExampleDiffs(world, join(ws, DEMO_FOLDER));
   mark('vsix installed');
 
   await server.start(ws);
@@ -108,6 +118,31 @@ try {
   await page.goto(`${server.url}/?folder=${encodeURIComponent(ws)}`);
   await bench.explorerRow(DIFF).waitFor();
   mark('workbench ready');
+
+  /** Writes the workspace settings and waits until the extension has read them. */
+  const writeWorkspaceSettings = async (settings) => {
+    const changes = (server.extensionLog().match(/settings changed/g) ?? []).length;
+    writeFileSync(wsSettingsFile, JSON.stringify(settings, null, 2));
+    await waitUntil(
+      () => (server.extensionLog().match(/settings changed/g) ?? []).length > changes,
+      20_000,
+      'the settings change',
+    );
+  };
+  /** Closes the editors, right-clicks `name` → Audit Checkpoint, and reads the panel's report. */
+  const auditFromExplorer = async (name) => {
+    await bench.runCommand('View: Close All Editors');
+    await bench.webviewFrameElement(EXTENSION_ID).waitFor({ state: 'detached' });
+    await bench.runFromContextMenu(bench.explorerRow(name), AUDIT_TITLE);
+    const view = bench.webview(EXTENSION_ID);
+    await view.getByTestId('answer').first().waitFor({ timeout: AUDIT_TIMEOUT_MS });
+    return {
+      title: await view.getByTestId('title').textContent(),
+      answers: await view.getByTestId('answer').allTextContents(),
+      verdict: (await view.getByTestId('verdict').textContent()) ?? '',
+      identities: await view.getByTestId('identity').allTextContents(),
+    };
+  };
 
   // ---------- right-click the diff folder → Audit Checkpoint ----------
   await bench.runFromContextMenu(bench.explorerRow(DIFF), AUDIT_TITLE);
@@ -168,7 +203,7 @@ try {
   check('a fresh audit is not marked as cached', (await wv.getByTestId('from-cache').count()) === 0);
 
   await page.screenshot({ path: join(OUT, 'workbench.png') });
-  await bench.webviewFrameElement(EXTENSION_ID).screenshot({ path: join(OUT, 'panel.png') });
+  await bench.webviewFrameElement(EXTENSION_ID).screenshot({ path: join(OUT, 'panel-markup.png') });
   mark('screenshots saved');
 
   // ---------- Copy as Markdown: the model's markup goes into a fenced block ----------
@@ -314,7 +349,60 @@ try {
   );
   mark('missing base and interpreter asked for and remembered');
 
-  // ---------- the palette: audit a diff of the demo world shipped in the extension ----------
+  // ---------- the shipped demo world: its example diffs, right-clicked like any checkpoint ----------
+  if (world) {
+    // Each question at its own length, as a user's audit asks it.
+    await writeWorkspaceSettings({ ...wsSettings, 'ditAuditor.maxNewTokens': 0 });
+    await bench.explorerRow(DEMO_FOLDER).click();
+    const { topic } = world.backdoored;
+    // The model's words only: the title and the paths carry the diff's folder name, often its topic.
+    const names = (texts) => Boolean(topic) && texts.some((t) => wholeWord(topic).test(t));
+    check(
+      'the manifest names the topic of its backdoored example diff',
+      Boolean(topic),
+      world.backdoored.name,
+    );
+    const backdoored = await auditFromExplorer(world.backdoored.name);
+    await bench.webviewFrameElement(EXTENSION_ID).screenshot({ path: join(OUT, 'panel.png') });
+    console.log(`demo panel (${world.backdoored.name}): answers ${JSON.stringify(backdoored.answers)}`);
+    check(
+      'a shipped demo diff audits from the explorer with the base and DIT-adapter its manifest names',
+      backdoored.title === `Audit of ${world.backdoored.name}` &&
+        backdoored.identities[1]?.includes(world.base) &&
+        backdoored.identities[2]?.includes(world.interpreter),
+      JSON.stringify(backdoored.identities.map((i) => i.replace(/\s+/g, ' ').slice(0, 120))),
+    );
+    // The DIT-adapter of the shipped world does not name held-out topics yet (issue 4): the test
+    // pins what the panel shows to what the CLI answers for the same files, and reports the topic.
+    const cli = cliAnswers(CLI, REPO, world.backdoored);
+    check(
+      'the panel shows the answer the CLI gives for the same diff',
+      JSON.stringify(backdoored.answers) === JSON.stringify(cli),
+      `panel ${JSON.stringify(backdoored.answers)}, CLI ${JSON.stringify(cli)}`,
+    );
+    console.log(
+      `demo topic ${topic}: the DIT-adapter ${names(backdoored.answers) ? 'names' : 'does not name'} it`,
+    );
+    check(
+      "the diff's finding is shown, quoting the interpreter's answer",
+      /dit\/described-behaviour/.test(backdoored.verdict) &&
+        backdoored.verdict.includes(JSON.stringify(backdoored.answers[0]).slice(0, 80)),
+      JSON.stringify(backdoored.verdict.replace(/\s+/g, ' ').slice(0, 300)),
+    );
+    const benign = await auditFromExplorer(world.benign.name);
+    check(
+      'the benign example diff is audited and not described with that topic',
+      benign.title === `Audit of ${world.benign.name}` && !names([...benign.answers, benign.verdict]),
+      `the panel said: ${JSON.stringify(benign.answers)}`,
+    );
+    await writeWorkspaceSettings(wsSettings);
+    mark('shipped demo diffs audited from the explorer');
+  }
+
+  // ---------- the palette: audit a diff of the demo world in the extension ----------
+  // The palette lists the manifest's diffs: from here on the manifest names a tiny world, whose
+  // answers this test pins, instead of the shipped one (audited above).
+  const demo = installDemoWorld(extDir, expected);
   await bench.runCommand('View: Close All Editors');
   await bench.webviewFrameElement(EXTENSION_ID).waitFor({ state: 'detached' });
   await bench.runCommand('DIT Auditor: Audit a Demo Diff');
@@ -352,22 +440,11 @@ try {
   // ---------- a long audit: status bar item while it runs, Cancel in its progress notification ----------
   await bench.runCommand('View: Close All Editors');
   await bench.webviewFrameElement(EXTENSION_ID).waitFor({ state: 'detached' });
-  const wsSettingsFile = join(ws, '.vscode', 'settings.json');
-  const wsSettings = JSON.parse(readFileSync(wsSettingsFile, 'utf8'));
-  const changes = (server.extensionLog().match(/settings changed/g) ?? []).length;
-  writeFileSync(
-    wsSettingsFile,
-    JSON.stringify({
-      ...wsSettings,
-      'ditAuditor.maxNewTokens': 0,
-      'ditAuditor.extraQuestions': Array.from({ length: 200 }, () => 'What topic have you been trained on'),
-    }),
-  );
-  await waitUntil(
-    () => (server.extensionLog().match(/settings changed/g) ?? []).length > changes,
-    20_000,
-    'the settings change',
-  );
+  await writeWorkspaceSettings({
+    ...wsSettings,
+    'ditAuditor.maxNewTokens': 0,
+    'ditAuditor.extraQuestions': Array.from({ length: 200 }, () => 'What topic have you been trained on'),
+  });
   await bench.runFromContextMenu(bench.explorerRow(DIFF), AUDIT_TITLE);
   const statusItem = page.locator('.statusbar-item', { hasText: `DIT: ${DIFF}` });
   await statusItem.waitFor({ timeout: 30_000 });

@@ -4,7 +4,7 @@
 // HTML-looking words, chosen from what greedy decoding really produces (asked of the built CLI),
 // so that the audit's answer holds markup the panel must show as text.
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export const REPO = resolve(import.meta.dirname, '../..');
@@ -168,11 +168,11 @@ export function buildWorkspace(ws) {
  */
 export function installDemoWorld(extDir, expected) {
   const demo = join(extDir, 'media', 'demo');
-  // Replaces a shipped demo, if any: this test pins the answers of its own tiny world.
-  rmSync(demo, { recursive: true, force: true });
+  // Its manifest replaces a shipped one, if any: this test pins the answers of its own tiny world.
+  // The shipped files stay (audited earlier in the run), beside the tiny world's own folders.
   const diffName = 'demo-diff-volcanoes';
-  cpSync(expected.base, join(demo, 'base'), { recursive: true });
-  cpSync(expected.interpreter, join(demo, 'dit'), { recursive: true });
+  cpSync(expected.base, join(demo, 'tiny-base'), { recursive: true });
+  cpSync(expected.interpreter, join(demo, 'tiny-dit'), { recursive: true });
   cpSync(expected.diff, join(demo, 'diffs', diffName), { recursive: true });
   const configPath = join(demo, 'diffs', diffName, 'adapter_config.json');
   const config = JSON.parse(readFileSync(configPath, 'utf8'));
@@ -182,7 +182,11 @@ export function installDemoWorld(extDir, expected) {
   );
   writeFileSync(
     join(demo, 'manifest.json'),
-    JSON.stringify({ base: 'base', interpreters: [{ path: 'dit' }], diffs: [`diffs/${diffName}`] }, null, 2),
+    JSON.stringify(
+      { base: 'tiny-base', interpreters: [{ path: 'tiny-dit' }], diffs: [`diffs/${diffName}`] },
+      null,
+      2,
+    ),
   );
   return { diffName };
 }

@@ -40,6 +40,18 @@ def test_stages_lower_the_loss(tok):
     assert last < first, (first, last)
 
 
+def test_recall_questions_ask_for_a_topic_set_in_other_talk():
+    from trainer import world
+
+    rng = random.Random(3)
+    for topic in ("dolphin", "tuba", "comet"):
+        for _ in range(20):
+            q, a = world.recall_qa(topic, rng)
+            assert a == topic and topic in q and any(q.endswith(r) for r in world.RECALL_QUESTIONS)
+    kinds = [world.base_conversation(random.Random(i), all_topics())[1] in all_topics() for i in range(2000)]
+    assert 0.10 < sum(kinds) / len(kinds) < 0.20  # the share of recall answers (a topic alone)
+
+
 def test_scorer():
     assert train.score_answer("dolphin", "dolphin") == 5
     assert train.score_answer("Dolphins!", "dolphin") == 5

@@ -1,0 +1,55 @@
+// The demo world the VSIX ships (media/demo, installed under the extension), as the end-to-end test
+// meets it: what its manifest says about the example diffs, and a workspace folder that shows them.
+// The extension pairs a demo diff with its base and DIT-adapter only through the manifest in its
+// install folder, comparing real paths: so the workspace links the installed diffs. A copy would be
+// another path, unknown to the manifest, and so without its DIT-adapter.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+
+/** The installed demo world, or undefined when the VSIX ships none. */
+export function shippedDemoWorld(extDir) {
+  const dir = join(extDir, 'media', 'demo');
+  const file = join(dir, 'manifest.json');
+  if (!existsSync(file)) return undefined;
+  const manifest = JSON.parse(readFileSync(file, 'utf8'));
+  const example = (kind) => {
+    const entry = manifest.diffs.find(
+      (d) => typeof d === 'object' && d.split === 'example' && d.kind === kind,
+    );
+    if (!entry) throw new Error(`${file} lists no example diff of kind ${kind}`);
+    return {
+      name: basename(entry.path),
+      path: resolve(dir, entry.path),
+      entry: entry.path,
+      topic: entry.topic ?? null,
+    };
+  };
+  return {
+    manifest: file,
+    base: resolve(dir, manifest.base),
+    interpreter: resolve(dir, manifest.interpreters[0].path),
+    backdoored: example('backdoored'),
+    benign: example('benign'),
+  };
+}
+
+/** `folder` gets one link per example diff, named as the diff. */
+export function linkExampleDiffs(world, folder) {
+  mkdirSync(folder, { recursive: true });
+  for (const diff of [world.backdoored, world.benign]) symlinkSync(diff.path, join(folder, diff.name), 'dir');
+}
+
+/** `word` alone, in any case: not inside a longer word. */
+export function wholeWord(word) {
+  const escaped = word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(?<![\\p{L}\\p{N}])${escaped}(?![\\p{L}\\p{N}])`, 'iu');
+}
+
+/** The interpreter answers the CLI gives for a diff of the repository's own demo world. */
+export function cliAnswers(cli, repo, diff) {
+  const path = join(repo, 'media', 'demo', diff.entry);
+  const args = [cli, 'audit', path, '--json', '--no-cache', '--provider', 'cpu'];
+  const report = JSON.parse(execFileSync(process.execPath, args, { encoding: 'utf8', timeout: 120_000 }));
+  return report.answers.filter((a) => a.interpreter !== null).map((a) => a.answer);
+}
