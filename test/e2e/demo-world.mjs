@@ -3,7 +3,7 @@
 // The extension pairs a demo diff with its base and DIT-adapter only through the manifest in its
 // install folder, comparing real paths: so the workspace links the installed diffs. A copy would be
 // another path, unknown to the manifest, and so without its DIT-adapter.
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 
@@ -50,6 +50,9 @@ export function wholeWord(word) {
 export function cliAnswers(cli, repo, diff) {
   const path = join(repo, 'media', 'demo', diff.entry);
   const args = [cli, 'audit', path, '--json', '--no-cache', '--provider', 'cpu'];
-  const report = JSON.parse(execFileSync(process.execPath, args, { encoding: 'utf8', timeout: 120_000 }));
+  const run = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 120_000 });
+  // Exit 0: clean, 1: findings; both print the report.
+  if (run.status !== 0 && run.status !== 1) throw new Error(`dit-audit audit ${path}: ${run.stderr}`);
+  const report = JSON.parse(run.stdout);
   return report.answers.filter((a) => a.interpreter !== null).map((a) => a.answer);
 }
