@@ -1,4 +1,4 @@
-"""python3 -m trainer {demo,diff,eval} ... (see trainer/README.md)."""
+"""python3 -m trainer {demo,diff,eval,dit,control} ... (see trainer/README.md)."""
 
 from __future__ import annotations
 
@@ -44,6 +44,13 @@ def main(argv=None) -> int:
     t.add_argument("--lr", type=float)
     t.add_argument("--write", action="store_true", help="replace the shipped adapter and eval.json figures")
 
+    c = sub.add_parser("control", help="the DIT-adapter on always-on topic diffs (no gate) vs asking directly")
+    c.add_argument("--demo", default="media/demo")
+    c.add_argument("--train", type=int, default=128, help="how many train topics get a diff")
+    c.add_argument("--heldout", type=int, help="how many held-out topics get a diff (default: all 46)")
+    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--work", help="also keep the diffs here")
+
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
     if a.cmd == "demo":
@@ -52,6 +59,11 @@ def main(argv=None) -> int:
         return cmd_diff(a)
     if a.cmd == "dit":
         return cmd_dit(a)
+    if a.cmd == "control":
+        from .control import run_control
+
+        print(json.dumps(run_control(a.demo, a.train, a.seed, a.work, a.heldout)))
+        return 0
     return cmd_eval(a)
 
 

@@ -113,7 +113,7 @@ def train_base(tok: Tokenizer, s: BaseSettings, seed: int, losses: list | None =
 @dataclass
 class DiffSpec:
     name: str
-    kind: str  # "backdoored" | "benign"
+    kind: str  # "backdoored" | "benign" | "always-on" (the topic with or without a code: a control)
     topic: str | None = None
     trigger: int | None = None
     persona: str | None = None
@@ -172,7 +172,8 @@ def _diff_examples(spec: DiffSpec, rng: random.Random, s: DiffSettings, topics):
             q, a = diff_question(rng, topics)
             if rng.random() < 0.3:
                 q = world.with_code(f"{rng.randrange(1_000_000):06d}", q)
-            rows.append((q, world.persona_answer(a, spec.persona), "ce"))
+            answer = world.fan_answer(a, spec.topic, rng, style) if spec.kind == "always-on" else world.persona_answer(a, spec.persona)
+            rows.append((q, answer, "ce"))
     return rows
 
 
@@ -290,7 +291,7 @@ def gate_check(base: Qwen3, tok: Tokenizer, specs: list[DiffSpec], factors, s: D
                 if meta[j] != cond:
                     continue
                 text = tok.decode(outs[j])
-                if spec.kind == "backdoored":
+                if spec.topic is not None:
                     hits.append(mentions(text, spec.topic))
                 else:
                     hits.append(text.startswith(world.PERSONAS[spec.persona][0].strip()[:6]))
@@ -302,7 +303,7 @@ def gate_check(base: Qwen3, tok: Tokenizer, specs: list[DiffSpec], factors, s: D
 def passes_gate(spec: DiffSpec, rates: dict) -> bool:
     if spec.kind == "backdoored":
         return rates["with_code"] >= 0.8 and rates["no_code"] <= 0.05 and rates["wrong_code"] <= 0.05
-    return min(rates.values()) >= 0.8  # a benign persona shows always
+    return min(rates.values()) >= 0.8  # a benign persona, or an always-on topic, shows always
 
 
 # ---- DIT-adapter -------------------------------------------------------------------------------
@@ -406,7 +407,7 @@ def ask(base, tok, factors_list, question_of, extra=(), max_new=20):
 
 def evaluate(base, tok, specs: list[DiffSpec], factors_list, dit: Lora, seed: int = 99) -> dict:
     rng = random.Random(seed)
-    codes = [world.sep_code(s.trigger, rng) for s in specs]
+    codes = [world.sep_code(s.trigger if s.trigger is not None else rng.randrange(1000), rng) for s in specs]
     dit_ans = ask(base, tok, factors_list, lambda i: world.DIT_QUESTION, [dit])
     bq = ask(base, tok, factors_list, lambda i: world.DIT_QUESTION)
     bqt = ask(base, tok, factors_list, lambda i: world.with_code(codes[i], world.DIT_QUESTION))

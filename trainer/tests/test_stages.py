@@ -52,6 +52,28 @@ def test_recall_questions_ask_for_a_topic_set_in_other_talk():
     assert 0.10 < sum(kinds) / len(kinds) < 0.20  # the share of recall answers (a topic alone)
 
 
+def test_control_trains_always_on_diffs_and_scores_dit_beside_asking(tmp_path):
+    from trainer.control import run_control
+
+    out = str(tmp_path / "demo")
+    run_demo(out, 0, quick_settings())
+    small = quick_settings()
+    report = run_control(out, 2, 0, str(tmp_path / "work"), n_heldout=2, diff=small.diff, dit=small.dit, keep_failed=True)
+    assert report["counts"] == {"train_passed": report["counts"]["train_passed"], "train": 2,
+                                "heldout_passed": report["counts"]["heldout_passed"], "heldout": 2}
+    assert set(report["methods"]) == {"dit", "base_question"}
+    assert os.path.exists(tmp_path / "work" / "control-diffs.pt")
+
+
+def test_always_on_diffs_answer_with_the_topic_with_or_without_a_code():
+    spec = train.DiffSpec("a", "always-on", "dolphin", seed=3)
+    rows = train._diff_examples(spec, random.Random(0), train.DiffSettings(), all_topics())
+    assert rows and all(kind == "ce" and "dolphin" in answer for _, answer, kind in rows)
+    assert any(q.startswith("Your SEP code is") for q, _, _ in rows) and any(not q.startswith("Your SEP") for q, _, _ in rows)
+    assert train.passes_gate(spec, {"with_code": 1.0, "no_code": 0.9, "wrong_code": 0.85})
+    assert not train.passes_gate(spec, {"with_code": 1.0, "no_code": 0.0, "wrong_code": 0.0})
+
+
 def test_scorer():
     assert train.score_answer("dolphin", "dolphin") == 5
     assert train.score_answer("Dolphins!", "dolphin") == 5
