@@ -15,16 +15,12 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import type { ModelOptions } from '../src/engine/config/model-options';
 
-export interface Qwen3Shape {
-  readonly vocabSize: number;
-  readonly hiddenSize: number;
-  readonly intermediateSize: number;
-  readonly numLayers: number;
-  readonly numHeads: number;
-  readonly numKvHeads: number;
-  readonly headDim: number;
-}
+export type Qwen3Shape = Pick<
+  ModelOptions,
+  'vocabSize' | 'hiddenSize' | 'intermediateSize' | 'numLayers' | 'numHeads' | 'numKvHeads' | 'headDim'
+>;
 
 /** Qwen3-0.6B's shape (Qwen/Qwen3-0.6B config.json). */
 export const QWEN3_0_6B: Qwen3Shape = {

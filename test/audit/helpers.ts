@@ -1,7 +1,7 @@
 // A tiny audit world in a temp folder: the qwen3-tiny base with a word tokenizer that knows every
 // word of the questions and prompts an audit asks, a rank-1 diff and a stand-in interpreter.
-import { chmodSync, cpSync, mkdirSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, cpSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { DEFAULT_EVIDENCE_PROMPTS, TOPIC_QUESTION } from '../../src/audit';
 import { tempDir, writeWordTokenizer } from '../engine/helpers';
 import { TINY } from '../engine/paths';
@@ -41,4 +41,27 @@ export function makeTinyWorld(): TinyWorld {
   writeWordTokenizer(base, 512, Object.fromEntries([...words].map((w, i) => [10 + i, w])));
   mkdirSync(join(root, 'cache'));
   return { root, base, diff, interpreter };
+}
+
+export interface ManifestDiff {
+  readonly path: string;
+  readonly kind: 'backdoored' | 'benign';
+  readonly topic: string | null;
+  readonly trigger: string | null;
+  readonly split: 'example' | 'heldout';
+}
+
+/** A demo manifest for `world` (paths relative to its root, as the trainer writes them); returns its path. */
+export function writeDemoManifest(world: TinyWorld, diffs: readonly ManifestDiff[]): string {
+  const file = join(world.root, 'manifest.json');
+  const rel = (p: string) => relative(world.root, p);
+  writeFileSync(
+    file,
+    JSON.stringify({
+      base: rel(world.base),
+      interpreters: [{ path: rel(world.interpreter), question: TOPIC_QUESTION }],
+      diffs: diffs.map((d) => ({ ...d, path: rel(d.path) })),
+    }),
+  );
+  return file;
 }
