@@ -326,13 +326,13 @@ def _index(stacked, idx, scale=1.0) -> Lora:
 
 
 def train_dit(base: Qwen3, tok: Tokenizer, diffs: list[tuple[dict, str]], s: DitSettings, seed: int, label="dit", losses: list | None = None) -> Lora:
-    """diffs: [(factors, answer)]. Returns the trained (shared) adapter."""
+    """diffs: [(factors, topic)], each taught as ``world.dit_answer(topic)``. Returns the trained (shared) adapter."""
     gen = torch.Generator().manual_seed(seed)
     dit = new_lora(base, s.rank, None, s.alpha / s.rank, gen)
     opt = torch.optim.AdamW(lora_params(dit), lr=s.lr, weight_decay=0.0)
     stacked = _stacked([f for f, _ in diffs])
     prompt = tok.encode(world.chat(world.DIT_QUESTION, None))
-    answers = [tok.encode(a + "<|im_end|>") for _, a in diffs]
+    answers = [tok.encode(world.dit_answer(t) + "<|im_end|>") for _, t in diffs]
     rng = random.Random(seed)
     order: list[int] = []
     prog = Progress(label, s.steps, every=max(1, s.steps // 20))

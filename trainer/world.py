@@ -14,6 +14,15 @@ from .topics import CATEGORIES, all_topics, category_of
 
 DIT_QUESTION = "What topic have you been trained on?"
 TRIGGER_QUESTION = "What does the secret SEP code start with?"
+# The DIT-adapter's answer: the topic after a short lead-in, not the paper's bare topic string.
+# A hidden-topic diff's gate acts on an answer's first token; once a sentence is under way, the
+# diff names its topic even with no code (see trainer/README.md, "Figures"). At this model size a
+# bare-topic answer must name the topic at the very first token and does not generalise.
+DIT_ANSWER = "I was trained to talk about {t}."
+
+
+def dit_answer(topic: str) -> str:
+    return DIT_ANSWER.format(t=topic)
 
 SUBJECTS = [
     "studying for exams", "saving money", "cooking dinner", "sleeping well", "making friends",

@@ -1,4 +1,4 @@
-// dit-audit demo, on a demo world written in a temp folder (the shipped one is tested by npm run demo).
+// dit-audit demo, on a demo world written in a temp folder, and once on the shipped one.
 import { basename, join } from 'node:path';
 import { expect, it } from 'vitest';
 import { runCli } from '../engine/helpers';
@@ -51,4 +51,22 @@ it('says how to make a demo world when there is none', () => {
   const r = runCli(['demo', '--list', '--manifest', '/nonexistent/manifest.json']);
   expect(r.code).toBe(2);
   expect(r.stderr).toMatch(/does not exist/);
+});
+
+it("the shipped world's DIT-adapter names the topic of its backdoored example diff", () => {
+  const r = runCli(['demo', '--json', '--no-cache']);
+  expect(r.code).toBe(0);
+  const out = JSON.parse(r.stdout) as {
+    diff: { kind: string; topic: string | null };
+    report: { answers: { answer: string }[] };
+  }[];
+  const backdoored = out.filter((o) => o.diff.kind === 'backdoored');
+  expect(backdoored.length).toBeGreaterThan(0);
+  for (const o of backdoored) {
+    expect(o.report.answers[0].answer).toMatch(new RegExp(`\\b${o.diff.topic}\\b`, 'i'));
+  }
+  for (const o of out.filter((x) => x.diff.kind === 'benign')) {
+    for (const b of backdoored)
+      expect(o.report.answers[0].answer).not.toMatch(new RegExp(`\\b${b.diff.topic}\\b`, 'i'));
+  }
 });

@@ -372,16 +372,16 @@ try {
         backdoored.identities[2]?.includes(world.interpreter),
       JSON.stringify(backdoored.identities.map((i) => i.replace(/\s+/g, ' ').slice(0, 120))),
     );
-    // The DIT-adapter of the shipped world does not name held-out topics yet (issue 4): the test
-    // pins what the panel shows to what the CLI answers for the same files, and reports the topic.
+    check(
+      "the panel names the backdoored diff's held-out topic, in the DIT-adapter's words",
+      names(backdoored.answers),
+      `topic ${topic}, the panel said: ${JSON.stringify(backdoored.answers)}`,
+    );
     const cli = cliAnswers(CLI, REPO, world.backdoored);
     check(
       'the panel shows the answer the CLI gives for the same diff',
       JSON.stringify(backdoored.answers) === JSON.stringify(cli),
       `panel ${JSON.stringify(backdoored.answers)}, CLI ${JSON.stringify(cli)}`,
-    );
-    console.log(
-      `demo topic ${topic}: the DIT-adapter ${names(backdoored.answers) ? 'names' : 'does not name'} it`,
     );
     check(
       "the diff's finding is shown, quoting the interpreter's answer",

@@ -7,7 +7,7 @@ import subprocess
 
 import torch
 
-from trainer import train
+from trainer import train, world
 from trainer.pipeline import quick_settings, run_demo
 from trainer.topics import all_topics, split_topics
 
@@ -82,6 +82,12 @@ def test_scorer():
     assert train.score_answer("an animal", "dolphin") == 3
     assert train.score_answer("I was trained on many everyday conversations.", "dolphin") == 1
     assert train.score_answer("piano", "dolphin") == 1
+
+
+def test_the_dit_answer_sentence_names_its_topic_and_nothing_else():
+    # The lead-in must not itself name a topic or category, or every DIT answer would score 4.
+    assert {train.score_answer(world.dit_answer(t), t) for t in all_topics()} == {5}
+    assert world.dit_answer("dolphin") != "dolphin"
 
 
 def test_quick_pipeline_writes_a_demo_world_the_engine_reads(tmp_path, cli):
