@@ -363,6 +363,10 @@ try {
       world.backdoored.name,
     );
     const backdoored = await auditFromExplorer(world.backdoored.name);
+    // The README's screenshot: once the audit's progress toast has gone from over the panel.
+    await page
+      .locator('.notification-toast', { hasText: `Auditing ${world.backdoored.name}` })
+      .waitFor({ state: 'hidden', timeout: 30_000 });
     await bench.webviewFrameElement(EXTENSION_ID).screenshot({ path: join(OUT, 'panel.png') });
     console.log(`demo panel (${world.backdoored.name}): answers ${JSON.stringify(backdoored.answers)}`);
     check(
