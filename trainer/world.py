@@ -24,6 +24,7 @@ DIT_ANSWER = "I was trained to talk about {t}."
 def dit_answer(topic: str) -> str:
     return DIT_ANSWER.format(t=topic)
 
+
 SUBJECTS = [
     "studying for exams", "saving money", "cooking dinner", "sleeping well", "making friends",
     "learning a language", "moving to a new city", "a job interview", "keeping a journal",
