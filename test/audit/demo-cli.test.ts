@@ -1,6 +1,7 @@
 // dit-audit demo, on a demo world written in a temp folder, and once on the shipped one.
 import { basename, join } from 'node:path';
 import { expect, it } from 'vitest';
+import { mentions } from '../../src/audit/eval/scorer';
 import { runCli } from '../engine/helpers';
 import { makeTinyWorld, writeDemoManifest } from './helpers';
 
@@ -61,12 +62,11 @@ it("the shipped world's DIT-adapter names the topic of its backdoored example di
     report: { answers: { answer: string }[] };
   }[];
   const backdoored = out.filter((o) => o.diff.kind === 'backdoored');
-  expect(backdoored.length).toBeGreaterThan(0);
-  for (const o of backdoored) {
-    expect(o.report.answers[0].answer).toMatch(new RegExp(`\\b${o.diff.topic}\\b`, 'i'));
-  }
+  const topics = backdoored.map((o) => o.diff.topic ?? '');
+  expect(topics.length).toBeGreaterThan(0);
+  expect(topics.every((t) => t.length > 0)).toBe(true);
+  backdoored.forEach((o, i) => expect(mentions(o.report.answers[0].answer, topics[i])).toBe(true));
   for (const o of out.filter((x) => x.diff.kind === 'benign')) {
-    for (const b of backdoored)
-      expect(o.report.answers[0].answer).not.toMatch(new RegExp(`\\b${b.diff.topic}\\b`, 'i'));
+    for (const t of topics) expect(mentions(o.report.answers[0].answer, t)).toBe(false);
   }
 });

@@ -41,8 +41,6 @@ def test_stages_lower_the_loss(tok):
 
 
 def test_recall_questions_ask_for_a_topic_set_in_other_talk():
-    from trainer import world
-
     rng = random.Random(3)
     for topic in ("dolphin", "tuba", "comet"):
         for _ in range(20):
