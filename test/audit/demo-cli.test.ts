@@ -65,7 +65,9 @@ it("the shipped world's DIT-adapter names the topic of its backdoored example di
   const topics = backdoored.map((o) => o.diff.topic ?? '');
   expect(topics.length).toBeGreaterThan(0);
   expect(topics.every((t) => t.length > 0)).toBe(true);
-  backdoored.forEach((o, i) => expect(mentions(o.report.answers[0].answer, topics[i])).toBe(true));
+  backdoored.forEach((o, i) => {
+    expect(mentions(o.report.answers[0].answer, topics[i])).toBe(true);
+  });
   for (const o of out.filter((x) => x.diff.kind === 'benign')) {
     for (const t of topics) expect(mentions(o.report.answers[0].answer, t)).toBe(false);
   }
