@@ -1,4 +1,5 @@
-// Shared subgraphs of decoder-only transformers. Hidden states are 2-D [seq, hidden] (batch 1).
+// Shared subgraphs of decoder-only transformers. Hidden states are 2-D [batch * seq, hidden]; only
+// attention sees the batch as a dimension of its own.
 import type { LinearModule } from '../checkpoint/types';
 import type { BuildContext } from './context';
 import { GRAPH_INPUTS, kvNames, linearShape } from './slots';
@@ -67,13 +68,11 @@ export function attention(
   const q = linear(ctx, `${path}/q_proj`, x, layer, 'q_proj', o.qkvBias);
   const k = linear(ctx, `${path}/k_proj`, x, layer, 'k_proj', o.qkvBias);
   const v = linear(ctx, `${path}/v_proj`, x, layer, 'v_proj', o.qkvBias);
-  const toBatch = (t: string, name: string) =>
-    g.op('Unsqueeze', `${path}/${name}/Unsqueeze`, [t, g.int64([0])]);
   const headNorm = (t: string, name: 'q_norm' | 'k_norm', heads: number) => {
-    if (!o.qkNorm) return toBatch(t, name);
+    if (!o.qkNorm) return ctx.toBatch(`${path}/${name}`, t, heads * o.headDim);
     const perHead = g.op('Reshape', `${path}/${name}/Reshape`, [t, g.int64([-1, heads, o.headDim])]);
     const normed = rmsNorm(ctx, `${path}/${name}`, perHead, `${attnPrefix}.${name}.weight`, o.headDim);
-    return g.op('Reshape', `${path}/${name}/ToBatch`, [normed, g.int64([1, -1, heads * o.headDim])]);
+    return ctx.toBatch(`${path}/${name}`, normed, heads * o.headDim);
   };
   const rotate = (t: string, name: string, heads: number) =>
     g.op(
@@ -85,7 +84,7 @@ export function attention(
     );
   const qr = rotate(headNorm(q, 'q_norm', o.numHeads), 'q_rope', o.numHeads);
   const kr = rotate(headNorm(k, 'k_norm', o.numKvHeads), 'k_rope', o.numKvHeads);
-  const vb = toBatch(v, 'v');
+  const vb = ctx.toBatch(`${path}/v`, v, o.numKvHeads * o.headDim);
 
   const kv = kvNames(layer);
   const sliding = o.layerKinds[layer] === 'sliding' && o.slidingWindow !== null;
@@ -104,11 +103,11 @@ export function attention(
     },
     { domain: MS, outputNames: [`${path}/GroupQueryAttention/output_0`, kv.presentKey, kv.presentValue] },
   );
-  g.input(kv.pastKey, 'float32', [1, o.numKvHeads, 'kv_capacity', o.headDim]);
-  g.input(kv.pastValue, 'float32', [1, o.numKvHeads, 'kv_capacity', o.headDim]);
-  g.output(kv.presentKey, 'float32', [1, o.numKvHeads, 'kv_capacity', o.headDim]);
-  g.output(kv.presentValue, 'float32', [1, o.numKvHeads, 'kv_capacity', o.headDim]);
-  const flat = g.op('Squeeze', `${path}/Squeeze`, [attn, g.int64([0])]);
+  g.input(kv.pastKey, 'float32', ['batch', o.numKvHeads, 'kv_capacity', o.headDim]);
+  g.input(kv.pastValue, 'float32', ['batch', o.numKvHeads, 'kv_capacity', o.headDim]);
+  g.output(kv.presentKey, 'float32', ['batch', o.numKvHeads, 'kv_capacity', o.headDim]);
+  g.output(kv.presentValue, 'float32', ['batch', o.numKvHeads, 'kv_capacity', o.headDim]);
+  const flat = g.op('Reshape', `${path}/Flatten`, [attn, g.int64([-1, o.numHeads * o.headDim])]);
   return linear(ctx, `${path}/o_proj`, flat, layer, 'o_proj', o.oBias);
 }
 
@@ -133,21 +132,26 @@ export interface RopeCache {
   sin: string;
 }
 
-/** Token ids [1, seq] → embeddings [seq, hidden] (Gemma scales them by sqrt(hidden)). */
+/** Token ids [batch, seq] → embeddings [batch * seq, hidden] (Gemma scales them by sqrt(hidden)). */
 export function embed(ctx: BuildContext): string {
   const { g, o } = ctx;
   const table = ctx.weight(`${o.weightPrefix}embed_tokens.weight`, [o.vocabSize, o.hiddenSize]);
-  const ids = g.op('Squeeze', '/model/embed_tokens/Squeeze', [GRAPH_INPUTS.inputIds, g.int64([0])]);
+  const ids = g.op('Reshape', '/model/embed_tokens/Flatten', [GRAPH_INPUTS.inputIds, g.int64([-1])]);
   const x = g.op('Gather', '/model/embed_tokens/Gather', [table, ids]);
   return o.scaleEmbeddings
     ? g.op('Mul', '/model/embed_tokens/Scale', [x, g.float(Math.sqrt(o.hiddenSize))])
     : x;
 }
 
-/** Final norm, LM head (tied or not), optional soft-capping; output logits [1, seq, vocab]. */
+/**
+ * The rows asked for (`logits_rows` into [batch * seq]) ─► final norm ─► LM head (tied or not)
+ * ─► optional soft-capping: logits [rows, vocab]. A prompt asks for its last row only, so the
+ * head (vocabulary × hidden per row, the largest matrix of a small model) runs once, not per token.
+ */
 export function head(ctx: BuildContext, x: string, outputName: string): void {
   const { g, o } = ctx;
-  const normed = rmsNorm(ctx, '/model/norm', x, `${o.weightPrefix}norm.weight`, o.hiddenSize);
+  const rows = g.op('Gather', '/model/logits_rows/Gather', [x, GRAPH_INPUTS.logitsRows], { axis: 0 });
+  const normed = rmsNorm(ctx, '/model/norm', rows, `${o.weightPrefix}norm.weight`, o.hiddenSize);
   const lmHeadName = o.tieWordEmbeddings ? `${o.weightPrefix}embed_tokens.weight` : 'lm_head.weight';
   const w = ctx.weight(lmHeadName, [o.vocabSize, o.hiddenSize]);
   let logits = g.op('Gemm', '/lm_head/Gemm', [normed, w], { transB: 1 });
@@ -156,6 +160,6 @@ export function head(ctx: BuildContext, x: string, outputName: string): void {
     const scaled = g.op('Div', '/lm_head/softcap/Div', [logits, cap]);
     logits = g.op('Mul', '/lm_head/softcap/Mul', [g.op('Tanh', '/lm_head/softcap/Tanh', [scaled]), cap]);
   }
-  g.node('Unsqueeze', '/lm_head/Unsqueeze', [logits, g.int64([0])], {}, { outputNames: [outputName] });
-  g.output(outputName, 'float32', [1, 'seq', o.vocabSize]);
+  g.node('Identity', '/lm_head/output', [logits], {}, { outputNames: [outputName] });
+  g.output(outputName, 'float32', ['rows', o.vocabSize]);
 }

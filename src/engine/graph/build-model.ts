@@ -31,10 +31,11 @@ export interface BuiltModel {
 export function buildModel(options: ModelOptions, tensors: TensorSource, maxPositions: number): BuiltModel {
   const g = new GraphBuilder();
   const ctx = new BuildContext(g, options, tensors);
-  g.input(GRAPH_INPUTS.inputIds, 'int64', [1, 'seq']);
-  g.input(GRAPH_INPUTS.positionIds, 'int64', [1, 'seq']);
-  g.input(GRAPH_INPUTS.seqlensK, 'int32', [1]);
+  g.input(GRAPH_INPUTS.inputIds, 'int64', ['batch', 'seq']);
+  g.input(GRAPH_INPUTS.positionIds, 'int64', ['batch', 'seq']);
+  g.input(GRAPH_INPUTS.seqlensK, 'int32', ['batch']);
   g.input(GRAPH_INPUTS.totalSequenceLength, 'int32', []);
+  g.input(GRAPH_INPUTS.logitsRows, 'int64', ['rows']);
 
   const ropes = ropeCaches(g, options, maxPositions);
   let x = embed(ctx);

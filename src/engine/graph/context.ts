@@ -5,7 +5,7 @@ import type { LinearModule, TensorRef, TensorSource } from '../checkpoint/types'
 import { InputError } from '../checkpoint/types';
 import type { ModelOptions } from '../config/model-options';
 import type { ElemType, GraphBuilder } from './onnx-builder';
-import { loraInputNames } from './slots';
+import { GRAPH_INPUTS, loraInputNames } from './slots';
 
 const STORED_TYPE: Record<TensorRef['dtype'], ElemType> = {
   F32: 'float32',
@@ -15,6 +15,7 @@ const STORED_TYPE: Record<TensorRef['dtype'], ElemType> = {
 
 export class BuildContext {
   private readonly weights = new Map<string, string>();
+  private readonly shapes = new Map<string, string>();
   /** External files the graph refers to: location in the graph → absolute path. */
   readonly externalFiles = new Map<string, string>();
 
@@ -48,6 +49,36 @@ export class BuildContext {
       ref.dtype === 'F32' ? stored : this.g.op('Cast', `/weights/${name}/Cast`, [stored], { to: 1 });
     this.weights.set(name, f32);
     return f32;
+  }
+
+  /**
+   * [batch * seq, width] → [batch, seq, width], the layout GroupQueryAttention and RotaryEmbedding
+   * want. Hidden states stay 2-D everywhere else, so every projection is one Gemm.
+   */
+  toBatch(path: string, x: string, width: number): string {
+    const key = `batch-shape:${width}`;
+    let shape = this.shapes.get(key);
+    if (!shape) {
+      shape = this.g.op(
+        'Concat',
+        `/model/batch_shape_${width}/Concat`,
+        [this.batchDim(), this.g.int64([-1, width])],
+        {
+          axis: 0,
+        },
+      );
+      this.shapes.set(key, shape);
+    }
+    return this.g.op('Reshape', `${path}/ToBatch`, [x, shape]);
+  }
+
+  /** [batch] of the input ids' shape, as a 1-D int64 tensor. */
+  private batchDim(): string {
+    const cached = this.shapes.get('batch-dim');
+    if (cached) return cached;
+    const dim = this.g.op('Shape', '/model/batch_dim/Shape', [GRAPH_INPUTS.inputIds], { start: 0, end: 1 });
+    this.shapes.set('batch-dim', dim);
+    return dim;
   }
 
   /** The A/B inputs of one module's LoRA slot, declared on first use. */

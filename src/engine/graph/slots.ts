@@ -24,6 +24,8 @@ export const GRAPH_INPUTS = {
   positionIds: 'position_ids',
   seqlensK: 'seqlens_k',
   totalSequenceLength: 'total_sequence_length',
+  /** Which rows of the flattened [batch * seq] positions get logits (the LM head runs on those only). */
+  logitsRows: 'logits_rows',
 } as const;
 
 export const LOGITS = 'logits';

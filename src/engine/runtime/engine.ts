@@ -96,6 +96,19 @@ export class ModelHandle {
     return new SequenceHandle(this.engine, this.id, sequence, this.info.options.vocabSize);
   }
 
+  /**
+   * The next-token logits after each row of tokens, [rows.length, vocab] flattened: many short
+   * sequences scored in batches that share one read of the weights (the trigger search's unit).
+   */
+  async lastLogits(rows: readonly (readonly number[])[]): Promise<Float32Array> {
+    const { logits } = await this.engine.request({
+      type: 'lastLogits',
+      model: this.id,
+      rows: rows.map((r) => [...r]),
+    });
+    return logits;
+  }
+
   close(): Promise<null> {
     return this.engine.request({ type: 'close', model: this.id });
   }

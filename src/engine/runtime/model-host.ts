@@ -106,10 +106,7 @@ export class ModelHost {
     const seq = this.sequences.get(id);
     if (!seq) throw new Error(`no sequence ${id}`);
     const o = this.info.options;
-    if (tokens.length === 0) throw new InputError('nothing to append: no tokens');
-    const bad = tokens.find((t) => !Number.isInteger(t) || t < 0 || t >= o.vocabSize);
-    if (bad !== undefined)
-      throw new InputError(`token id ${bad} is outside the vocabulary (0..${o.vocabSize - 1})`);
+    this.checkTokens(tokens);
     const total = seq.length + tokens.length;
     if (total > this.info.maxPositions) {
       throw new InputError(
@@ -120,21 +117,103 @@ export class ModelHost {
       grow(seq, Math.min(this.info.maxPositions, Math.max(total, seq.capacity * 2)), o);
 
     const n = tokens.length;
+    const rows = allRows ? Array.from({ length: n }, (_, i) => i) : [n - 1];
+    const logits = await this.run([tokens], seq.length, seq.kv, seq.capacity, rows);
+    seq.length = total;
+    return logits;
+  }
+
+  /**
+   * Next-token logits after each of several token rows, read in batches that share one pass over
+   * the weights: [rows.length, vocab] flattened, in the order given. No sequence is kept; rows of
+   * equal length run together (GroupQueryAttention takes one length per batch here).
+   */
+  async lastLogits(rows: readonly (readonly number[])[], maxBatchTokens = 8192): Promise<Float32Array> {
+    const o = this.info.options;
+    const out = new Float32Array(rows.length * o.vocabSize);
+    const byLength = new Map<number, number[]>();
+    rows.forEach((row, i) => {
+      if (row.length === 0) throw new InputError('nothing to score: an empty row');
+      if (row.length > this.info.maxPositions)
+        throw new InputError(
+          `a row of ${row.length} tokens exceeds the session's ${this.info.maxPositions} positions`,
+        );
+      this.checkTokens(row);
+      byLength.set(row.length, [...(byLength.get(row.length) ?? []), i]);
+    });
+    for (const [length, members] of byLength) {
+      const perBatch = Math.max(1, Math.floor(maxBatchTokens / length));
+      for (let at = 0; at < members.length; at += perBatch) {
+        const chunk = members.slice(at, at + perBatch);
+        const size = o.numKvHeads * length * o.headDim * chunk.length;
+        const kv = Array.from({ length: o.numLayers }, () => ({
+          key: new Float32Array(size),
+          value: new Float32Array(size),
+        }));
+        const last = chunk.map((_, b) => b * length + length - 1);
+        const logits = await this.run(
+          chunk.map((i) => rows[i]),
+          0,
+          kv,
+          length,
+          last,
+        );
+        chunk.forEach((i, b) => {
+          out.set(logits.subarray(b * o.vocabSize, (b + 1) * o.vocabSize), i * o.vocabSize);
+        });
+      }
+    }
+    return out;
+  }
+
+  private checkTokens(tokens: readonly number[]): void {
+    const vocab = this.info.options.vocabSize;
+    if (tokens.length === 0) throw new InputError('nothing to append: no tokens');
+    const bad = tokens.find((t) => !Number.isInteger(t) || t < 0 || t >= vocab);
+    if (bad !== undefined)
+      throw new InputError(`token id ${bad} is outside the vocabulary (0..${vocab - 1})`);
+  }
+
+  /**
+   * One run over `batch` rows of equal length that continue at position `past` in their KV
+   * buffers ([batch, kvHeads, capacity, headDim] per layer, updated in place). `logitRows` index
+   * the flattened [batch * n] positions; the logits come back in that order.
+   */
+  private async run(
+    batch: readonly (readonly number[])[],
+    past: number,
+    kv: readonly { key: Float32Array; value: Float32Array }[],
+    capacity: number,
+    logitRows: readonly number[],
+  ): Promise<Float32Array> {
+    const o = this.info.options;
+    const b = batch.length;
+    const n = batch[0].length;
+    const total = past + n;
+    const ids = new BigInt64Array(b * n);
+    const positions = new BigInt64Array(b * n);
+    batch.forEach((row, r) => {
+      row.forEach((t, i) => {
+        ids[r * n + i] = BigInt(t);
+        positions[r * n + i] = BigInt(past + i);
+      });
+    });
     const feeds: FeedSpec[] = [
-      { name: GRAPH_INPUTS.inputIds, type: 'int64', data: BigInt64Array.from(tokens, BigInt), dims: [1, n] },
-      {
-        name: GRAPH_INPUTS.positionIds,
-        type: 'int64',
-        data: BigInt64Array.from({ length: n }, (_, i) => BigInt(seq.length + i)),
-        dims: [1, n],
-      },
-      { name: GRAPH_INPUTS.seqlensK, type: 'int32', data: Int32Array.of(total - 1), dims: [1] },
+      { name: GRAPH_INPUTS.inputIds, type: 'int64', data: ids, dims: [b, n] },
+      { name: GRAPH_INPUTS.positionIds, type: 'int64', data: positions, dims: [b, n] },
+      { name: GRAPH_INPUTS.seqlensK, type: 'int32', data: new Int32Array(b).fill(total - 1), dims: [b] },
       { name: GRAPH_INPUTS.totalSequenceLength, type: 'int32', data: Int32Array.of(total), dims: [] },
+      {
+        name: GRAPH_INPUTS.logitsRows,
+        type: 'int64',
+        data: BigInt64Array.from(logitRows, BigInt),
+        dims: [logitRows.length],
+      },
       ...this.adapterFeeds,
     ];
     const preallocated = new Map<string, FeedSpec>();
-    const kvDims = [1, o.numKvHeads, seq.capacity, o.headDim];
-    seq.kv.forEach((buf, layer) => {
+    const kvDims = [b, o.numKvHeads, capacity, o.headDim];
+    kv.forEach((buf, layer) => {
       const names = kvNames(layer);
       const key: FeedSpec = { name: names.pastKey, type: 'float32', data: buf.key, dims: kvDims };
       const value: FeedSpec = { name: names.pastValue, type: 'float32', data: buf.value, dims: kvDims };
@@ -143,10 +222,9 @@ export class ModelHost {
       preallocated.set(names.presentValue, value);
     });
     const out = await this.ort.run(feeds, preallocated, [LOGITS]);
-    seq.length = total;
     const logits = out.get(LOGITS)?.data;
     if (!logits) throw new Error('the model returned no logits');
-    return allRows ? logits.slice() : logits.slice((n - 1) * o.vocabSize, n * o.vocabSize);
+    return logits.slice();
   }
 
   async close(): Promise<void> {

@@ -7,6 +7,7 @@ export type Request =
   | { type: 'newSequence'; model: number; capacity: number }
   | { type: 'dropSequence'; model: number; sequence: number }
   | { type: 'append'; model: number; sequence: number; tokens: number[]; allRows: boolean }
+  | { type: 'lastLogits'; model: number; rows: number[][] }
   | { type: 'close'; model: number };
 
 export interface AdapterSummary {
@@ -22,7 +23,7 @@ export type ResultOf<R extends Request['type']> = R extends 'open'
     ? { adapters: AdapterSummary[]; ms: number }
     : R extends 'newSequence'
       ? { sequence: number }
-      : R extends 'append'
+      : R extends 'append' | 'lastLogits'
         ? { logits: Float32Array }
         : null;
 

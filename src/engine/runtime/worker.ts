@@ -74,6 +74,10 @@ async function handle(request: Request): Promise<{ result: unknown; transfer?: A
       const logits = await host(request.model).append(request.sequence, request.tokens, request.allRows);
       return { result: { logits }, transfer: [logits.buffer as ArrayBuffer] };
     }
+    case 'lastLogits': {
+      const logits = await host(request.model).lastLogits(request.rows);
+      return { result: { logits }, transfer: [logits.buffer as ArrayBuffer] };
+    }
     case 'close': {
       const m = host(request.model);
       const [key, entry] = [...byKey].find(([, e]) => e.id === request.model) ?? [];
