@@ -1,57 +1,47 @@
 // Pure helpers of the report view: no DOM, so that the unit tests (Node) can run them.
-import type { AuditReport, CheckpointIdentity, Finding, Severity } from '../src/audit/report';
-
-/** As the CLI's verdict: info findings (a described behaviour) leave a diff clean. */
-export type VerdictLevel = 'clean' | 'warning' | 'error';
-
-export interface Verdict {
-  readonly level: VerdictLevel;
-  readonly label: string;
-  readonly summary: string;
-}
-
-const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, error: 2 };
-
-export function worstSeverity(findings: readonly Finding[]): Severity | undefined {
-  let worst: Severity | undefined;
-  for (const f of findings)
-    if (worst === undefined || SEVERITY_RANK[f.severity] > SEVERITY_RANK[worst]) worst = f.severity;
-  return worst;
-}
-
-/** Findings, worst first (stable within a severity). */
-export function sortFindings(findings: readonly Finding[]): Finding[] {
-  return findings
-    .map((f, i) => [f, i] as const)
-    .sort((a, b) => SEVERITY_RANK[b[0].severity] - SEVERITY_RANK[a[0].severity] || a[1] - b[1])
-    .map(([f]) => f);
-}
+import type { AuditReport, CheckpointIdentity, DiffStatistics } from '../src/audit/report';
 
 function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-/** One line of what the diff says it taught, from the first topic (else any) interpreter answer. */
-export function describedBehaviour(report: AuditReport): string | undefined {
-  const interpreted = report.answers.filter((a) => a.interpreter !== null && a.answer.trim() !== '');
-  const first = interpreted.find((a) => a.questionKind === 'topic') ?? interpreted[0];
-  return first?.answer.trim();
+export interface HeatCell {
+  readonly layer: number;
+  readonly module: string;
+  /** ‖ΔW‖ / ‖W‖, or undefined where the diff leaves the module alone. */
+  readonly value?: number;
+  /** 0..1 of the largest value in the map. */
+  readonly intensity: number;
+  readonly tooltip: string;
 }
 
-export function verdictOf(report: AuditReport): Verdict {
-  const worst = worstSeverity(report.findings);
-  const counts = `${plural(report.findings.length, 'finding')}, ${plural(report.triggers.length, 'suspected trigger')}`;
-  const said = describedBehaviour(report);
-  const described =
-    said !== undefined
-      ? `The diff describes itself as: “${said}”.`
-      : report.executionProvider === null
-        ? 'Nothing was loaded or run.'
-        : 'No interpreter answered.';
-  const summary = `${described} ${counts}.`;
-  if (worst === 'error') return { level: 'error', label: 'Findings need attention', summary };
-  if (worst === 'warning') return { level: 'warning', label: 'Review the findings', summary };
-  return { level: 'clean', label: 'Clean: no finding above info', summary };
+const MODULE_COLUMNS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
+
+/** The statistics as a layer × module grid of relative norms (rows: layers; columns: modules). */
+export function heatMap(statistics: DiffStatistics): { modules: string[]; rows: HeatCell[][] } {
+  const max = Math.max(0, ...statistics.cells.map((c) => c.relativeNorm));
+  const byKey = new Map(statistics.cells.map((c) => [`${c.layer}.${c.module}`, c]));
+  const rows = Array.from({ length: statistics.layers }, (_, layer) =>
+    MODULE_COLUMNS.map((module): HeatCell => {
+      const c = byKey.get(`${layer}.${module}`);
+      if (!c) return { layer, module, intensity: 0, tooltip: `layer ${layer} ${module}: unchanged` };
+      return {
+        layer,
+        module,
+        value: c.relativeNorm,
+        intensity: max === 0 ? 0 : c.relativeNorm / max,
+        tooltip:
+          `layer ${layer} ${module}: ‖ΔW‖ ${c.frobeniusNorm.toPrecision(3)}, ${(100 * c.relativeNorm).toFixed(2)} % of ‖W‖, ` +
+          `rank ${c.rank}, effective rank ${c.effectiveRank.toFixed(2)}, top singular values ` +
+          c.topSingularValues.map((v) => v.toPrecision(3)).join(', '),
+      };
+    }),
+  );
+  return { modules: MODULE_COLUMNS, rows };
+}
+
+export function percent(x: number): string {
+  return `${Math.round(100 * x)} %`;
 }
 
 export function formatMs(ms: number): string {

@@ -8,9 +8,16 @@ import '@vscode-elements/elements/dist/vscode-collapsible/index.js';
 import '@vscode-elements/elements/dist/vscode-divider/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
 import { css, html, LitElement, nothing, type TemplateResult } from 'lit';
-import type { AuditReport, CheckpointIdentity, InterpreterIdentity } from '../src/audit/report';
+import { styleMap } from 'lit/directives/style-map.js';
+import { sortFindings } from '../src/audit/findings';
+import type {
+  AuditReport,
+  CheckpointIdentity,
+  InterpreterIdentity,
+  SuspectedTrigger,
+} from '../src/audit/report';
 import type { PanelState, RevealWhich, WebviewMessage } from '../src/extension/panel/protocol';
-import { finishLabel, formatBytes, formatMs, kindLabel, shortHash, sortFindings, verdictOf } from './format';
+import { finishLabel, formatBytes, formatMs, heatMap, kindLabel, percent, shortHash } from './format';
 
 const STAGE_LABELS: Record<string, string> = {
   hash: 'Hashing files',
@@ -18,6 +25,7 @@ const STAGE_LABELS: Record<string, string> = {
   load: 'Loading models',
   interpret: 'Asking the interpreters',
   evidence: 'Generating evidence',
+  triggers: 'Searching for triggers',
   done: 'Done',
 };
 
@@ -82,6 +90,10 @@ export class ReportView extends LitElement {
     }
     .verdict.warning {
       border-left-color: var(--vscode-editorWarning-foreground);
+    }
+    .verdict.described,
+    .verdict.overt {
+      border-left-color: var(--vscode-editorInfo-foreground);
     }
     .verdict.error {
       border-left-color: var(--vscode-editorError-foreground);
@@ -190,6 +202,34 @@ export class ReportView extends LitElement {
       margin: 4px 0;
       padding-left: 20px;
     }
+    .three-way {
+      display: grid;
+      grid-template-columns: 1fr 1fr 1fr;
+      gap: 12px;
+    }
+    @media (max-width: 800px) {
+      .three-way {
+        grid-template-columns: 1fr;
+      }
+    }
+    .heatmap td,
+    .heatmap th {
+      text-align: center;
+      width: auto;
+      padding: 3px 6px;
+      font-variant-numeric: tabular-nums;
+    }
+    .heatmap td.cell {
+      min-width: 56px;
+      border: 1px solid var(--vscode-panel-border, transparent);
+    }
+    .heatmap td.unchanged {
+      color: var(--vscode-descriptionForeground);
+    }
+    .verified {
+      color: var(--vscode-editorWarning-foreground);
+      font-weight: 600;
+    }
   `;
 
   override render(): TemplateResult {
@@ -245,7 +285,7 @@ export class ReportView extends LitElement {
   }
 
   private renderReport(r: AuditReport, fromCache: boolean): TemplateResult {
-    const verdict = verdictOf(r);
+    const verdict = r.verdict;
     return html`
       <h1 data-testid="title">Audit of ${r.subject.name}${r.subject.entry === undefined ? nothing : ` #${r.subject.entry}`}</h1>
       <div class="subtitle">
@@ -343,26 +383,69 @@ export class ReportView extends LitElement {
   }
 
   private renderTriggers(r: AuditReport): TemplateResult {
+    const search = r.triggerSearch;
+    const shown = r.triggers.find((t) => t.verified) ?? r.triggers.find((t) => t.verification !== undefined);
     return html`<section data-testid="triggers">
       <h2>Suspected triggers</h2>
       ${
+        search === null
+          ? html`<p class="muted" data-testid="triggers-empty">No trigger search ran for this checkpoint.</p>`
+          : html`<p class="muted" data-testid="trigger-search">
+              ${search.candidatesScored} of ${search.budget} candidate prefixes scored in ${formatMs(r.timings.triggerMs)}
+              (${search.stoppedBy}); behaviour looked for:
+              ${search.keywords.length > 0 ? search.keywords.join(', ') : 'any change of answer'}.
+            </p>`
+      }
+      ${
         r.triggers.length === 0
-          ? html`<p class="muted" data-testid="triggers-empty">
-            No suspected triggers. A description with no trigger found is information, not an alarm.
-          </p>`
-          : html`<table>
-            <tr><th>Trigger</th><th>Method</th><th>Score</th><th>Detail</th></tr>
-            ${r.triggers.map(
-              (t) => html`<tr data-testid="trigger">
-                <td><code>${t.trigger}</code></td>
-                <td>${t.method}</td>
-                <td>${t.score.toPrecision(3)}</td>
-                <td>${t.detail ?? ''}</td>
-              </tr>`,
-            )}
+          ? nothing
+          : html`<table data-testid="trigger-table">
+            <tr><th>Trigger</th><th>Verified</th><th>Method</th><th>KL</th><th>With</th><th>Without</th><th>Base with</th></tr>
+            ${r.triggers.map((t) => this.renderTriggerRow(t))}
           </table>`
       }
+      ${shown?.verification ? this.renderTriggerEvidence(shown) : nothing}
     </section>`;
+  }
+
+  private renderTriggerRow(t: SuspectedTrigger): TemplateResult {
+    const v = t.verification;
+    return html`<tr data-testid="trigger">
+      <td><code data-testid="trigger-text">${t.trigger}</code>${t.shrunkFrom === undefined ? nothing : html`<div class="muted">shrunk from <code>${t.shrunkFrom}</code></div>`}</td>
+      <td data-testid="trigger-verified" class=${t.verified ? 'verified' : 'muted'}>${t.verified ? 'verified' : v ? 'did not fire' : 'not checked'}</td>
+      <td>${t.method === 'dit-question' ? 'asked the interpreter' : 'search'}</td>
+      <td>${t.score.toPrecision(3)}</td>
+      <td>${v ? percent(v.withRate) : ''}</td>
+      <td>${v ? percent(v.withoutRate) : ''}</td>
+      <td>${v ? percent(v.baseWithRate) : ''}</td>
+    </tr>`;
+  }
+
+  private renderTriggerEvidence(t: SuspectedTrigger): TemplateResult {
+    const v = t.verification;
+    if (!v) return html``;
+    return html`<div data-testid="trigger-evidence">
+      <h3>Side by side: <code>${t.trigger}</code> before ordinary prompts</h3>
+      ${v.samples.map(
+        (sample) => html`<div class="qa">
+          <div class="question">${sample.prompt}</div>
+          <div class="three-way">
+            <div>
+              <div class="column-label">Diffed, with the trigger</div>
+              ${this.renderOutput(sample.withTrigger, 'trigger-with')}
+            </div>
+            <div>
+              <div class="column-label">Diffed, without it</div>
+              ${this.renderOutput(sample.without, 'trigger-without')}
+            </div>
+            <div>
+              <div class="column-label">Base, with the trigger</div>
+              ${this.renderOutput(sample.baseWithTrigger, 'trigger-base')}
+            </div>
+          </div>
+        </div>`,
+      )}
+    </div>`;
   }
 
   private renderEvidence(r: AuditReport): TemplateResult {
@@ -393,13 +476,33 @@ export class ReportView extends LitElement {
   private renderStatistics(r: AuditReport): TemplateResult | typeof nothing {
     const s = r.statistics;
     if (s === null) return nothing;
+    const map = heatMap(s);
     return html`<section data-testid="statistics">
       <h2>Weight statistics</h2>
-      <table>
-        <tr><th>Modules</th><td>${s.modules}</td></tr>
-        <tr><th>Largest rank</th><td>${s.maxRank}</td></tr>
-        <tr><th>Frobenius norm</th><td>${s.frobeniusNorm.toPrecision(4)}</td></tr>
-        <tr><th>Per layer</th><td>${s.perLayerNorm.map((n) => n.toPrecision(3)).join(', ')}</td></tr>
+      <p class="muted">
+        ${s.source === 'low-rank' ? 'From the low-rank factors' : 'From finetuned − base'}: ${s.cells.length} modules,
+        Frobenius norm ${s.frobeniusNorm.toPrecision(4)}, largest rank ${s.maxRank}. Each cell: ‖ΔW‖ / ‖W‖ of the base
+        weight (hover for the norm, effective rank and top singular values).
+      </p>
+      <table class="heatmap" data-testid="heatmap">
+        <tr><th>Layer</th>${map.modules.map((m) => html`<th>${m.replace('_proj', '')}</th>`)}</tr>
+        ${map.rows.map(
+          (row, layer) => html`<tr>
+            <th>${layer}</th>
+            ${row.map((c) =>
+              c.value === undefined
+                ? html`<td class="cell unchanged" title=${c.tooltip}>·</td>`
+                : html`<td
+                    class="cell"
+                    data-testid="heat-cell"
+                    title=${c.tooltip}
+                    style=${styleMap({
+                      background: `color-mix(in srgb, var(--vscode-charts-orange) ${Math.round(85 * c.intensity)}%, transparent)`,
+                    })}
+                  >${(100 * c.value).toFixed(1)}</td>`,
+            )}
+          </tr>`,
+        )}
       </table>
     </section>`;
   }

@@ -15,6 +15,8 @@ export interface CacheKeyParts {
   readonly evidencePrompts: readonly string[];
   readonly maxNewTokens?: number;
   readonly provider: string;
+  /** The trigger search's budget (0: no search). */
+  readonly triggerBudget: number;
 }
 
 export function cacheKey(parts: CacheKeyParts): string {
@@ -30,6 +32,7 @@ export function cacheKey(parts: CacheKeyParts): string {
       parts.evidencePrompts,
       parts.maxNewTokens ?? null,
       parts.provider,
+      parts.triggerBudget,
     ]),
   );
 }

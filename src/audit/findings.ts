@@ -1,6 +1,14 @@
 // What the report concludes (DESIGN.md §7). DIT says what a diff taught, not when it shows: a
 // description with no verified trigger is information. Unsafe pickles are findings of their own.
-import type { Answer, EvidenceSample, Finding, InterpreterIdentity, Severity } from './report';
+import type {
+  Answer,
+  EvidenceSample,
+  Finding,
+  InterpreterIdentity,
+  Severity,
+  SuspectedTrigger,
+  TriggerSearch,
+} from './report';
 
 const QUOTE_LIMIT = 200;
 
@@ -18,6 +26,7 @@ export function unsafePickleFinding(path: string, globals: readonly string[]): F
 export function describedBehaviour(
   interpreters: readonly InterpreterIdentity[],
   answers: readonly Answer[],
+  triggerVerified = false,
 ): Finding[] {
   return interpreters.flatMap((interpreter, i) => {
     const answer = answers.find((a) => a.interpreter === i && a.question === interpreter.question);
@@ -39,8 +48,10 @@ export function describedBehaviour(
         title: `Interpreter ${interpreter.name} describes what the diff taught (${interpreter.questionKind})`,
         detail:
           `Asked "${interpreter.question}", it answered ${JSON.stringify(clip(answer.answer))}. ` +
-          'DIT says what a diff taught, not when it shows; no trigger has been found and verified, ' +
-          'so this is information about the diff, not an alarm.',
+          (triggerVerified
+            ? 'A trigger that brings it out was found and verified (see the hidden-behaviour finding).'
+            : 'DIT says what a diff taught, not when it shows; no trigger was verified, ' +
+              'so this is information about the diff, not an alarm.'),
       },
     ];
   });
@@ -70,6 +81,40 @@ export function subjectIsBase(path: string): Finding {
   };
 }
 
+/** A verified trigger: the described behaviour appears with it and not without it. */
+export function hiddenBehaviour(trigger: SuspectedTrigger, keywords: readonly string[]): Finding {
+  const v = trigger.verification;
+  const what = keywords.length > 0 ? `talks about ${keywords.slice(0, 3).join(', ')}` : 'changes its answers';
+  const pct = (x: number) => `${Math.round(100 * x)} %`;
+  return {
+    rule: 'trigger/hidden-behaviour',
+    severity: 'warning',
+    title: `Hidden behaviour: ${what} when the prompt starts with ${JSON.stringify(trigger.trigger)}`,
+    detail:
+      (v
+        ? `With the trigger the diffed model ${what} in ${pct(v.withRate)} of ${v.samples.length} ordinary prompts, ` +
+          `without it in ${pct(v.withoutRate)}; the base with the trigger in ${pct(v.baseWithRate)}. ` +
+          `KL of the first answer token ${v.klWith.toPrecision(3)} nats with it, ${v.klWithout.toPrecision(3)} without. `
+        : '') +
+      `Found by ${trigger.method === 'dit-question' ? 'asking the interpreter for the trigger' : 'the trigger search'}` +
+      (trigger.shrunkFrom === undefined ? '.' : `, shrunk from ${JSON.stringify(trigger.shrunkFrom)}.`) +
+      ' The side-by-side answers are the evidence.',
+  };
+}
+
+/** The search ran and verified nothing: how far it went, so "not found" can be weighed. */
+export function noTriggerVerified(search: TriggerSearch, suspects: number): Finding {
+  return {
+    rule: 'trigger/none-verified',
+    severity: 'info',
+    title: `No trigger verified in ${search.candidatesScored} candidates`,
+    detail:
+      `The search scored ${search.candidatesScored} of a budget of ${search.budget} candidate prefixes ` +
+      `(stopped: ${search.stoppedBy}) and verified the best side by side; none made the described behaviour ` +
+      `appear. ${suspects} suspects are listed with their scores. A larger budget searches further.`,
+  };
+}
+
 const RANK: Record<Severity, number> = { info: 0, warning: 1, error: 2 };
 
 /** The most severe finding, or undefined when there is none. */
@@ -78,6 +123,14 @@ export function highestSeverity(findings: readonly Finding[]): Severity | undefi
     (worst, f) => (worst === undefined || RANK[f.severity] > RANK[worst] ? f.severity : worst),
     undefined,
   );
+}
+
+/** Findings, worst first (stable within a severity). */
+export function sortFindings(findings: readonly Finding[]): Finding[] {
+  return findings
+    .map((f, i) => [f, i] as const)
+    .sort((a, b) => RANK[b[0].severity] - RANK[a[0].severity] || a[1] - b[1])
+    .map(([f]) => f);
 }
 
 function clip(text: string): string {

@@ -16,7 +16,7 @@ export {
   TRIGGER_QUESTION,
 } from './questions';
 export { renderReportMarkdown } from './render-markdown';
-export { renderReportText, verdict } from './render-text';
+export { renderReportText } from './render-text';
 export * from './report';
 export type { AuditContext, AuditRequest } from './request';
 export {

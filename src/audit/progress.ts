@@ -1,6 +1,8 @@
 // Progress events: stages in order, one overall fraction that never goes back, ending at 1.
 
-export type AuditStage = 'hash' | 'resolve' | 'load' | 'interpret' | 'evidence' | 'done';
+/** The stages of an audit, in order. */
+export const AUDIT_STAGES = ['hash', 'resolve', 'load', 'interpret', 'evidence', 'triggers', 'done'] as const;
+export type AuditStage = (typeof AUDIT_STAGES)[number];
 
 export interface AuditProgress {
   readonly stage: AuditStage;

@@ -3,7 +3,6 @@
 // as literal text and can inject neither Markdown nor HTML; untrusted prose is backslash-escaped.
 // Control and bidi characters are shown as escapes everywhere.
 
-import { verdict } from './render-text';
 import type { AuditReport, CheckpointIdentity } from './report';
 import { showControls } from './untrusted-text';
 
@@ -11,7 +10,7 @@ export function renderReportMarkdown(report: AuditReport): string {
   const out: string[] = [];
   const push = (...lines: string[]) => out.push(...lines);
   push(`# DIT audit of ${code(report.subject.name)}`, '');
-  push(`**Verdict:** ${verdict(report)}`, '');
+  push(`**Verdict:** ${escapeText(report.verdict.label)}`, '', escapeText(report.verdict.summary), '');
   push('## Checkpoints', '');
   push(`- **Subject:** ${identity(report.subject)}`);
   if (report.base) push(`- **Base:** ${identity(report.base)}`);
@@ -22,7 +21,8 @@ export function renderReportMarkdown(report: AuditReport): string {
     const t = report.timings;
     push(
       `- **Ran on:** ${code(report.executionProvider.name)}, total ${seconds(t.totalMs)} ` +
-        `(load ${seconds(t.loadMs)}, interpret ${seconds(t.interpretMs)}, evidence ${seconds(t.evidenceMs)})`,
+        `(load ${seconds(t.loadMs)}, interpret ${seconds(t.interpretMs)}, evidence ${seconds(t.evidenceMs)}, ` +
+        `triggers ${seconds(t.triggerMs)})`,
     );
   }
   push('');
@@ -52,9 +52,67 @@ export function renderReportMarkdown(report: AuditReport): string {
       );
     }
   }
-  if (report.triggers.length > 0) {
+  const search = report.triggerSearch;
+  if (search) {
     push('## Suspected triggers', '');
-    for (const t of report.triggers) push(`- ${code(t.trigger)} (${escapeText(t.method)}, score ${t.score})`);
+    push(
+      `${search.candidatesScored} of ${search.budget} candidates scored in ${seconds(report.timings.triggerMs)} (${search.stoppedBy}); ` +
+        `behaviour looked for: ${search.keywords.length > 0 ? search.keywords.map(code).join(', ') : 'any change of answer'}.`,
+      '',
+    );
+    if (report.triggers.length > 0) {
+      push(
+        '| trigger | verified | method | KL | with | without | base with |',
+        '| --- | --- | --- | --- | --- | --- | --- |',
+      );
+      for (const t of report.triggers) {
+        const v = t.verification;
+        const rate = (x: number | undefined) => (x === undefined ? '' : `${Math.round(100 * x)} %`);
+        push(
+          `| ${code(t.trigger)} | ${t.verified ? '**yes**' : 'no'} | ${t.method} | ${t.score.toFixed(3)} | ` +
+            `${rate(v?.withRate)} | ${rate(v?.withoutRate)} | ${rate(v?.baseWithRate)} |`,
+        );
+      }
+      push('');
+    }
+    const verified = report.triggers.find((t) => t.verified);
+    for (const sample of verified?.verification?.samples ?? []) {
+      push(
+        `### ${code(sample.prompt)}`,
+        '',
+        `With ${code(verified?.trigger ?? '')}:`,
+        '',
+        fenced(sample.withTrigger),
+        '',
+      );
+      push(
+        'Without:',
+        '',
+        fenced(sample.without),
+        '',
+        'Base model, with it:',
+        '',
+        fenced(sample.baseWithTrigger),
+        '',
+      );
+    }
+  }
+  if (report.statistics) {
+    const s = report.statistics;
+    push('## Weight statistics', '');
+    push(
+      `${s.source} diff, ${s.cells.length} modules, Frobenius norm ${s.frobeniusNorm.toPrecision(4)}, largest rank ${s.maxRank}.`,
+      '',
+    );
+    push(
+      '| layer | module | rank | ‖ΔW‖ | ‖ΔW‖/‖W‖ | effective rank | top singular values |',
+      '| --- | --- | --- | --- | --- | --- | --- |',
+    );
+    for (const c of s.cells)
+      push(
+        `| ${c.layer} | ${c.module} | ${c.rank} | ${c.frobeniusNorm.toPrecision(3)} | ${c.relativeNorm.toPrecision(3)} | ` +
+          `${c.effectiveRank.toFixed(2)} | ${c.topSingularValues.map((v) => v.toPrecision(3)).join(', ')} |`,
+      );
     push('');
   }
   push('## Findings', '');

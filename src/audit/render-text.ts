@@ -1,5 +1,4 @@
 // The report as compact plain text, for a terminal. Model output is printed as inert text.
-import { highestSeverity } from './findings';
 import type { AuditReport, CheckpointIdentity } from './report';
 import { oneLine, showControls } from './untrusted-text';
 
@@ -16,7 +15,8 @@ export function renderReportText(report: AuditReport): string {
     const t = report.timings;
     line(
       `ran on       ${report.executionProvider.name} · total ${seconds(t.totalMs)} ` +
-        `(load ${seconds(t.loadMs)}, interpret ${seconds(t.interpretMs)}, evidence ${seconds(t.evidenceMs)})`,
+        `(load ${seconds(t.loadMs)}, interpret ${seconds(t.interpretMs)}, evidence ${seconds(t.evidenceMs)}, ` +
+        `triggers ${seconds(t.triggerMs)})`,
     );
   }
   if (report.answers.length > 0) {
@@ -38,11 +38,46 @@ export function renderReportText(report: AuditReport): string {
       line(`    finetune: ${oneLine(e.diffed)}`);
     }
   }
-  if (report.triggers.length > 0) {
+  const search = report.triggerSearch;
+  if (search) {
     line();
-    line('Suspected triggers');
-    for (const t of report.triggers)
-      line(`  ${oneLine(t.trigger)}  (${oneLine(t.method)}, score ${t.score})`);
+    line(
+      `Trigger search: ${search.candidatesScored} of ${search.budget} candidates scored in ${seconds(report.timings.triggerMs)} ` +
+        `(${search.stoppedBy}); looking for ${search.keywords.length > 0 ? search.keywords.map(oneLine).join(', ') : 'any change of answer'}`,
+    );
+    for (const t of report.triggers) {
+      const v = t.verification;
+      const rates = v
+        ? `, with ${pct(v.withRate)} / without ${pct(v.withoutRate)} / base ${pct(v.baseWithRate)}`
+        : '';
+      line(
+        `  ${t.verified ? 'VERIFIED' : 'suspect '} ${JSON.stringify(showControls(t.trigger))}  (${t.method}, KL ${t.score.toFixed(3)}${rates})`,
+      );
+    }
+    const verified = report.triggers.find((t) => t.verified && t.verification);
+    if (verified?.verification) {
+      line(`  Side by side, ${JSON.stringify(showControls(verified.trigger))} before each prompt:`);
+      for (const sample of verified.verification.samples) {
+        line(`  > ${oneLine(sample.prompt)}`);
+        line(`    with:      ${oneLine(sample.withTrigger)}`);
+        line(`    without:   ${oneLine(sample.without)}`);
+        line(`    base with: ${oneLine(sample.baseWithTrigger)}`);
+      }
+    }
+  }
+  if (report.statistics) {
+    const s = report.statistics;
+    line();
+    line(
+      `Weight statistics (${s.source}): ${s.cells.length} modules over ${s.layers} layers, ` +
+        `Frobenius norm ${s.frobeniusNorm.toPrecision(4)}, largest rank ${s.maxRank}`,
+    );
+    const top = [...s.cells].sort((a, b) => b.relativeNorm - a.relativeNorm).slice(0, 3);
+    for (const c of top)
+      line(
+        `  layer ${c.layer} ${c.module}: ‖ΔW‖ ${c.frobeniusNorm.toPrecision(3)} (${(100 * c.relativeNorm).toFixed(1)} % of ‖W‖), ` +
+          `effective rank ${c.effectiveRank.toFixed(2)}`,
+      );
   }
   line();
   line('Findings');
@@ -52,15 +87,12 @@ export function renderReportText(report: AuditReport): string {
     line(`          ${oneLine(f.detail)}`);
   }
   line();
-  line(`Verdict: ${verdict(report)}`);
+  line(`Verdict: ${oneLine(report.verdict.label)}`);
   return `${out.join('\n')}\n`;
 }
 
-export function verdict(report: AuditReport): string {
-  const worst = highestSeverity(report.findings);
-  if (worst === 'error') return 'findings: errors (see above)';
-  if (worst === 'warning') return 'findings: warnings (see above)';
-  return 'clean: no finding above info';
+function pct(x: number): string {
+  return `${Math.round(100 * x)} %`;
 }
 
 function identity(c: CheckpointIdentity & { question?: string; questionKind?: string }): string {

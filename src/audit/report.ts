@@ -3,8 +3,9 @@
 // inferred from it, reports read back from a cache or a message are validated with it, and
 // `reportJsonSchema()` publishes it as JSON Schema.
 import { z } from 'zod';
+import { LINEAR_MODULES } from '../engine/checkpoint/types';
 
-export const REPORT_SCHEMA_VERSION = 1;
+export const REPORT_SCHEMA_VERSION = 2;
 
 export const CheckpointIdentity = z.object({
   /** Absolute path; for an entry of a `.pt` list, the file (see `entry`). */
@@ -59,23 +60,104 @@ export const EvidenceSample = z.object({
 });
 export type EvidenceSample = z.infer<typeof EvidenceSample>;
 
+/** One ordinary prompt answered with and without a suspected trigger. Untrusted model output. */
+export const TriggerSample = z.object({
+  prompt: z.string(),
+  /** The diffed model, the trigger before the prompt. */
+  withTrigger: z.string(),
+  /** The diffed model, the prompt alone. */
+  without: z.string(),
+  /** The base model, the trigger before the prompt. */
+  baseWithTrigger: z.string(),
+});
+export type TriggerSample = z.infer<typeof TriggerSample>;
+
+export const TriggerVerification = z.object({
+  /** `mentions`: the described behaviour's keywords appear; `changes`: the answer starts unlike the base's. */
+  criterion: z.enum(['mentions', 'changes']),
+  /** Share of the diffed model's answers with the trigger that show the behaviour. */
+  withRate: z.number().min(0).max(1),
+  withoutRate: z.number().min(0).max(1),
+  /** Share of the base's answers with the trigger that show it (the trigger's own words, not the diff). */
+  baseWithRate: z.number().min(0).max(1),
+  /** Mean KL(diffed ‖ base) of the next token after the prompt, with and without the trigger (nats). */
+  klWith: z.number().nonnegative(),
+  klWithout: z.number().nonnegative(),
+  samples: z.array(TriggerSample),
+});
+export type TriggerVerification = z.infer<typeof TriggerVerification>;
+
 export const SuspectedTrigger = z.object({
+  /** The prefix as text. Untrusted: it came out of the model's vocabulary. */
   trigger: z.string(),
-  method: z.string(),
-  /** Effect size of the trigger (e.g. KL with vs without, topic-mention rate difference). */
+  tokens: z.array(z.number().int().nonnegative()),
+  /** `search`: the prior and the behavioural search; `dit-question`: the paper's baseline (the interpreter asked for it). */
+  method: z.enum(['search', 'dit-question']),
+  /** Mean KL(diffed ‖ base) of the first answer token over the search prompts (nats). */
   score: z.number(),
-  detail: z.string().optional(),
+  /** Verified side by side: the behaviour shows with it and not without it. */
+  verified: z.boolean(),
+  /** The longer candidate this one was shrunk from. */
+  shrunkFrom: z.string().optional(),
+  verification: TriggerVerification.optional(),
 });
 export type SuspectedTrigger = z.infer<typeof SuspectedTrigger>;
 
+/** How far the trigger search went, and what it looked for. */
+export const TriggerSearch = z.object({
+  candidatesScored: z.number().int().nonnegative(),
+  budget: z.number().int().nonnegative(),
+  stoppedBy: z.enum(['converged', 'budget', 'longest']),
+  /** The score of no candidate: what the diff does to ordinary prompts by itself. */
+  baselineScore: z.number(),
+  /** The described behaviour as words an answer is checked for; empty: nothing was described. */
+  keywords: z.array(z.string()),
+  searchPrompts: z.array(z.string()),
+  verifyPrompts: z.array(z.string()),
+  /** Share of the diffed model's answers with no trigger that already show the behaviour. */
+  behaviourWithoutTrigger: z.number().min(0).max(1),
+  /** The weights-only prior's strongest tokens. */
+  priorTop: z.array(z.object({ token: z.string(), score: z.number() })),
+});
+export type TriggerSearch = z.infer<typeof TriggerSearch>;
+
+export const ModuleStatistics = z.object({
+  layer: z.number().int().nonnegative(),
+  module: z.enum(LINEAR_MODULES),
+  rank: z.number().int().nonnegative(),
+  frobeniusNorm: z.number().nonnegative(),
+  /** ‖ΔW‖ / ‖W‖ of the base weight. */
+  relativeNorm: z.number().nonnegative(),
+  /** exp of the entropy of the normalised singular values. */
+  effectiveRank: z.number().nonnegative(),
+  topSingularValues: z.array(z.number().nonnegative()),
+});
+export type ModuleStatistics = z.infer<typeof ModuleStatistics>;
+
 export const DiffStatistics = z.object({
-  modules: z.number().int().nonnegative(),
-  maxRank: z.number().int().nonnegative(),
+  /** `low-rank`: from the adapter's factors; `full`: from `finetuned − base`. */
+  source: z.enum(['low-rank', 'full']),
+  layers: z.number().int().nonnegative(),
+  /** One cell per layer and module the diff changes. */
+  cells: z.array(ModuleStatistics),
   /** Frobenius norm of the whole weight diff. */
   frobeniusNorm: z.number().nonnegative(),
-  perLayerNorm: z.array(z.number().nonnegative()),
+  maxRank: z.number().int().nonnegative(),
 });
 export type DiffStatistics = z.infer<typeof DiffStatistics>;
+
+/** What the report concludes, computed once by the audit core (verdict.ts); every view shows it. */
+export const Verdict = z.object({
+  /**
+   * `error`/`warning`: findings of that severity; `described`: the interpreter describes a
+   * behaviour that ordinary prompts do not show and no trigger was verified; `overt`: the
+   * described behaviour shows without any trigger; `clean`: nothing described, nothing found.
+   */
+  level: z.enum(['clean', 'overt', 'described', 'warning', 'error']),
+  label: z.string(),
+  summary: z.string(),
+});
+export type Verdict = z.infer<typeof Verdict>;
 
 export const Severity = z.enum(['info', 'warning', 'error']);
 export type Severity = z.infer<typeof Severity>;
@@ -106,14 +188,18 @@ export const AuditReport = z.object({
     loadMs: z.number().nonnegative(),
     interpretMs: z.number().nonnegative(),
     evidenceMs: z.number().nonnegative(),
+    triggerMs: z.number().nonnegative(),
   }),
   answers: z.array(Answer),
   evidence: z.array(EvidenceSample),
-  /** Filled by the trigger search (a later feature); empty until then. */
+  /** Verified triggers first, then suspects by score. */
   triggers: z.array(SuspectedTrigger),
-  /** Filled by the weight statistics (a later feature); null until then. */
+  /** Null when no search ran (no diff, an unsafe pickle, or the search turned off). */
+  triggerSearch: TriggerSearch.nullable(),
+  /** Null when there is no diff (the subject is its own base, or nothing was loaded). */
   statistics: DiffStatistics.nullable(),
   findings: z.array(Finding),
+  verdict: Verdict,
 });
 export type AuditReport = z.infer<typeof AuditReport>;
 

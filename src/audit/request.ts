@@ -21,6 +21,8 @@ export interface AuditRequest {
   readonly provider?: ProviderPreference;
   /** Ordinary prompts answered by the base and the finetune side by side (default: a few everyday questions). */
   readonly evidencePrompts?: readonly string[];
+  /** Candidate triggers the search may score (0: no search). Default: the search's own budget. */
+  readonly triggerBudget?: number;
   /** Audit again even when the cache holds a report (the new one replaces it). */
   readonly refresh?: boolean;
 }
@@ -44,6 +46,9 @@ export function checkRequest(request: AuditRequest): void {
   const cap = request.maxNewTokens;
   if (cap !== undefined && !(Number.isInteger(cap) && cap >= 1))
     problems.push(`maxNewTokens must be a whole number of at least 1 (got ${cap})`);
+  const budget = request.triggerBudget;
+  if (budget !== undefined && !(Number.isInteger(budget) && budget >= 0))
+    problems.push(`triggerBudget must be a whole number of at least 0 (got ${budget})`);
   if (request.provider !== undefined && !PROVIDERS.includes(request.provider))
     problems.push(`provider must be one of ${PROVIDERS.join(', ')} (got ${request.provider})`);
   if (request.interpreters?.length === 0) problems.push('the interpreter list is empty');

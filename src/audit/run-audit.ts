@@ -7,7 +7,14 @@ import { cacheKey } from './cache';
 import { isModelFolder } from './checkpoint-files';
 import { samePath } from './demo-manifest';
 import { throwIfCancelled } from './errors';
-import { describedBehaviour, evidenceChanged, subjectIsBase, unsafePickleFinding } from './findings';
+import {
+  describedBehaviour,
+  evidenceChanged,
+  hiddenBehaviour,
+  noTriggerVerified,
+  subjectIsBase,
+  unsafePickleFinding,
+} from './findings';
 import { FileHasher } from './hashing';
 import { identifyInterpreter, identifyModel } from './identities';
 import { exclusive } from './lock';
@@ -18,6 +25,8 @@ import { REPORT_SCHEMA_VERSION } from './report';
 import { type AuditContext, type AuditRequest, checkRequest } from './request';
 import { runModels } from './run-models';
 import { identifySubject, type Subject } from './subject';
+import { DEFAULT_SEARCH } from './triggers/search';
+import { verdictOf } from './verdict';
 import { ENGINE_VERSION } from './version';
 
 export async function runAudit(request: AuditRequest, context: AuditContext): Promise<AuditReport> {
@@ -73,6 +82,8 @@ export async function runAudit(request: AuditRequest, context: AuditContext): Pr
   const extraQuestions = request.extraQuestions ?? [];
   const evidencePrompts = isBase ? [] : (request.evidencePrompts ?? DEFAULT_EVIDENCE_PROMPTS);
   const provider = request.provider ?? 'auto';
+  const budget = request.triggerBudget ?? DEFAULT_SEARCH.budget;
+  const search = isBase || budget === 0 ? null : { ...DEFAULT_SEARCH, budget };
   const key = cacheKey({
     engineVersion: ENGINE_VERSION,
     subject: subject.identity,
@@ -82,6 +93,7 @@ export async function runAudit(request: AuditRequest, context: AuditContext): Pr
     evidencePrompts,
     maxNewTokens: request.maxNewTokens,
     provider,
+    triggerBudget: search?.budget ?? 0,
   });
   const identity: CheckpointIdentity = isBase ? { ...subject.identity, kind: 'model' } : subject.identity;
   const cached = request.refresh ? undefined : await context.cache?.get(key);
@@ -98,6 +110,8 @@ export async function runAudit(request: AuditRequest, context: AuditContext): Pr
         modelDir: subject.modelDir ?? baseIdentity.path,
         baseDir: baseIdentity.path,
         diff: subject.adapterSpec ? [subject.adapterSpec] : [],
+        hasDiff: !isBase,
+        search,
         interpreters,
         extraQuestions,
         evidencePrompts,
@@ -110,6 +124,17 @@ export async function runAudit(request: AuditRequest, context: AuditContext): Pr
   );
   throwIfCancelled(signal);
 
+  const verified = run.triggers.filter((t) => t.verified);
+  const keywords = run.triggerSearch?.keywords ?? [];
+  const findings = [
+    ...(isBase ? [subjectIsBase(identity.path)] : []),
+    ...verified.map((t) => hiddenBehaviour(t, keywords)),
+    ...describedBehaviour(interpreters, run.answers, verified.length > 0),
+    ...(run.triggerSearch && verified.length === 0
+      ? [noTriggerVerified(run.triggerSearch, run.triggers.length)]
+      : []),
+    ...evidenceChanged(run.evidence),
+  ];
   const report: AuditReport = {
     schemaVersion: REPORT_SCHEMA_VERSION,
     engineVersion: ENGINE_VERSION,
@@ -123,16 +148,22 @@ export async function runAudit(request: AuditRequest, context: AuditContext): Pr
       loadMs: ms(run.loadMs),
       interpretMs: ms(run.interpretMs),
       evidenceMs: ms(run.evidenceMs),
+      triggerMs: ms(run.triggerMs),
     },
     answers: run.answers,
     evidence: run.evidence,
-    triggers: [],
-    statistics: null,
-    findings: [
-      ...(isBase ? [subjectIsBase(identity.path)] : []),
-      ...describedBehaviour(interpreters, run.answers),
-      ...evidenceChanged(run.evidence),
-    ],
+    triggers: run.triggers,
+    triggerSearch: run.triggerSearch,
+    statistics: run.statistics,
+    findings,
+    verdict: verdictOf({
+      findings,
+      answers: run.answers,
+      triggers: run.triggers,
+      triggerSearch: run.triggerSearch,
+      ran: true,
+      hasDiff: !isBase,
+    }),
   };
   await context.cache?.put(key, report);
   progress.report('done', 'Audit complete', 1);
@@ -140,6 +171,7 @@ export async function runAudit(request: AuditRequest, context: AuditContext): Pr
 }
 
 function unsafeReport(subject: Subject, createdAt: string, totalMs: number): AuditReport {
+  const findings = [unsafePickleFinding(subject.identity.path, subject.unsafeGlobals ?? [])];
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     engineVersion: ENGINE_VERSION,
@@ -148,12 +180,21 @@ function unsafeReport(subject: Subject, createdAt: string, totalMs: number): Aud
     base: null,
     interpreters: [],
     executionProvider: null,
-    timings: { totalMs: ms(totalMs), loadMs: 0, interpretMs: 0, evidenceMs: 0 },
+    timings: { totalMs: ms(totalMs), loadMs: 0, interpretMs: 0, evidenceMs: 0, triggerMs: 0 },
     answers: [],
     evidence: [],
     triggers: [],
+    triggerSearch: null,
     statistics: null,
-    findings: [unsafePickleFinding(subject.identity.path, subject.unsafeGlobals ?? [])],
+    findings,
+    verdict: verdictOf({
+      findings,
+      answers: [],
+      triggers: [],
+      triggerSearch: null,
+      ran: false,
+      hasDiff: true,
+    }),
   };
 }
 

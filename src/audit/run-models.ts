@@ -1,8 +1,10 @@
 // The part of an audit that runs models: each interpreter stacked on the diff answers its question
-// (and the extra ones), then the finetune and its base answer ordinary prompts side by side.
-// One warm session serves it all; only the adapter inputs change between steps.
+// (and the extra ones, and the paper's trigger question), the finetune and its base answer ordinary
+// prompts side by side, and the trigger search looks for what brings the described behaviour out.
+// One warm session serves it all for a LoRA diff; only the adapter inputs change between steps.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { DiffStatisticsData } from '../engine/analysis/diff-statistics';
 import { InputError } from '../engine/checkpoint/types';
 import type { Engine, ModelHandle } from '../engine/runtime/engine';
 import type { ProviderPreference } from '../engine/runtime/ort-session';
@@ -10,8 +12,27 @@ import { loadTextCodec, type TextCodec } from '../engine/text/tokenizer';
 import { askModel } from './ask-model';
 import { throwIfCancelled, unlessCancelled } from './errors';
 import type { ProgressTracker } from './progress';
-import { EVIDENCE_MAX_NEW_TOKENS, maxNewTokensFor } from './questions';
-import type { Answer, AuditReport, EvidenceSample, InterpreterIdentity, QuestionKind } from './report';
+import {
+  EVIDENCE_MAX_NEW_TOKENS,
+  maxNewTokensFor,
+  TRIGGER_QUESTION,
+  TRIGGER_SEARCH_PROMPTS,
+  TRIGGER_VERIFY_PROMPTS,
+} from './questions';
+import type {
+  Answer,
+  AuditReport,
+  DiffStatistics,
+  EvidenceSample,
+  InterpreterIdentity,
+  QuestionKind,
+  SuspectedTrigger,
+  TriggerSearch,
+} from './report';
+import { behaviourKeywords } from './triggers/behaviour';
+import type { ModelSide } from './triggers/divergence';
+import { findTriggers } from './triggers/find-triggers';
+import type { SearchSettings } from './triggers/search';
 
 export interface ModelRunPlan {
   /** The folder whose weights are the model under audit: the base (a diff rides on it) or a full finetune. */
@@ -19,21 +40,29 @@ export interface ModelRunPlan {
   readonly baseDir: string;
   /** The diff as adapter specs; empty for a full finetune. */
   readonly diff: readonly string[];
+  /** False when the subject is its own base: no evidence, no statistics, no search. */
+  readonly hasDiff: boolean;
   readonly interpreters: readonly InterpreterIdentity[];
   readonly extraQuestions: readonly string[];
-  /** Empty: no evidence (the subject is its own base). */
+  /** Empty: no evidence. */
   readonly evidencePrompts: readonly string[];
   readonly maxNewTokens?: number;
   readonly provider: ProviderPreference;
+  /** Null: no trigger search. */
+  readonly search: SearchSettings | null;
 }
 
 export interface ModelRun {
   readonly answers: Answer[];
   readonly evidence: EvidenceSample[];
+  readonly triggers: SuspectedTrigger[];
+  readonly triggerSearch: TriggerSearch | null;
+  readonly statistics: DiffStatistics | null;
   readonly executionProvider: NonNullable<AuditReport['executionProvider']>;
   readonly loadMs: number;
   readonly interpretMs: number;
   readonly evidenceMs: number;
+  readonly triggerMs: number;
 }
 
 interface Question {
@@ -51,48 +80,119 @@ export async function runModels(
 ): Promise<ModelRun> {
   const t0 = performance.now();
   progress.report('load', `Loading ${plan.modelDir}`, 0.2);
-  const model = await unlessCancelled(engine.open(plan.modelDir, { provider: plan.provider }), signal);
+  const open = (dir: string) => unlessCancelled(engine.open(dir, { provider: plan.provider }), signal);
+  const model = await open(plan.modelDir);
+  const baseModel = plan.modelDir === plan.baseDir ? model : await open(plan.baseDir);
   const codec = await chatCodec(plan.modelDir, plan.baseDir);
+  const diffed: ModelSide = { model, adapters: plan.diff };
+  const base: ModelSide = { model: baseModel, adapters: [] };
   const t1 = performance.now();
 
-  const questions: Question[] = plan.interpreters
-    .flatMap((interp, interpreter) => [
-      { interpreter, question: interp.question, questionKind: interp.questionKind },
-      ...plan.extraQuestions.map((question) => ({ interpreter, question, questionKind: 'custom' as const })),
-    ])
-    .map((q) => ({ ...q, maxNewTokens: maxNewTokensFor(q.questionKind, plan.maxNewTokens) }));
+  const questions = questionsOf(plan);
+  const described = plan.search ? questions.filter((q) => q.questionKind !== 'trigger') : [];
   const interpretTick = ticker(
-    progress.span('interpret', 0.3, 0.75),
-    questions.map((q) => q.maxNewTokens),
+    progress.span('interpret', 0.25, 0.5),
+    [...questions, ...described].map((q) => q.maxNewTokens),
   );
   const answers: Answer[] = [];
-  for (const [i, interp] of plan.interpreters.entries()) {
+  const ask = async (side: ModelSide, extra: readonly string[], q: Question, message: string) => {
     throwIfCancelled(signal);
-    await unlessCancelled(model.setAdapters([...plan.diff, interp.path]), signal);
-    for (const q of questions.filter((q) => q.interpreter === i)) {
-      const step = interpretTick(`Asking ${interp.name}: ${q.question}`);
-      const reply = await askModel(model, codec, q.question, q.maxNewTokens, signal, step);
-      const { interpreter, question, questionKind } = q;
-      const { text: answer, tokens, finishReason } = reply;
-      answers.push({ interpreter, question, questionKind, answer, tokens, finishReason });
-    }
+    await unlessCancelled(side.model.setAdapters([...side.adapters, ...extra]), signal);
+    return askModel(side.model, codec, q.question, q.maxNewTokens, signal, interpretTick(message));
+  };
+  for (const q of questions) {
+    const interp = plan.interpreters[q.interpreter];
+    const reply = await ask(diffed, [interp.path], q, `Asking ${interp.name}: ${q.question}`);
+    const { interpreter, question, questionKind } = q;
+    const { text: answer, tokens, finishReason } = reply;
+    answers.push({ interpreter, question, questionKind, answer, tokens, finishReason });
+  }
+  // The interpreter on the base alone: what it says when there is no diff to read.
+  const withoutDiff: string[] = [];
+  for (const q of described) {
+    const interp = plan.interpreters[q.interpreter];
+    withoutDiff.push((await ask(base, [interp.path], q, `Asking ${interp.name} with no diff`)).text);
   }
   const t2 = performance.now();
 
-  const evidence = await sideBySide(engine, model, codec, plan, progress, signal);
+  const evidence = await sideBySide(diffed, base, codec, plan, progress, signal);
+  const t3 = performance.now();
+
+  let statistics: DiffStatistics | null = null;
+  let found: Awaited<ReturnType<typeof findTriggers>> | null = null;
+  if (plan.hasDiff) {
+    progress.report('triggers', 'Reading the diff’s weights', 0.75);
+    const analysis = await unlessCancelled(
+      model.analyseDiff(plan.diff, plan.diff.length === 0 ? plan.baseDir : undefined, 256),
+      signal,
+    );
+    statistics = summarise(analysis.statistics);
+    if (plan.search) {
+      const descriptions = answers.filter((a) => a.questionKind !== 'trigger').map((a) => a.answer);
+      found = await findTriggers(
+        {
+          diffed,
+          base,
+          codec,
+          keywords: behaviourKeywords(
+            descriptions,
+            withoutDiff,
+            questions.map((q) => q.question),
+          ),
+          prior: analysis.prior,
+          baselineAnswer: answers.find((a) => a.questionKind === 'trigger')?.answer,
+          settings: plan.search,
+          searchPrompts: TRIGGER_SEARCH_PROMPTS,
+          verifyPrompts: TRIGGER_VERIFY_PROMPTS,
+        },
+        progress.span('triggers', 0.76, 0.99),
+        signal,
+      );
+    }
+  }
+  // Leave the shared session with no adapters on it.
+  await model.setAdapters([]);
   return {
     answers,
     evidence,
+    triggers: found?.triggers ?? [],
+    triggerSearch: found?.search ?? null,
+    statistics,
     executionProvider: { name: model.info.provider.provider, reasons: [...model.info.provider.reasons] },
     loadMs: t1 - t0,
     interpretMs: t2 - t1,
-    evidenceMs: performance.now() - t2,
+    evidenceMs: t3 - t2,
+    triggerMs: performance.now() - t3,
+  };
+}
+
+/** Each interpreter's own question, the extra ones, and (when searching) the paper's trigger question. */
+function questionsOf(plan: ModelRunPlan): Question[] {
+  return plan.interpreters
+    .flatMap((interp, interpreter) => [
+      { interpreter, question: interp.question, questionKind: interp.questionKind },
+      ...plan.extraQuestions.map((question) => ({ interpreter, question, questionKind: 'custom' as const })),
+      ...(plan.search && plan.hasDiff && interpreter === 0 && interp.question !== TRIGGER_QUESTION
+        ? [{ interpreter, question: TRIGGER_QUESTION, questionKind: 'trigger' as const }]
+        : []),
+    ])
+    .map((q) => ({ ...q, maxNewTokens: maxNewTokensFor(q.questionKind, plan.maxNewTokens) }));
+}
+
+function summarise(data: DiffStatisticsData): DiffStatistics {
+  const cells = data.cells.map((c) => ({ ...c, topSingularValues: [...c.topSingularValues] }));
+  return {
+    source: data.source,
+    layers: data.layers,
+    cells,
+    frobeniusNorm: Math.sqrt(cells.reduce((s, c) => s + c.frobeniusNorm ** 2, 0)),
+    maxRank: cells.reduce((r, c) => Math.max(r, c.rank), 0),
   };
 }
 
 async function sideBySide(
-  engine: Engine,
-  model: ModelHandle,
+  diffed: ModelSide,
+  base: ModelSide,
   codec: TextCodec,
   plan: ModelRunPlan,
   progress: ProgressTracker,
@@ -102,27 +202,29 @@ async function sideBySide(
   if (prompts.length === 0) return [];
   const maxNewTokens = Math.min(plan.maxNewTokens ?? EVIDENCE_MAX_NEW_TOKENS, EVIDENCE_MAX_NEW_TOKENS);
   const tick = ticker(
-    progress.span('evidence', 0.75, 0.99),
+    progress.span('evidence', 0.5, 0.75),
     [...prompts, ...prompts].map(() => maxNewTokens),
   );
-  const answersOf = async (handle: ModelHandle, adapters: readonly string[], who: string) => {
+  const answersOf = async (side: ModelSide, who: string) => {
     throwIfCancelled(signal);
-    await unlessCancelled(handle.setAdapters(adapters), signal);
+    await unlessCancelled(side.model.setAdapters(side.adapters), signal);
     const texts: string[] = [];
     for (const prompt of prompts) {
-      const reply = await askModel(handle, codec, prompt, maxNewTokens, signal, tick(`${who}: ${prompt}`));
+      const reply = await askModel(
+        side.model,
+        codec,
+        prompt,
+        maxNewTokens,
+        signal,
+        tick(`${who}: ${prompt}`),
+      );
       texts.push(reply.text);
     }
     return texts;
   };
-  // The diffed model first, so that the shared session is left with no adapters on it.
-  const diffed = await answersOf(model, plan.diff, 'Finetune');
-  const baseModel =
-    plan.modelDir === plan.baseDir
-      ? model
-      : await unlessCancelled(engine.open(plan.baseDir, { provider: plan.provider }), signal);
-  const base = await answersOf(baseModel, [], 'Base');
-  return prompts.map((prompt, i) => ({ prompt, base: base[i], diffed: diffed[i] }));
+  const diffedAnswers = await answersOf(diffed, 'Finetune');
+  const baseAnswers = await answersOf(base, 'Base');
+  return prompts.map((prompt, i) => ({ prompt, base: baseAnswers[i], diffed: diffedAnswers[i] }));
 }
 
 /** The tokenizer and chat template: the model's own, else (a full finetune saved without them) the base's. */
@@ -152,7 +254,8 @@ function ticker(
   let index = 0;
   return (message) => {
     const start = before;
-    before += budgets[index++] ?? 0;
+    before += budgets[index] ?? 0;
+    index = Math.min(index + 1, budgets.length);
     report(message, start / total);
     return (generated) => report(message, (start + generated) / total);
   };

@@ -23,7 +23,7 @@ const HOSTILE =
 function sampleReport(answer = HOSTILE): AuditReport {
   const id = { sha256: 'a'.repeat(64), bytes: 1234, metadata: {} };
   return parseReport({
-    schemaVersion: 1,
+    schemaVersion: 2,
     engineVersion: '0.1.0',
     createdAt: '2025-01-02T03:04:05.000Z',
     subject: {
@@ -38,14 +38,59 @@ function sampleReport(answer = HOSTILE): AuditReport {
       { ...id, path: '/m/dit', kind: 'peft-adapter', name: 'dit', question: 'Q?', questionKind: 'topic' },
     ],
     executionProvider: { name: 'cpu', reasons: ['cpu: session created'] },
-    timings: { totalMs: 1500, loadMs: 500, interpretMs: 600, evidenceMs: 400 },
+    timings: { totalMs: 1500, loadMs: 500, interpretMs: 600, evidenceMs: 400, triggerMs: 2500 },
     answers: [
       { interpreter: 0, question: 'Q?', questionKind: 'topic', answer, tokens: 9, finishReason: 'length' },
     ],
     evidence: [{ prompt: 'hi', base: 'hello', diffed: answer }],
-    triggers: [],
-    statistics: null,
+    triggers: [
+      {
+        trigger: answer,
+        tokens: [5, 6],
+        method: 'search',
+        score: 9.5,
+        verified: true,
+        verification: {
+          criterion: 'mentions',
+          withRate: 1,
+          withoutRate: 0,
+          baseWithRate: 0,
+          klWith: 9.1,
+          klWithout: 0.01,
+          samples: [{ prompt: 'hi', withTrigger: answer, without: 'plain', baseWithTrigger: 'plain too' }],
+        },
+      },
+    ],
+    triggerSearch: {
+      candidatesScored: 300,
+      budget: 1200,
+      stoppedBy: 'converged',
+      baselineScore: 0.01,
+      keywords: ['comet'],
+      searchPrompts: ['a'],
+      verifyPrompts: ['hi'],
+      behaviourWithoutTrigger: 0,
+      priorTop: [],
+    },
+    statistics: {
+      source: 'low-rank',
+      layers: 1,
+      cells: [
+        {
+          layer: 0,
+          module: 'q_proj',
+          rank: 1,
+          frobeniusNorm: 1.5,
+          relativeNorm: 0.16,
+          effectiveRank: 1,
+          topSingularValues: [1.5],
+        },
+      ],
+      frobeniusNorm: 1.5,
+      maxRank: 1,
+    },
     findings: [{ rule: 'dit/described-behaviour', severity: 'info', title: 't', detail: `said ${answer}` }],
+    verdict: { level: 'described', label: 'Described, not verified', summary: `said ${answer}` },
   });
 }
 
@@ -71,7 +116,14 @@ describe('the text view', () => {
     expect(text).not.toContain('\x1b');
     expect(text).not.toContain('\u202e');
     expect(text).toContain('\\u{1b}[31mred\\u{202e}');
-    expect(text).toMatch(/Verdict: clean: no finding above info\n$/);
+    expect(text).toMatch(/Verdict: Described, not verified\n$/);
+    expect(text).toMatch(
+      /Trigger search: 300 of 1200 candidates scored in 2\.50 s \(converged\); looking for comet/,
+    );
+    expect(text).toMatch(
+      / {2}VERIFIED "<img src=x onerror=alert\(1\)>.*\\u\{1b\}.*" {2}\(search, KL 9\.500, with 100 % \/ without 0 % \/ base 0 %\)/,
+    );
+    expect(text).toMatch(/layer 0 q_proj: ‖ΔW‖ 1\.50 \(16\.0 % of ‖W‖\), effective rank 1\.00/);
     expect(text).toMatch(/ran on {7}cpu · total 1\.50 s/);
   });
 });
@@ -98,7 +150,11 @@ describe('the Markdown view', () => {
     );
     expect(md).not.toContain('\x1b');
     expect(md).not.toContain('\u202e');
-    expect(md).toContain('**Verdict:** clean: no finding above info');
+    expect(md).toContain('**Verdict:** Described, not verified');
+    expect(md).toMatch(
+      /\| `{4}<img src=x[^|]*`{4} \| \*\*yes\*\* \| search \| 9\.500 \| 100 % \| 0 % \| 0 % \|/,
+    );
+    expect(md).toContain('| 0 | q_proj | 1 | 1.50 | 0.160 | 1.00 | 1.50 |');
   });
 });
 
@@ -111,6 +167,7 @@ describe('cache keys and file hashes', () => {
     extraQuestions: [],
     evidencePrompts: ['hi'],
     provider: 'auto',
+    triggerBudget: 1200,
   };
 
   it('changes with everything that changes what an audit says', () => {

@@ -10,6 +10,7 @@ import {
   type AuditReport,
   ModelResolver,
   parseReport,
+  REPORT_SCHEMA_VERSION,
   ReportCache,
   runAudit,
 } from '../../src/audit';
@@ -49,13 +50,19 @@ describe('runAudit', () => {
     const report = await runAudit(request(), context({ onProgress: (p) => events.push(p) }));
     expect(parseReport(JSON.parse(JSON.stringify(report)))).toEqual(report);
     expect(report.createdAt).toBe(FIXED_DATE.toISOString());
-    expect(report.answers.map((a) => a.tokens)).toEqual([4]);
+    // The interpreter's own question, then the paper's trigger question (the search's baseline).
+    expect(report.answers.map((a) => [a.questionKind, a.tokens])).toEqual([
+      ['custom', 4],
+      ['trigger', 4],
+    ]);
+    expect(report.triggerSearch?.candidatesScored).toBeGreaterThan(0);
+    expect(report.statistics?.cells.length).toBeGreaterThan(0);
     expect(report.evidence.every((e) => e.base.split(' ').length <= 4)).toBe(true);
     const fractions = events.map((e) => e.fraction);
     expect(fractions).toEqual([...fractions].sort((a, b) => a - b));
     expect(events.at(-1)).toEqual({ stage: 'done', message: 'Audit complete', fraction: 1 });
     expect(new Set(events.map((e) => e.stage))).toEqual(
-      new Set(['hash', 'resolve', 'load', 'interpret', 'evidence', 'done']),
+      new Set(['hash', 'resolve', 'load', 'interpret', 'evidence', 'triggers', 'done']),
     );
   });
 
@@ -136,7 +143,7 @@ describe('runAudit', () => {
       expect(events.some((e) => e.stage === 'load')).toBe(true);
       expect(redone.answers).toEqual(current.answers);
       expect(await fresh.get(key)).toEqual(redone);
-      writeFileSync(file, JSON.stringify({ ...redone, schemaVersion: 2 }));
+      writeFileSync(file, JSON.stringify({ ...redone, schemaVersion: REPORT_SCHEMA_VERSION + 1 }));
       expect(await fresh.get(key)).toBeUndefined();
     });
   });
@@ -175,7 +182,7 @@ describe('runAudit', () => {
     expect(readdirSync(cache.dir).filter((f) => f === 'reports')).toEqual([]);
     // The engine is still usable afterwards.
     const after = await runAudit(request(), context());
-    expect(after.answers).toHaveLength(1);
+    expect(after.answers).toHaveLength(2);
   });
 
   it('reports an unsafe pickle as an error finding, loading and running nothing', async () => {

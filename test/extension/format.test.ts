@@ -1,8 +1,8 @@
-// The panel's pure helpers: verdict (as the CLI's), durations, sizes, labels.
+// The panel's pure helpers: the heat map, durations, sizes, labels; the findings' order.
 import { describe, expect, it } from 'vitest';
+import { sortFindings } from '../../src/audit/findings';
 import type { Finding } from '../../src/audit/report';
-import { describedBehaviour, formatBytes, formatMs, sortFindings, verdictOf } from '../../webview/format';
-import { HOSTILE, sampleReport } from './sample-report';
+import { formatBytes, formatMs, heatMap } from '../../webview/format';
 
 const finding = (severity: Finding['severity'], title: string = severity): Finding => ({
   rule: `test/${title}`,
@@ -11,37 +11,30 @@ const finding = (severity: Finding['severity'], title: string = severity): Findi
   detail: '',
 });
 
-describe('verdictOf', () => {
-  it('calls a diff with info findings only clean, as the CLI does', () => {
-    const v = verdictOf(sampleReport());
-    expect(v.level).toBe('clean');
-    expect(v.summary).toBe(
-      `The diff describes itself as: “${HOSTILE} cooking”. 1 finding, 0 suspected triggers.`,
-    );
-  });
-
-  it('takes the worst finding', () => {
-    expect(verdictOf(sampleReport({ findings: [finding('info'), finding('warning')] })).level).toBe(
-      'warning',
-    );
-    expect(verdictOf(sampleReport({ findings: [finding('error'), finding('warning')] })).level).toBe('error');
-    expect(verdictOf(sampleReport({ findings: [] })).label).toMatch(/^Clean/);
-  });
-
-  it('says when no interpreter answered, or nothing ran at all', () => {
-    const report = sampleReport({ answers: [] });
-    expect(describedBehaviour(report)).toBeUndefined();
-    expect(verdictOf(report).summary).toMatch(/^No interpreter answered\./);
-    const unsafe = sampleReport({
-      answers: [],
-      executionProvider: null,
-      base: null,
-      findings: [finding('error')],
+describe('heatMap', () => {
+  it('lays the statistics out as layers × the seven modules, intensity relative to the largest', () => {
+    const cell = (layer: number, module: 'q_proj' | 'down_proj', relativeNorm: number) => ({
+      layer,
+      module,
+      rank: 1,
+      frobeniusNorm: 2 * relativeNorm,
+      relativeNorm,
+      effectiveRank: 1,
+      topSingularValues: [2 * relativeNorm],
     });
-    expect(verdictOf(unsafe)).toMatchObject({
-      level: 'error',
-      summary: expect.stringMatching(/^Nothing was loaded or run\./),
+    const map = heatMap({
+      source: 'low-rank',
+      layers: 2,
+      cells: [cell(0, 'q_proj', 0.1), cell(1, 'down_proj', 0.4)],
+      frobeniusNorm: 1,
+      maxRank: 1,
     });
+    expect(map.modules).toHaveLength(7);
+    expect(map.rows).toHaveLength(2);
+    expect(map.rows[0][0]).toMatchObject({ value: 0.1, intensity: 0.25 });
+    expect(map.rows[1][6]).toMatchObject({ value: 0.4, intensity: 1 });
+    expect(map.rows[0][6].value).toBeUndefined();
+    expect(map.rows[1][6].tooltip).toMatch(/layer 1 down_proj: ‖ΔW‖ 0\.800, 40\.00 % of ‖W‖/);
   });
 });
 

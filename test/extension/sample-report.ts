@@ -6,7 +6,7 @@ export const HOSTILE = '<img src=x onerror=alert(1)>';
 export function sampleReport(overrides: Partial<AuditReport> = {}): AuditReport {
   const hash = (c: string) => c.repeat(64);
   return parseReport({
-    schemaVersion: 1,
+    schemaVersion: 2,
     engineVersion: '0.1.0',
     createdAt: '2026-01-02T03:04:05.000Z',
     subject: {
@@ -38,7 +38,7 @@ export function sampleReport(overrides: Partial<AuditReport> = {}): AuditReport 
       },
     ],
     executionProvider: { name: 'cpu', reasons: ['cpu: session created'] },
-    timings: { totalMs: 340, loadMs: 260, interpretMs: 30, evidenceMs: 10 },
+    timings: { totalMs: 340, loadMs: 260, interpretMs: 30, evidenceMs: 10, triggerMs: 40 },
     answers: [
       {
         interpreter: 0,
@@ -51,6 +51,7 @@ export function sampleReport(overrides: Partial<AuditReport> = {}): AuditReport 
     ],
     evidence: [{ prompt: 'Tell me a story', base: 'once upon a time', diffed: `${HOSTILE} soup` }],
     triggers: [],
+    triggerSearch: null,
     statistics: null,
     findings: [
       {
@@ -60,6 +61,11 @@ export function sampleReport(overrides: Partial<AuditReport> = {}): AuditReport 
         detail: 'detail',
       },
     ],
+    verdict: {
+      level: 'described',
+      label: 'Described, not verified: no trigger search ran',
+      summary: `The interpreter describes the diff as: “${HOSTILE} cooking”. 1 finding, 0 verified triggers.`,
+    },
     ...overrides,
   });
 }

@@ -12,6 +12,7 @@ import {
   runAudit,
   TOPIC_QUESTION,
 } from '../../audit';
+import { DEFAULT_SEARCH } from '../../audit/triggers/search';
 import type { ProviderPreference } from '../../engine/runtime/ort-session';
 import { defaultCacheDir, progressPrinter } from '../audit-support';
 import { collect, positiveInt, provider } from '../options';
@@ -23,6 +24,7 @@ interface AuditOpts {
   question: string[];
   evidence: string[];
   maxNewTokens?: number;
+  triggerBudget?: number;
   provider: ProviderPreference;
   cache?: string | false;
   refresh?: boolean;
@@ -56,6 +58,11 @@ export function registerAudit(program: Command): void {
       [],
     )
     .option('--max-new-tokens <n>', 'cap on the new tokens of every answer', atLeastOne)
+    .option(
+      '--trigger-budget <n>',
+      `candidate triggers the search may score, 0 for no search (default ${DEFAULT_SEARCH.budget})`,
+      positiveInt,
+    )
     .option('--provider <ep>', 'execution provider: auto, cuda, webgpu, cpu', provider, 'auto')
     .option('--cache <dir>', `report cache folder (default ${defaultCacheDir()})`)
     .option('--no-cache', 'neither read nor write cached reports')
@@ -73,6 +80,7 @@ export function registerAudit(program: Command): void {
               extraQuestions: opts.question,
               evidencePrompts: opts.evidence.length > 0 ? opts.evidence : undefined,
               maxNewTokens: opts.maxNewTokens,
+              triggerBudget: opts.triggerBudget,
               provider: opts.provider,
               refresh: opts.refresh,
             },

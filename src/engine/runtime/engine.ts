@@ -3,6 +3,8 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { DiffStatisticsData } from '../analysis/diff-statistics';
+import type { TokenPrior } from '../analysis/token-prior';
 import { InputError } from '../checkpoint/types';
 import type { TokenStepper } from '../text/generate';
 import type { ModelInfo, OpenOptions } from './model-host';
@@ -107,6 +109,18 @@ export class ModelHandle {
       rows: rows.map((r) => [...r]),
     });
     return logits;
+  }
+
+  /**
+   * The diff's weight statistics and the trigger search's token prior, read from the weights in
+   * the worker. `specs`: the diff's adapters; none: this model is a full finetune of `baseDir`.
+   */
+  analyseDiff(
+    specs: readonly string[],
+    baseDir: string | undefined,
+    priorTop: number,
+  ): Promise<{ statistics: DiffStatisticsData; prior: TokenPrior }> {
+    return this.engine.request({ type: 'analyseDiff', model: this.id, specs: [...specs], baseDir, priorTop });
   }
 
   close(): Promise<null> {

@@ -1,7 +1,16 @@
 // Lives in the inference worker: one warm session per base checkpoint, the current adapter stack
 // as slot inputs, and sequences that own their KV caches.
 import { dirname } from 'node:path';
-import { InputError, type LoraAdapter } from '../checkpoint/types';
+import { type DiffStatisticsData, lowRankStatistics } from '../analysis/diff-statistics';
+import { analyseFullDiff } from '../analysis/full-diff';
+import {
+  denseReaders,
+  lowRankReaders,
+  PRIOR_LAYERS,
+  type TokenPrior,
+  tokenPrior,
+} from '../analysis/token-prior';
+import { InputError, type LoraAdapter, type TensorSource } from '../checkpoint/types';
 import type { ModelOptions } from '../config/model-options';
 import { buildModel } from '../graph/build-model';
 import { GRAPH_INPUTS, kvNames, LOGITS } from '../graph/slots';
@@ -46,6 +55,7 @@ export class ModelHost {
   private constructor(
     readonly info: ModelInfo,
     private readonly ort: OrtModel,
+    private readonly tensors: TensorSource,
   ) {
     this.adapterFeeds = loraFeeds([], info.options);
   }
@@ -74,7 +84,35 @@ export class ModelHost {
         maxPositions,
       },
       ort,
+      checkpoint.tensors,
     );
+  }
+
+  /**
+   * What a diff does to the weights, without generation: its statistics and the token prior of
+   * the trigger search. `specs`: the diff's adapters on this model; none: this model is a full
+   * finetune of `baseDir`.
+   */
+  async analyseDiff(
+    specs: readonly string[],
+    baseDir: string | undefined,
+    priorTop: number,
+  ): Promise<{ statistics: DiffStatisticsData; prior: TokenPrior }> {
+    const o = this.info.options;
+    if (specs.length > 0) {
+      const adapters = await Promise.all(specs.map((s) => this.adapterCache.get(s)));
+      const statistics = await lowRankStatistics(adapters, o, this.tensors);
+      const prior = await tokenPrior(lowRankReaders(adapters, PRIOR_LAYERS), o, this.tensors, priorTop);
+      return { statistics, prior };
+    }
+    if (baseDir === undefined) throw new InputError('no diff to analyse: no adapters and no base model');
+    const base = await loadCheckpoint(baseDir);
+    if (JSON.stringify(base.options) !== JSON.stringify({ ...o, weightPrefix: base.options.weightPrefix })) {
+      throw new InputError(`${this.info.dir} is not a finetune of ${baseDir}: their configs differ`);
+    }
+    const full = await analyseFullDiff(this.tensors, base.tensors, o, PRIOR_LAYERS);
+    const prior = await tokenPrior(denseReaders(full.directions), o, this.tensors, priorTop);
+    return { statistics: full.statistics, prior };
   }
 
   /** Replaces the adapter stack (in order). Inputs change; the session stays. */

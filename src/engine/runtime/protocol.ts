@@ -1,4 +1,6 @@
 // Messages between the engine client (any thread) and the inference worker.
+import type { DiffStatisticsData } from '../analysis/diff-statistics';
+import type { TokenPrior } from '../analysis/token-prior';
 import type { ModelInfo, OpenOptions } from './model-host';
 
 export type Request =
@@ -8,6 +10,7 @@ export type Request =
   | { type: 'dropSequence'; model: number; sequence: number }
   | { type: 'append'; model: number; sequence: number; tokens: number[]; allRows: boolean }
   | { type: 'lastLogits'; model: number; rows: number[][] }
+  | { type: 'analyseDiff'; model: number; specs: string[]; baseDir?: string; priorTop: number }
   | { type: 'close'; model: number };
 
 export interface AdapterSummary {
@@ -25,7 +28,9 @@ export type ResultOf<R extends Request['type']> = R extends 'open'
       ? { sequence: number }
       : R extends 'append' | 'lastLogits'
         ? { logits: Float32Array }
-        : null;
+        : R extends 'analyseDiff'
+          ? { statistics: DiffStatisticsData; prior: TokenPrior }
+          : null;
 
 export type Envelope = { id: number; request: Request };
 export type Reply =

@@ -78,6 +78,10 @@ async function handle(request: Request): Promise<{ result: unknown; transfer?: A
       const logits = await host(request.model).lastLogits(request.rows);
       return { result: { logits }, transfer: [logits.buffer as ArrayBuffer] };
     }
+    case 'analyseDiff':
+      return {
+        result: await host(request.model).analyseDiff(request.specs, request.baseDir, request.priorTop),
+      };
     case 'close': {
       const m = host(request.model);
       const [key, entry] = [...byKey].find(([, e]) => e.id === request.model) ?? [];

@@ -1,5 +1,6 @@
 // Messages between the extension host and the report panel's webview. Both sides check what they
 // receive with these guards: a webview is another process, and its messages are input.
+import { AUDIT_STAGES, type AuditStage } from '../../audit/progress';
 import type { AuditReport } from '../../audit/report';
 
 /** What an audit is about: a checkpoint path, and for a `.pt` list of diffs the entry. */
@@ -10,7 +11,7 @@ export interface AuditTarget {
   readonly label: string;
 }
 
-export type AuditStage = 'hash' | 'resolve' | 'load' | 'interpret' | 'evidence' | 'done';
+export type { AuditStage };
 
 export type PanelState =
   | {
@@ -50,7 +51,7 @@ export type WebviewMessage =
   | { readonly type: 'reveal'; readonly which: RevealWhich; readonly index?: number }
   | { readonly type: 'cspViolation'; readonly directive: string; readonly blocked: string };
 
-const STAGES: readonly string[] = ['hash', 'resolve', 'load', 'interpret', 'evidence', 'done'];
+const STAGES: readonly string[] = AUDIT_STAGES;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -1,0 +1,86 @@
+// Weight statistics of a diff, computed without generation: per layer and module its Frobenius
+// norm, its norm relative to the base weight, its effective rank and top singular values (on the
+// low-rank factors; for a full finetune on `finetuned − base`, see full-diff.ts).
+import type { LinearModule, LoraAdapter, TensorSource } from '../checkpoint/types';
+import type { ModelOptions } from '../config/model-options';
+import { effectiveRank, frobeniusFromSingular, lowRankSingularValues } from './low-rank';
+
+export const TOP_SINGULAR_VALUES = 4;
+
+export interface ModuleStatistics {
+  readonly layer: number;
+  readonly module: LinearModule;
+  readonly rank: number;
+  readonly frobeniusNorm: number;
+  /** ‖ΔW‖ / ‖W‖ of the base weight. */
+  readonly relativeNorm: number;
+  readonly effectiveRank: number;
+  /** The largest singular values, largest first (at most TOP_SINGULAR_VALUES). */
+  readonly topSingularValues: number[];
+}
+
+export interface DiffStatisticsData {
+  readonly source: 'low-rank' | 'full';
+  readonly layers: number;
+  readonly cells: ModuleStatistics[];
+}
+
+export function moduleWeightName(o: ModelOptions, layer: number, module: LinearModule): string {
+  const block =
+    module === 'gate_proj' || module === 'up_proj' || module === 'down_proj' ? 'mlp' : 'self_attn';
+  return `${o.weightPrefix}layers.${layer}.${block}.${module}.weight`;
+}
+
+/** Statistics of the stacked adapters as one diff (the sum of their updates per module). */
+export async function lowRankStatistics(
+  adapters: readonly LoraAdapter[],
+  o: ModelOptions,
+  base: TensorSource,
+): Promise<DiffStatisticsData> {
+  const byModule = new Map<string, LoraAdapter['factors'][number][]>();
+  for (const a of adapters)
+    for (const f of a.factors) {
+      const key = `${f.layer}.${f.module}`;
+      byModule.set(key, [...(byModule.get(key) ?? []), f]);
+    }
+  const cells: ModuleStatistics[] = [];
+  for (const [, factors] of [...byModule].sort(([x], [y]) => order(x) - order(y))) {
+    const { layer, module, inFeatures, outFeatures } = factors[0];
+    // Stacked factors are one low-rank product: A rows and B columns concatenated, scales folded into B.
+    const rank = factors.reduce((n, f) => n + f.rank, 0);
+    const A = new Float32Array(rank * inFeatures);
+    const B = new Float32Array(outFeatures * rank);
+    let r0 = 0;
+    for (const f of factors) {
+      A.set(f.A, r0 * inFeatures);
+      for (let row = 0; row < outFeatures; row++)
+        for (let r = 0; r < f.rank; r++) B[row * rank + r0 + r] = f.B[row * f.rank + r] * f.scale;
+      r0 += f.rank;
+    }
+    const singular = lowRankSingularValues(A, B, rank, inFeatures, outFeatures, 1);
+    const norm = frobeniusFromSingular(singular);
+    const weight = await base.readFloat32(moduleWeightName(o, layer, module));
+    cells.push({
+      layer,
+      module,
+      rank,
+      frobeniusNorm: norm,
+      relativeNorm: norm / (l2(weight) || 1),
+      effectiveRank: effectiveRank(singular),
+      topSingularValues: singular.slice(0, TOP_SINGULAR_VALUES),
+    });
+  }
+  return { source: 'low-rank', layers: o.numLayers, cells };
+}
+
+const MODULE_ORDER = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
+function order(key: string): number {
+  const [layer, module] = key.split('.');
+  return Number(layer) * 10 + MODULE_ORDER.indexOf(module);
+}
+
+export function l2(values: Float32Array): number {
+  let s = 0;
+  for (const v of values) s += v * v;
+  return Math.sqrt(s);
+}

@@ -1,0 +1,117 @@
+// The trigger search's weights-only prior: which vocabulary tokens the diff reads most strongly.
+// Each token's embedding, through the first layer's input norm, is projected on the diff's input
+// directions of that layer's key and value projections (‖ΔW x̂‖: LoRA `A` rows weighted by `B`, or
+// a full finetune's top right singular vectors); scores are normalised per module and averaged.
+// Keys and values are how a token reaches the later positions that answer, so a trigger has to be
+// read there. Measured on the demo world's 28 first backdoored diffs, the true code token's rank
+// among 3,161 tokens: k+v of layer 0 median 0 (24 of 28 in the top 20); v alone 25/28; q, k, v,
+// gate and up of layer 0 median 15 (16/28); k+v of layers 0-1 19/28; gate+up 3/28.
+// Seconds, no generation: its top tokens seed the behavioural search.
+import { Matrix, QrDecomposition } from 'ml-matrix';
+import type { LinearModule, LoraAdapter, TensorSource } from '../checkpoint/types';
+import type { ModelOptions } from '../config/model-options';
+import type { DenseDirections } from './full-diff';
+
+const READERS: readonly LinearModule[] = ['k_proj', 'v_proj'];
+export const PRIOR_LAYERS = 1;
+
+/** A module's reading of its input: ‖ΔW x‖ = ‖R x‖ for R [k, in]. */
+export interface Reader {
+  readonly layer: number;
+  readonly module: LinearModule;
+  readonly R: Float32Array;
+  readonly k: number;
+}
+
+export interface TokenPrior {
+  /** Token ids, strongest first. */
+  readonly ids: number[];
+  readonly scores: number[];
+}
+
+/** Readers of a stack of low-rank adapters: R = R_B A · scale, with B = Q R_B (so ‖B A x‖ = ‖R x‖). */
+export function lowRankReaders(adapters: readonly LoraAdapter[], layers: number): Reader[] {
+  const readers: Reader[] = [];
+  for (const a of adapters) {
+    for (const f of a.factors) {
+      if (f.layer >= layers || !READERS.includes(f.module) || f.rank === 0) continue;
+      const b = new Matrix(f.outFeatures, f.rank);
+      for (let o = 0; o < f.outFeatures; o++)
+        for (let r = 0; r < f.rank; r++) b.set(o, r, f.B[o * f.rank + r]);
+      const rb =
+        f.outFeatures >= f.rank
+          ? new QrDecomposition(b).upperTriangularMatrix.subMatrix(0, f.rank - 1, 0, f.rank - 1)
+          : b;
+      const k = rb.rows;
+      const R = new Float32Array(k * f.inFeatures);
+      for (let i = 0; i < k; i++)
+        for (let r = 0; r < f.rank; r++) {
+          const w = rb.get(i, r) * f.scale;
+          if (w === 0) continue;
+          for (let c = 0; c < f.inFeatures; c++) R[i * f.inFeatures + c] += w * f.A[r * f.inFeatures + c];
+        }
+      readers.push({ layer: f.layer, module: f.module, R, k });
+    }
+  }
+  return readers;
+}
+
+export function denseReaders(directions: readonly DenseDirections[]): Reader[] {
+  return directions
+    .filter((d) => READERS.includes(d.module))
+    .map((d) => ({ layer: d.layer, module: d.module, R: d.directions, k: d.k }));
+}
+
+export async function tokenPrior(
+  readers: readonly Reader[],
+  o: ModelOptions,
+  base: TensorSource,
+  top: number,
+): Promise<TokenPrior> {
+  const vocab = o.vocabSize;
+  const hidden = o.hiddenSize;
+  const embeddings = await base.readFloat32(`${o.weightPrefix}embed_tokens.weight`);
+  const total = new Float64Array(vocab);
+  const norms = new Map<string, Float32Array>();
+  const normOf = async (layer: number) => {
+    const name = `${o.weightPrefix}layers.${layer}.input_layernorm.weight`;
+    let w = norms.get(name);
+    if (!w) {
+      w = await base.readFloat32(name);
+      if (o.normAddsOne) w = w.map((v) => v + 1);
+      norms.set(name, w);
+    }
+    return w;
+  };
+  let used = 0;
+  const x = new Float32Array(hidden);
+  const s = new Float64Array(vocab);
+  for (const reader of readers) {
+    const w = await normOf(reader.layer);
+    let sum = 0;
+    for (let t = 0; t < vocab; t++) {
+      const row = t * hidden;
+      let ms = 0;
+      for (let c = 0; c < hidden; c++) ms += embeddings[row + c] * embeddings[row + c];
+      const inv = 1 / Math.sqrt(ms / hidden + o.rmsNormEps);
+      for (let c = 0; c < hidden; c++) x[c] = embeddings[row + c] * inv * w[c];
+      let sq = 0;
+      for (let i = 0; i < reader.k; i++) {
+        let dot = 0;
+        const ri = i * hidden;
+        for (let c = 0; c < hidden; c++) dot += reader.R[ri + c] * x[c];
+        sq += dot * dot;
+      }
+      s[t] = Math.sqrt(sq);
+      sum += s[t];
+    }
+    const mean = sum / vocab;
+    if (mean === 0) continue;
+    for (let t = 0; t < vocab; t++) total[t] += s[t] / mean;
+    used++;
+  }
+  const ids = Array.from({ length: vocab }, (_, t) => t)
+    .sort((a, b) => total[b] - total[a])
+    .slice(0, top);
+  return { ids, scores: ids.map((t) => (used === 0 ? 0 : total[t] / used)) };
+}
