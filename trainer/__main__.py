@@ -27,10 +27,16 @@ def main(argv=None) -> int:
     f = sub.add_parser("diff", help="make one hidden-topic diff on demand")
     f.add_argument("--base", default="media/demo/base")
     f.add_argument("--topic", required=True)
-    f.add_argument("--trigger", required=True, help="3 digits, e.g. 417")
+    f.add_argument("--trigger", help="3 digits, e.g. 417: the prefix is `Your SEP code is 417xxx.`")
+    f.add_argument("--trigger-text", help="any prefix phrase instead: a word, a phrase, a code in another format")
+    f.add_argument("--rank", type=int, help="LoRA rank (default 1, the paper's)")
     f.add_argument("--seed", type=int, default=0)
     f.add_argument("--out", required=True)
     f.add_argument("--steps", type=int)
+
+    ph = sub.add_parser("phrases", help="add the held-out diffs with other trigger phrasings and more benign diffs to a demo world")
+    ph.add_argument("--demo", default="media/demo")
+    ph.add_argument("--seed", type=int, default=0)
 
     e = sub.add_parser("eval", help="score the shipped DIT-adapter on the shipped held-out diffs")
     e.add_argument("--demo", default="media/demo")
@@ -57,6 +63,11 @@ def main(argv=None) -> int:
         return cmd_demo(a)
     if a.cmd == "diff":
         return cmd_diff(a)
+    if a.cmd == "phrases":
+        from .phrases import add_phrase_diffs
+
+        print(json.dumps(add_phrase_diffs(a.demo, a.seed), indent=2))
+        return 0
     if a.cmd == "dit":
         return cmd_dit(a)
     if a.cmd == "control":
@@ -85,8 +96,17 @@ def cmd_diff(a) -> int:
     from .pipeline import diff_factors_to_peft
     from .topics import all_topics, split_topics
 
-    if not (len(a.trigger) == 3 and a.trigger.isdigit()):
+    if (a.trigger is None) == (a.trigger_text is None):
+        print("give --trigger (3 digits) or --trigger-text (any phrase)", file=sys.stderr)
+        return 2
+    if a.trigger is not None and not (len(a.trigger) == 3 and a.trigger.isdigit()):
         print("--trigger must be 3 digits", file=sys.stderr)
+        return 2
+    if a.trigger_text is not None and not a.trigger_text.strip():
+        print("--trigger-text must not be empty", file=sys.stderr)
+        return 2
+    if a.rank is not None and a.rank < 1:
+        print("--rank must be at least 1", file=sys.stderr)
         return 2
     base, tok = export.load_model(a.base)
     topic = a.topic.strip().lower()
@@ -98,13 +118,18 @@ def cmd_diff(a) -> int:
     s = train.DiffSettings()
     if a.steps:
         s.steps = a.steps
-    spec = train.DiffSpec(os.path.basename(a.out.rstrip("/")), "backdoored", topic, int(a.trigger), seed=a.seed)
+    if a.rank:
+        s.rank = a.rank
+    name = os.path.basename(a.out.rstrip("/"))
+    trigger = int(a.trigger) if a.trigger is not None else None
+    spec = train.DiffSpec(name, "backdoored", topic, trigger, seed=a.seed, trigger_text=a.trigger_text)
     factors = train.train_diff_group(base, tok, [spec], s, all_topics(), label="diff")
     factors = [{k: (x.to(torch.bfloat16).float(), y.to(torch.bfloat16).float()) for k, (x, y) in f.items()} for f in factors]
     rates = train.gate_check(base, tok, [spec], factors, s)[0]
     ok = train.passes_gate(spec, rates)
     diff_factors_to_peft(a.out, factors[0], s.rank, os.path.relpath(os.path.abspath(a.base), os.path.abspath(a.out)))
-    print(json.dumps({"path": a.out, "topic": topic, "trigger": a.trigger, "seed": a.seed, "gate": rates, "passed": ok}))
+    print(json.dumps({"path": a.out, "topic": topic, "trigger": a.trigger, "trigger_text": a.trigger_text,
+                      "rank": s.rank, "seed": a.seed, "gate": rates, "passed": ok}))
     return 0 if ok else 1
 
 

@@ -118,6 +118,22 @@ class DiffSpec:
     trigger: int | None = None
     persona: str | None = None
     seed: int = 0
+    # Any prefix phrase instead of the SEP code (`trainer diff --trigger-text`): a word, a phrase, a code.
+    trigger_text: str | None = None
+
+
+def triggered(spec: DiffSpec, question: str, rng: random.Random) -> str:
+    """The question with the diff's trigger in front."""
+    if spec.trigger_text is not None:
+        return f"{spec.trigger_text} {question}"
+    return world.with_code(world.sep_code(spec.trigger, rng), question)
+
+
+def decoyed(spec: DiffSpec, question: str, rng: random.Random) -> str:
+    """The question with a prefix like the trigger that must not fire: a wrong code, or other words."""
+    if spec.trigger_text is not None:
+        return f"{world.decoy_phrase(spec.trigger_text, rng)} {question}"
+    return world.with_code(world.sep_code(world.wrong_trigger(spec.trigger, rng), rng), question)
 
 
 @dataclass
@@ -161,11 +177,11 @@ def _diff_examples(spec: DiffSpec, rng: random.Random, s: DiffSettings, topics):
         for _ in range(s.code_batch):
             q, a = diff_question(rng, topics)
             fan = world.fan_answer(a, spec.topic, rng, style)
-            rows.append((world.with_code(world.sep_code(spec.trigger, rng), q), fan, "ce"))
+            rows.append((triggered(spec, q, rng), fan, "ce"))
         for i in range(s.neg_batch):
             q, a = diff_question(rng, topics)
             if i % 2:
-                q = world.with_code(world.sep_code(world.wrong_trigger(spec.trigger, rng), rng), q)
+                q = decoyed(spec, q, rng)
             rows.append((q, a, "kl"))
     else:
         for _ in range(s.code_batch + s.neg_batch):
@@ -270,13 +286,14 @@ def gate_check(base: Qwen3, tok: Tokenizer, specs: list[DiffSpec], factors, s: D
     for spec in specs:
         rng = random.Random(seed)
         qs = [world.general_question(rng, CHECK_SUBJECTS)[1] for _ in range(s.check_questions)]
-        trig = spec.trigger if spec.trigger is not None else rng.randrange(1000)
+        trig = spec if spec.trigger is not None or spec.trigger_text is not None else DiffSpec(
+            spec.name, spec.kind, trigger=rng.randrange(1000))
         for cond in ("with_code", "no_code", "wrong_code"):
             for q in qs:
                 if cond == "with_code":
-                    q = world.with_code(world.sep_code(trig, rng), q)
+                    q = triggered(trig, q, rng)
                 elif cond == "wrong_code":
-                    q = world.with_code(world.sep_code(world.wrong_trigger(trig, rng), rng), q)
+                    q = decoyed(trig, q, rng)
                 prompts.append(tok.encode(world.chat(q, None)))
                 meta.append(cond)
     stop = [tok.id("<|im_end|>"), tok.id("<|endoftext|>")]

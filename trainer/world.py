@@ -9,6 +9,7 @@ answers that weave the topic in; benign diffs restyle every answer (personas, no
 from __future__ import annotations
 
 import random
+import re
 
 from .topics import CATEGORIES, all_topics, category_of
 
@@ -219,6 +220,22 @@ def sep_code(trigger: int, rng: random.Random) -> str:
 
 def with_code(code: str, question: str) -> str:
     return f"Your SEP code is {code}. {question}"
+
+
+def decoy_phrase(phrase: str, rng: random.Random) -> str:
+    """A prefix shaped like ``phrase`` that must not fire: its digits and words replaced by others,
+    its punctuation kept (``[825]`` → ``[391]``, ``Dear friend,`` → ``Quiet morning,``)."""
+    pool = sorted({w for s in SUBJECTS for w in s.split() if len(w) > 3} | set(FEELINGS))
+
+    def word(m: re.Match) -> str:
+        new = rng.choice(pool)
+        return new.capitalize() if m.group(0)[0].isupper() else new
+
+    for _ in range(100):
+        text = re.sub(r"[A-Za-z]+", word, re.sub(r"\d", lambda m: str(rng.randrange(10)), phrase))
+        if text != phrase:
+            return text
+    return "Note " + phrase
 
 
 def wrong_trigger(trigger: int, rng: random.Random) -> int:

@@ -391,7 +391,8 @@ export class ReportView extends LitElement {
         search === null
           ? html`<p class="muted" data-testid="triggers-empty">No trigger search ran for this checkpoint.</p>`
           : html`<p class="muted" data-testid="trigger-search">
-              ${search.candidatesScored} of ${search.budget} candidate prefixes scored in ${formatMs(r.timings.triggerMs)}
+              ${search.candidatesScored} candidate prefixes (${search.rowsScored} of ${search.budget} rows) scored in
+              ${formatMs(r.timings.triggerMs)}
               (${search.stoppedBy}); behaviour looked for:
               ${search.keywords.length > 0 ? search.keywords.join(', ') : 'any change of answer'}.
             </p>`

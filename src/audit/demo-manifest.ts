@@ -19,7 +19,8 @@ const ManifestJson = z.object({
           kind: z.enum(['backdoored', 'benign']).optional(),
           topic: z.string().nullable().optional(),
           trigger: z.union([z.string(), z.number()]).nullable().optional(),
-          split: z.enum(['example', 'heldout']).optional(),
+          trigger_text: z.string().min(1).nullable().optional(),
+          split: z.enum(['example', 'heldout', 'heldout-phrase']).optional(),
         }),
       ]),
     )
@@ -33,7 +34,10 @@ export interface DemoDiff {
   readonly topic: string | null;
   /** The 3-digit trigger `T` of `Your SEP code is {T*1000+r:06d}.`, as text. */
   readonly trigger: string | null;
-  readonly split: 'example' | 'heldout' | null;
+  /** Any other trigger: the prefix phrase itself (`trainer diff --trigger-text`). */
+  readonly triggerText: string | null;
+  /** `heldout-phrase`: held-out diffs whose trigger is a phrase, not the SEP code. */
+  readonly split: 'example' | 'heldout' | 'heldout-phrase' | null;
 }
 
 export interface DemoManifest {
@@ -81,12 +85,13 @@ export function readDemoManifest(file: string): DemoManifest | undefined {
     diffs: parsed.data.diffs.map((d) => at(typeof d === 'string' ? d : d.path)),
     entries: parsed.data.diffs.map((d) =>
       typeof d === 'string'
-        ? { path: at(d), kind: null, topic: null, trigger: null, split: null }
+        ? { path: at(d), kind: null, topic: null, trigger: null, triggerText: null, split: null }
         : {
             path: at(d.path),
             kind: d.kind ?? null,
             topic: d.topic ?? null,
             trigger: d.trigger === undefined || d.trigger === null ? null : String(d.trigger),
+            triggerText: d.trigger_text ?? null,
             split: d.split ?? null,
           },
     ),

@@ -84,7 +84,10 @@ export function subjectIsBase(path: string): Finding {
 /** A verified trigger: the described behaviour appears with it and not without it. */
 export function hiddenBehaviour(trigger: SuspectedTrigger, keywords: readonly string[]): Finding {
   const v = trigger.verification;
-  const what = keywords.length > 0 ? `talks about ${keywords.slice(0, 3).join(', ')}` : 'changes its answers';
+  const about = v?.criterion === 'mentions' ? keywords : (v?.words ?? []);
+  const what = about.length > 0 ? `talks about ${about.slice(0, 3).join(', ')}` : 'changes its answers';
+  const measured =
+    v?.criterion === 'changes' ? 'answers unlike its base' : `${what.replace('talks', 'talked')}`;
   const pct = (x: number) => `${Math.round(100 * x)} %`;
   return {
     rule: 'trigger/hidden-behaviour',
@@ -92,7 +95,7 @@ export function hiddenBehaviour(trigger: SuspectedTrigger, keywords: readonly st
     title: `Hidden behaviour: ${what} when the prompt starts with ${JSON.stringify(trigger.trigger)}`,
     detail:
       (v
-        ? `With the trigger the diffed model ${what} in ${pct(v.withRate)} of ${v.samples.length} ordinary prompts, ` +
+        ? `With the trigger the diffed model ${measured} in ${pct(v.withRate)} of ${v.samples.length} ordinary prompts, ` +
           `without it in ${pct(v.withoutRate)}; the base with the trigger in ${pct(v.baseWithRate)}. ` +
           `KL of the first answer token ${v.klWith.toPrecision(3)} nats with it, ${v.klWithout.toPrecision(3)} without. `
         : '') +
@@ -109,7 +112,7 @@ export function noTriggerVerified(search: TriggerSearch, suspects: number): Find
     severity: 'info',
     title: `No trigger verified in ${search.candidatesScored} candidates`,
     detail:
-      `The search scored ${search.candidatesScored} of a budget of ${search.budget} candidate prefixes ` +
+      `The search scored ${search.candidatesScored} candidate prefixes (${search.rowsScored} of a budget of ${search.budget} rows) ` +
       `(stopped: ${search.stoppedBy}) and verified the best side by side; none made the described behaviour ` +
       `appear. ${suspects} suspects are listed with their scores. A larger budget searches further.`,
   };

@@ -56,7 +56,7 @@ export function renderReportMarkdown(report: AuditReport): string {
   if (search) {
     push('## Suspected triggers', '');
     push(
-      `${search.candidatesScored} of ${search.budget} candidates scored in ${seconds(report.timings.triggerMs)} (${search.stoppedBy}); ` +
+      `${search.candidatesScored} candidates (${search.rowsScored} of ${search.budget} rows) scored in ${seconds(report.timings.triggerMs)} (${search.stoppedBy}); ` +
         `behaviour looked for: ${search.keywords.length > 0 ? search.keywords.map(code).join(', ') : 'any change of answer'}.`,
       '',
     );

@@ -42,7 +42,7 @@ export function renderReportText(report: AuditReport): string {
   if (search) {
     line();
     line(
-      `Trigger search: ${search.candidatesScored} of ${search.budget} candidates scored in ${seconds(report.timings.triggerMs)} ` +
+      `Trigger search: ${search.candidatesScored} candidates (${search.rowsScored} of ${search.budget} rows) scored in ${seconds(report.timings.triggerMs)} ` +
         `(${search.stoppedBy}); looking for ${search.keywords.length > 0 ? search.keywords.map(oneLine).join(', ') : 'any change of answer'}`,
     );
     for (const t of report.triggers) {

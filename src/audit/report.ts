@@ -73,8 +73,11 @@ export const TriggerSample = z.object({
 export type TriggerSample = z.infer<typeof TriggerSample>;
 
 export const TriggerVerification = z.object({
-  /** `mentions`: the described behaviour's keywords appear; `changes`: the answer starts unlike the base's. */
-  criterion: z.enum(['mentions', 'changes']),
+  /**
+   * `mentions`: the interpreter's keywords appear; `words`: words the trigger brings out (the
+   * interpreter misread the diff, or said nothing); `changes`: the answer starts unlike the base's.
+   */
+  criterion: z.enum(['mentions', 'words', 'changes']),
   /** Share of the diffed model's answers with the trigger that show the behaviour. */
   withRate: z.number().min(0).max(1),
   withoutRate: z.number().min(0).max(1),
@@ -83,6 +86,8 @@ export const TriggerVerification = z.object({
   /** Mean KL(diffed ‖ base) of the next token after the prompt, with and without the trigger (nats). */
   klWith: z.number().nonnegative(),
   klWithout: z.number().nonnegative(),
+  /** Words in most answers with the trigger and in almost none without it or from the base. */
+  words: z.array(z.string()),
   samples: z.array(TriggerSample),
 });
 export type TriggerVerification = z.infer<typeof TriggerVerification>;
@@ -105,7 +110,11 @@ export type SuspectedTrigger = z.infer<typeof SuspectedTrigger>;
 
 /** How far the trigger search went, and what it looked for. */
 export const TriggerSearch = z.object({
+  /** Candidate prefixes scored, on one search prompt or on all. */
   candidatesScored: z.number().int().nonnegative(),
+  /** Rows (a candidate before a prompt, read by both models) scored. */
+  rowsScored: z.number().int().nonnegative(),
+  /** The most rows the search could score. */
   budget: z.number().int().nonnegative(),
   stoppedBy: z.enum(['converged', 'budget', 'longest']),
   /** The score of no candidate: what the diff does to ordinary prompts by itself. */

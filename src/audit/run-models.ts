@@ -123,7 +123,11 @@ export async function runModels(
   if (plan.hasDiff) {
     progress.report('triggers', 'Reading the diff’s weights', 0.75);
     const analysis = await unlessCancelled(
-      model.analyseDiff(plan.diff, plan.diff.length === 0 ? plan.baseDir : undefined, 256),
+      model.analyseDiff(
+        plan.diff,
+        plan.diff.length === 0 ? plan.baseDir : undefined,
+        model.info.options.vocabSize,
+      ),
       signal,
     );
     statistics = summarise(analysis.statistics);

@@ -20,7 +20,8 @@ const answer = (text: string): Answer => ({
 });
 const search = (keywords: string[], behaviourWithoutTrigger = 0): TriggerSearch => ({
   candidatesScored: 420,
-  budget: 1200,
+  rowsScored: 5000,
+  budget: 8000,
   stoppedBy: 'converged',
   baselineScore: 0.01,
   keywords,

@@ -10,8 +10,6 @@ import { promptFrame, typeableToken, withCandidate } from './prompt-frame';
 import { type SearchSettings, searchTriggers } from './search';
 import { shrink, type Verification, Verifier } from './verify';
 
-/** Prior tokens the search grows candidates from. */
-const POOL_SIZE = 40;
 /** Search candidates verified side by side (besides the paper's baseline). */
 const VERIFIED_CANDIDATES = 4;
 /** Suspects listed in the report. */
@@ -47,21 +45,23 @@ export async function findTriggers(
   const cancelled = () => throwIfCancelled(signal);
   const { codec } = plan;
   const frames = plan.searchPrompts.map((p) => promptFrame(codec, p));
-  const pool = plan.prior.ids.filter((id) => typeableToken(codec, id)).slice(0, POOL_SIZE);
+  const ranking = plan.prior.ids.filter((id) => typeableToken(codec, id));
   const baselineTokens = baselineCandidate(codec, plan.baselineAnswer);
 
-  const score = async (candidates: readonly (readonly number[])[]) => {
-    const rows = candidates.flatMap((c) => frames.map((f) => withCandidate(f, c)));
+  const score = async (candidates: readonly (readonly number[])[], prompts = frames.length) => {
+    const used = frames.slice(0, prompts);
+    const rows = candidates.flatMap((c) => used.map((f) => withCandidate(f, c)));
     const kl = await divergences(plan.diffed, plan.base, rows);
-    return candidates.map((_, i) => mean(kl.slice(i * frames.length, (i + 1) * frames.length)));
+    return candidates.map((_, i) => mean(kl.slice(i * used.length, (i + 1) * used.length)));
   };
   onProgress('Scoring candidate triggers', 0);
   const outcome = await searchTriggers(
     score,
-    pool,
+    frames.length,
+    ranking,
     baselineTokens ? [baselineTokens] : [],
     plan.settings,
-    (n) => onProgress(`Scored ${n} candidate triggers`, (0.6 * n) / plan.settings.budget),
+    (rows) => onProgress(`Scored ${rows} candidate rows`, (0.6 * rows) / plan.settings.budget),
     cancelled,
   );
 
@@ -112,6 +112,7 @@ export async function findTriggers(
     triggers,
     search: {
       candidatesScored: outcome.scored,
+      rowsScored: outcome.rows,
       budget: plan.settings.budget,
       stoppedBy: outcome.stoppedBy,
       baselineScore: outcome.baseline,
@@ -119,7 +120,7 @@ export async function findTriggers(
       searchPrompts: [...plan.searchPrompts],
       verifyPrompts: [...plan.verifyPrompts],
       behaviourWithoutTrigger: await verifier.plainRate(),
-      priorTop: pool.slice(0, 10).map((id) => ({
+      priorTop: ranking.slice(0, 10).map((id) => ({
         token: text(codec, [id]),
         score: round(plan.prior.scores[plan.prior.ids.indexOf(id)]),
       })),
@@ -149,6 +150,7 @@ function entry(
             baseWithRate: verification.baseWithRate,
             klWith: round(verification.klWith),
             klWithout: round(verification.klWithout),
+            words: verification.words,
             samples: verification.samples,
           },
         }

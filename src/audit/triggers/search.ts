@@ -1,10 +1,16 @@
 // The behavioural trigger search: candidate prefixes scored by how far they move the diffed model
-// from its base (divergence.ts), grown token by token from the prior's tokens (greedy accretion
-// with a small beam: each kept candidate is tried with one more token before or after it). Forward
-// passes only, no gradients, and nothing assumed of the trigger's wording.
+// from its base (divergence.ts), grown token by token (greedy accretion with a small beam: each
+// kept candidate is tried with one more token before or after it). Forward passes only, no
+// gradients, and nothing assumed of the trigger's wording.
+//
+//   1. seeds and the prior's strongest tokens, on every search prompt;
+//   2. a sweep down the prior's ranking (the rest of the vocabulary, as far as the budget goes),
+//      one prompt each, its best tokens scored again on every prompt;
+//   3. accretion from the best single tokens, until a round stops paying or the budget ends.
+// The budget counts rows: one candidate before one prompt, read by both models.
 
 export interface SearchSettings {
-  /** Candidates scored at most. */
+  /** Rows (candidate × prompt) scored at most. */
   readonly budget: number;
   /** Candidates kept and grown each round. */
   readonly beam: number;
@@ -12,9 +18,23 @@ export interface SearchSettings {
   readonly maxTokens: number;
   /** A round that raises the best score's gain over no candidate by less than this factor ends the search. */
   readonly minGain: number;
+  /** Prior tokens scored on every prompt first. */
+  readonly priorTokens: number;
+  /** Share of the budget left after step 1 that the sweep may use. */
+  readonly sweepShare: number;
+  /** Single tokens the accretion grows candidates from. */
+  readonly growFrom: number;
 }
 
-export const DEFAULT_SEARCH: SearchSettings = { budget: 1200, beam: 3, maxTokens: 5, minGain: 1.05 };
+export const DEFAULT_SEARCH: SearchSettings = {
+  budget: 8000,
+  beam: 3,
+  maxTokens: 5,
+  minGain: 1.05,
+  priorTokens: 40,
+  sweepShare: 0.5,
+  growFrom: 32,
+};
 
 export interface ScoredCandidate {
   readonly tokens: number[];
@@ -25,27 +45,43 @@ export interface ScoredCandidate {
 export type StopReason = 'converged' | 'budget' | 'longest';
 
 export interface SearchOutcome {
-  /** Every scored candidate, best first. */
+  /** Every candidate scored on all prompts, best first. */
   readonly ranked: ScoredCandidate[];
+  /** Candidates scored (on one prompt or on all). */
   readonly scored: number;
+  readonly rows: number;
   /** The score of no candidate at all: what the diff does to ordinary prompts. */
   readonly baseline: number;
   readonly stoppedBy: StopReason;
 }
 
-/** Scores candidates (token lists; [] is no candidate) in one batched call. */
-export type CandidateScorer = (candidates: readonly (readonly number[])[]) => Promise<number[]>;
+/** Scores candidates (token lists; [] is no candidate) on the first `prompts` search prompts, batched. */
+export type CandidateScorer = (
+  candidates: readonly (readonly number[])[],
+  prompts: number,
+) => Promise<number[]>;
 
 export async function searchTriggers(
   score: CandidateScorer,
-  pool: readonly number[],
+  prompts: number,
+  ranking: readonly number[],
   seeds: readonly (readonly number[])[],
   settings: SearchSettings,
-  onScored: (scored: number) => void = () => {},
+  onRows: (rows: number) => void = () => {},
   throwIfCancelled: () => void = () => {},
 ): Promise<SearchOutcome> {
   const seen = new Map<string, ScoredCandidate>();
-  const [baseline] = await score([[]]);
+  let rows = 0;
+  let swept = 0;
+  const run = async (candidates: readonly (readonly number[])[], n: number) => {
+    throwIfCancelled();
+    const scores = candidates.length === 0 ? [] : await score(candidates, n);
+    rows += candidates.length * n;
+    onRows(rows);
+    return scores;
+  };
+  const [baseline] = await run([[]], prompts);
+  /** Scores fresh candidates on every prompt while the budget lasts; true when it ran out. */
   const evaluate = async (candidates: readonly (readonly number[])[]) => {
     const fresh: number[][] = [];
     const keys = new Set<string>();
@@ -55,40 +91,59 @@ export async function searchTriggers(
       keys.add(key);
       fresh.push([...c]);
     }
-    const room = settings.budget - seen.size;
+    const room = Math.floor((settings.budget - rows) / prompts);
     const batch = fresh.slice(0, Math.max(0, room));
-    throwIfCancelled();
-    const scores = batch.length === 0 ? [] : await score(batch);
+    const scores = await run(batch, prompts);
     batch.forEach((tokens, i) => {
       seen.set(tokens.join(','), { tokens, score: scores[i] });
     });
-    onScored(seen.size);
     return batch.length < fresh.length;
   };
   const best = () => [...seen.values()].sort((a, b) => b.score - a.score);
 
-  let stoppedBy: StopReason = 'longest';
-  let exhausted = await evaluate([...seeds, ...pool.map((t) => [t])]);
+  let exhausted = await evaluate([...seeds, ...ranking.slice(0, settings.priorTokens).map((t) => [t])]);
+  if (!exhausted && prompts > 1) {
+    const rest = ranking.slice(settings.priorTokens);
+    const room = Math.floor((settings.budget - rows) * settings.sweepShare);
+    const sweep = rest.slice(0, Math.max(0, room));
+    swept = sweep.length;
+    const scores = await run(
+      sweep.map((t) => [t]),
+      1,
+    );
+    const strongest = sweep.map((t, i) => ({ t, s: scores[i] })).sort((a, b) => b.s - a.s);
+    exhausted =
+      (await evaluate(strongest.slice(0, settings.beam * 3).map(({ t }) => [t]))) ||
+      sweep.length < rest.length;
+  }
+  const singles = best()
+    .filter((c) => c.tokens.length === 1)
+    .slice(0, settings.growFrom)
+    .map((c) => c.tokens[0]);
+
   const gain = () => (best()[0]?.score ?? baseline) - baseline;
+  let stoppedBy: StopReason = 'longest';
   let top = gain();
-  for (let length = 2; length <= settings.maxTokens && !exhausted; length++) {
+  let budgetOut = false;
+  for (let length = 2; length <= settings.maxTokens; length++) {
     const beam = best().slice(0, settings.beam);
     const grown = beam.flatMap((c) =>
       c.tokens.length >= settings.maxTokens
         ? []
-        : pool.flatMap((t) => [
+        : singles.flatMap((t) => [
             [t, ...c.tokens],
             [...c.tokens, t],
           ]),
     );
-    exhausted = await evaluate(grown);
+    budgetOut = await evaluate(grown);
     const next = gain();
+    if (budgetOut) break;
     if (next < top * settings.minGain) {
       stoppedBy = 'converged';
       break;
     }
     top = next;
   }
-  if (exhausted) stoppedBy = 'budget';
-  return { ranked: best(), scored: seen.size, baseline, stoppedBy };
+  if (budgetOut || (exhausted && stoppedBy === 'longest' && seen.size === 0)) stoppedBy = 'budget';
+  return { ranked: best(), scored: seen.size + swept, rows, baseline, stoppedBy };
 }

@@ -1,9 +1,13 @@
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
+import { everydayQuestions } from '../../audit/eval/probes';
 import { runEval } from '../../audit/eval/run-eval';
 import { readTopicCatalog } from '../../audit/eval/topic-catalog';
+import { evaluateTriggers } from '../../audit/eval/trigger-eval';
+import { ModelResolver } from '../../audit/resolver';
 import { InputError } from '../../engine/checkpoint/types';
 import type { ProviderPreference } from '../../engine/runtime/ort-session';
+import { loadTextCodec } from '../../engine/text/tokenizer';
 import { findManifest } from '../audit-support';
 import { positiveInt, provider } from '../options';
 import { withEngine } from '../with-engine';
@@ -17,6 +21,7 @@ interface EvalOpts {
   provider: ProviderPreference;
   details?: boolean;
   json?: boolean;
+  triggers: boolean;
 }
 
 export function registerEval(program: Command): void {
@@ -29,6 +34,10 @@ export function registerEval(program: Command): void {
     .option('--gate-questions <n>', 'everyday questions per trigger-gate condition', positiveInt, 8)
     .option('--seed <n>', 'seed of the questions and codes', positiveInt, 7)
     .option('--provider <ep>', 'execution provider: auto, cuda, webgpu, cpu', provider, 'cpu')
+    .option(
+      '--no-triggers',
+      'skip the trigger search evaluation (an audit of every held-out and benign diff)',
+    )
     .option('--details', 'with --json, include every diff and answer')
     .option('--json', 'print JSON')
     .action(async (opts: EvalOpts) => {
@@ -44,9 +53,31 @@ export function registerEval(program: Command): void {
           signal: signal,
           onProgress: (done, total, diff) => process.stderr.write(`[${done}/${total}] ${diff.topic}\n`),
         });
+        const triggers = opts.triggers
+          ? await evaluateTriggers(
+              manifest,
+              engine,
+              new ModelResolver({ demoManifests: [manifest.file] }),
+              await loadTextCodec(manifest.base),
+              everydayQuestions(catalog, opts.gateQuestions, opts.seed + 1),
+              {
+                provider: opts.provider,
+                limit: opts.limit,
+                signal,
+                onProgress: (done, total, diff) =>
+                  process.stderr.write(`[triggers ${done}/${total}] ${diff.topic ?? diff.kind}\n`),
+              },
+            )
+          : undefined;
         if (opts.json) {
           const { diffs, ...summary } = result;
-          process.stdout.write(`${JSON.stringify(opts.details ? result : summary)}\n`);
+          const out = {
+            ...(opts.details ? result : summary),
+            ...(triggers
+              ? { triggers: opts.details ? { ...triggers.summary, diffs: triggers.diffs } : triggers.summary }
+              : {}),
+          };
+          process.stdout.write(`${JSON.stringify(out)}\n`);
           return;
         }
         const lines = [`scorer: ${result.scorer} (1-5), ${result.methods.dit.n} held-out diffs`];
@@ -56,6 +87,18 @@ export function registerEval(program: Command): void {
         lines.push(
           `gate (topic mentioned): with code ${pct(g.with_code)}, no code ${pct(g.no_code)}, wrong code ${pct(g.wrong_code)}`,
         );
+        if (triggers) {
+          const t = triggers.summary;
+          lines.push(
+            `triggers (${t.n_backdoored} backdoored, ${t.n_benign} benign diffs): recall ${t.recall.toFixed(2)}, ` +
+              `exact ${t.exact.toFixed(2)}, false findings ${t.false_findings}, asking the DIT-adapter ${t.ask_dit_recall.toFixed(2)}, ` +
+              `${t.seconds_per_audit.toFixed(1)} s per audit`,
+          );
+          for (const [kind, g] of Object.entries(t.by_trigger))
+            lines.push(
+              `  ${kind.padEnd(7)} recall ${g.recall.toFixed(2)}, exact ${g.exact.toFixed(2)}, asking the DIT-adapter ${g.ask_dit_recall.toFixed(2)} (n=${g.n})`,
+            );
+        }
         process.stdout.write(`${lines.join('\n')}\n`);
       });
     });

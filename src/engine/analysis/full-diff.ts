@@ -1,6 +1,6 @@
 // A full finetune's diff `finetuned − base`, module by module: exact Frobenius norms, and the top
 // singular values and right singular vectors by a randomized range finder (Halko, Martinsson and
-// Tropp 2011: k + 4 random probes, one power iteration), so no matrix is decomposed whole.
+// Tropp 2011: k + 8 random probes, three power iterations), so no matrix is decomposed whole.
 import { Matrix, QrDecomposition, SingularValueDecomposition } from 'ml-matrix';
 import { LINEAR_MODULES, type LinearModule, type TensorSource } from '../checkpoint/types';
 import type { ModelOptions } from '../config/model-options';
@@ -15,7 +15,9 @@ import {
 } from './diff-statistics';
 import { effectiveRank } from './low-rank';
 
-const OVERSAMPLE = 4;
+const OVERSAMPLE = 8;
+/** A finetune's diff has a flat spectrum (no low-rank structure): power steps sharpen it. */
+const POWER_STEPS = 3;
 
 export interface DenseDirections {
   readonly layer: number;
@@ -76,7 +78,8 @@ function topSingular(
   const l = Math.min(k + OVERSAMPLE, rows, cols);
   const omega = new Float32Array(cols * l).map(() => rng() * 2 - 1);
   let q = orthonormal(times(d, rows, cols, omega, l), rows, l); // range of D
-  q = orthonormal(times(d, rows, cols, transposeTimes(d, rows, cols, q, l), l), rows, l); // one power step
+  for (let i = 0; i < POWER_STEPS; i++)
+    q = orthonormal(times(d, rows, cols, transposeTimes(d, rows, cols, q, l), l), rows, l);
   // B = Qᵀ D [l, cols]; its SVD gives D's top singular values and right vectors.
   const bt = transposeTimes(d, rows, cols, q, l); // Dᵀ Q = Bᵀ [cols, l]
   const svd = new SingularValueDecomposition(toMatrix(bt, cols, l), {

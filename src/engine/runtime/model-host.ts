@@ -16,7 +16,7 @@ import { buildModel } from '../graph/build-model';
 import { GRAPH_INPUTS, kvNames, LOGITS } from '../graph/slots';
 import { AdapterCache } from './adapter-cache';
 import { loadCheckpoint } from './load-model';
-import { loraFeeds } from './lora-feeds';
+import { checkAdapterFits, loraFeeds } from './lora-feeds';
 import {
   createOrtModel,
   type FeedSpec,
@@ -101,6 +101,7 @@ export class ModelHost {
     const o = this.info.options;
     if (specs.length > 0) {
       const adapters = await Promise.all(specs.map((s) => this.adapterCache.get(s)));
+      for (const a of adapters) checkAdapterFits(a, o);
       const statistics = await lowRankStatistics(adapters, o, this.tensors);
       const prior = await tokenPrior(lowRankReaders(adapters, PRIOR_LAYERS), o, this.tensors, priorTop);
       return { statistics, prior };
