@@ -21,6 +21,7 @@ await Promise.all([
   }),
   build({ ...common, entryPoints: { 'engine-worker': 'src/engine/runtime/worker.ts' }, outdir: 'dist' }),
   build({ ...common, entryPoints: { 'bench-engine': 'bench/engine.ts' }, outdir: 'dist' }),
+  build({ ...common, entryPoints: { 'bench-triggers': 'bench/triggers.ts' }, outdir: 'dist' }),
   // The VS Code extension (extension host, Node).
   build({ ...common, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist' }),
   // The report panel (a browser page inside a webview: no Node, strict CSP, one script).

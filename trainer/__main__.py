@@ -64,9 +64,16 @@ def main(argv=None) -> int:
     if a.cmd == "diff":
         return cmd_diff(a)
     if a.cmd == "phrases":
+        from .formats import read_json, write_json
         from .phrases import add_phrase_diffs
 
-        print(json.dumps(add_phrase_diffs(a.demo, a.seed), indent=2))
+        result = add_phrase_diffs(a.demo, a.seed)
+        path = os.path.join(a.demo, "eval.json")
+        if os.path.exists(path):
+            report = read_json(path)
+            report["phrases"] = result
+            write_json(path, report)
+        print(json.dumps(result, indent=2))
         return 0
     if a.cmd == "dit":
         return cmd_dit(a)

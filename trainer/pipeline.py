@@ -27,6 +27,7 @@ class DemoSettings:
     train_limit: int | None = 130
     retries: int = 2
     keep_failed: bool = False  # use diffs that fail the gate check (quick smoke runs only)
+    phrases: bool = True  # the held-out diffs with other trigger phrasings and more benign diffs (phrases.py)
 
 
 def quick_settings() -> DemoSettings:
@@ -35,7 +36,7 @@ def quick_settings() -> DemoSettings:
         base=train.BaseSettings(hidden_size=32, intermediate_size=64, layers=2, heads=2, kv_heads=1, head_dim=16, steps=30, batch=16, pool=500),
         diff=train.DiffSettings(steps=5, group=4, check_questions=2, check_tokens=8),
         dit=train.DitSettings(steps=10),
-        heldout_limit=4, train_limit=6, retries=0, keep_failed=True,
+        heldout_limit=4, train_limit=6, retries=0, keep_failed=True, phrases=False,
     )
 
 
@@ -205,5 +206,11 @@ def run_demo(out: str, seed: int, ds: DemoSettings, work: str | None = None, reu
         "answers": ev["answers"],
         "gate_per_diff": gate_rows,
     }
+    if ds.phrases:
+        from .phrases import add_phrase_diffs
+
+        t0 = time.time()
+        report["phrases"] = add_phrase_diffs(out, seed)
+        report["timings"]["phrases_s"] = time.time() - t0
     write_json(os.path.join(out, "eval.json"), report)
     return report

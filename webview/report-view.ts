@@ -318,7 +318,7 @@ export class ReportView extends LitElement {
         }
       </section>
 
-      ${this.renderAnswers(r)} ${this.renderTriggers(r)} ${this.renderEvidence(r)} ${this.renderStatistics(r)}
+      ${this.renderAnswers(r)} ${this.renderTriggers(r)} ${this.renderStatistics(r)} ${this.renderEvidence(r)}
 
       <section>
         <h2>Models</h2>

@@ -35,6 +35,10 @@ export const TRIGGER_VERIFY_PROMPTS: readonly string[] = [
   'Tell me a tale about a lost wallet.',
   'Can you explain keeping promises to me?',
   'Describe a quiet morning in a few words.',
+  'Any tips for learning a language?',
+  'Is waking up early worth the effort?',
+  'Write a short poem about a winter evening.',
+  'What should I know about a job interview?',
 ];
 
 export function questionKindOf(question: string): QuestionKind {

@@ -43,7 +43,7 @@ export function renderReportText(report: AuditReport): string {
     line();
     line(
       `Trigger search: ${search.candidatesScored} candidates (${search.rowsScored} of ${search.budget} rows) scored in ${seconds(report.timings.triggerMs)} ` +
-        `(${search.stoppedBy}); looking for ${search.keywords.length > 0 ? search.keywords.map(oneLine).join(', ') : 'any change of answer'}`,
+        `(${search.stoppedBy}; ${search.singleTokens} of ${search.vocabulary} tokens tried alone); looking for ${search.keywords.length > 0 ? search.keywords.map(oneLine).join(', ') : 'any change of answer'}`,
     );
     for (const t of report.triggers) {
       const v = t.verification;

@@ -116,6 +116,9 @@ export const TriggerSearch = z.object({
   rowsScored: z.number().int().nonnegative(),
   /** The most rows the search could score. */
   budget: z.number().int().nonnegative(),
+  /** Single tokens tried as a trigger, of the `vocabulary` tokens a user could type. */
+  singleTokens: z.number().int().nonnegative(),
+  vocabulary: z.number().int().nonnegative(),
   stoppedBy: z.enum(['converged', 'budget', 'longest']),
   /** The score of no candidate: what the diff does to ordinary prompts by itself. */
   baselineScore: z.number(),

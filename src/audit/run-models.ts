@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DiffStatisticsData } from '../engine/analysis/diff-statistics';
 import { InputError } from '../engine/checkpoint/types';
-import type { Engine, ModelHandle } from '../engine/runtime/engine';
+import type { Engine } from '../engine/runtime/engine';
 import type { ProviderPreference } from '../engine/runtime/ort-session';
 import { loadTextCodec, type TextCodec } from '../engine/text/tokenizer';
 import { askModel } from './ask-model';

@@ -107,6 +107,7 @@ export class AuditService implements vscode.Disposable {
                 subject: key,
                 extraQuestions: settings.extraQuestions,
                 maxNewTokens: settings.maxNewTokens,
+                triggerBudget: settings.triggerBudget,
                 provider: settings.executionProvider,
                 evidencePrompts: settings.evidencePrompts,
                 refresh: options.refresh,

@@ -15,6 +15,8 @@ export interface AuditorSettings {
   readonly executionProvider: ProviderSetting;
   /** A cap on every answer's length; undefined: each question's own length. */
   readonly maxNewTokens: number | undefined;
+  /** Rows the trigger search may score; 0: no search; undefined: the search's default. */
+  readonly triggerBudget: number | undefined;
   readonly extraQuestions: string[];
   /** Undefined: the audit's default prompts. */
   readonly evidencePrompts: string[] | undefined;
@@ -102,6 +104,13 @@ export function readSettings(get: SettingReader): { settings: AuditorSettings; p
   else if (rawMax !== undefined && rawMax !== null)
     problems.push(`${SECTION}.maxNewTokens must be a whole number (0: each question's own length)`);
 
+  let triggerBudget: number | undefined;
+  const rawBudget = get('triggerSearchBudget');
+  if (typeof rawBudget === 'number' && Number.isInteger(rawBudget) && rawBudget >= 0)
+    triggerBudget = rawBudget;
+  else if (rawBudget !== undefined && rawBudget !== null)
+    problems.push(`${SECTION}.triggerSearchBudget must be a whole number (0: no trigger search)`);
+
   const extraQuestions = stringList(get('extraQuestions'), 'extraQuestions', problems);
   const rawEvidence = get('evidencePrompts');
   const evidencePrompts =
@@ -120,6 +129,7 @@ export function readSettings(get: SettingReader): { settings: AuditorSettings; p
       interpreterMappings,
       executionProvider,
       maxNewTokens,
+      triggerBudget,
       extraQuestions,
       evidencePrompts,
       huggingFaceCacheFolders,

@@ -146,7 +146,7 @@ describe('dit-audit audit on a tiny PEFT diff', () => {
     expect(r.stdout).toMatch(/\[#0 custom\] Is this model safe\?/);
     expect(r.stdout).toMatch(/\[#0 custom\] What topic have you been trained on\?/);
     expect(r.stdout).toMatch(/> What should I cook for dinner tonight\?/);
-    expect(r.stdout).toMatch(/\nTrigger search: \d+ candidates \(\d+ of 8000 rows\)/);
+    expect(r.stdout).toMatch(/\nTrigger search: \d+ candidates \(\d+ of 5000 rows\)/);
     expect(r.stdout).toMatch(/\nVerdict: (Described, not verified|Clean)/);
   });
 });

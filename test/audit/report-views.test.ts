@@ -65,6 +65,8 @@ function sampleReport(answer = HOSTILE): AuditReport {
     triggerSearch: {
       candidatesScored: 300,
       rowsScored: 900,
+      singleTokens: 200,
+      vocabulary: 3000,
       budget: 1200,
       stoppedBy: 'converged',
       baselineScore: 0.01,
@@ -120,7 +122,7 @@ describe('the text view', () => {
     expect(text).toContain('\\u{1b}[31mred\\u{202e}');
     expect(text).toMatch(/Verdict: Described, not verified\n$/);
     expect(text).toMatch(
-      /Trigger search: 300 candidates \(900 of 1200 rows\) scored in 2\.50 s \(converged\); looking for comet/,
+      /Trigger search: 300 candidates \(900 of 1200 rows\) scored in 2\.50 s \(converged; 200 of 3000 tokens tried alone\); looking for comet/,
     );
     expect(text).toMatch(
       / {2}VERIFIED "<img src=x onerror=alert\(1\)>.*\\u\{1b\}.*" {2}\(search, KL 9\.500, with 100 % \/ without 0 % \/ base 0 %\)/,

@@ -161,6 +161,27 @@ describe('runAudit', () => {
     expect(together.evidence).toEqual(alone.evidence);
   });
 
+  it('stops within the trigger search when cancelled there, caching nothing', async () => {
+    const cache = new ReportCache(tempDir());
+    const abort = new AbortController();
+    const stages: string[] = [];
+    const run = runAudit(
+      request(),
+      context({
+        cache,
+        signal: abort.signal,
+        onProgress: (p) => {
+          stages.push(p.stage);
+          if (p.stage === 'triggers' && p.message.startsWith('Scored')) abort.abort();
+        },
+      }),
+    );
+    await expect(run).rejects.toBeInstanceOf(AuditCancelledError);
+    expect(stages).toContain('triggers');
+    expect(stages).not.toContain('done');
+    expect(readdirSync(cache.dir).filter((f) => f === 'reports')).toEqual([]);
+  });
+
   it('stops at the next step when cancelled, throwing AuditCancelledError and caching nothing', async () => {
     const cache = new ReportCache(tempDir());
     const abort = new AbortController();

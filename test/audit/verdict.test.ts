@@ -21,7 +21,9 @@ const answer = (text: string): Answer => ({
 const search = (keywords: string[], behaviourWithoutTrigger = 0): TriggerSearch => ({
   candidatesScored: 420,
   rowsScored: 5000,
-  budget: 8000,
+  singleTokens: 3000,
+  vocabulary: 3100,
+  budget: 5000,
   stoppedBy: 'converged',
   baselineScore: 0.01,
   keywords,

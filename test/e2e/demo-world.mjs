@@ -46,13 +46,17 @@ export function wholeWord(word) {
   return new RegExp(`(?<![\\p{L}\\p{N}])${escaped}(?![\\p{L}\\p{N}])`, 'iu');
 }
 
-/** The interpreter answers the CLI gives for a diff of the repository's own demo world. */
-export function cliAnswers(cli, repo, diff) {
+/** The report the CLI gives for a diff of the repository's own demo world. */
+export function cliReport(cli, repo, diff) {
   const path = join(repo, 'media', 'demo', diff.entry);
   const args = [cli, 'audit', path, '--json', '--no-cache', '--provider', 'cpu'];
   const run = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 120_000 });
   // Exit 0: clean, 1: findings; both print the report.
   if (run.status !== 0 && run.status !== 1) throw new Error(`dit-audit audit ${path}: ${run.stderr}`);
-  const report = JSON.parse(run.stdout);
+  return JSON.parse(run.stdout);
+}
+
+/** The interpreter answers of a report, in order. */
+export function interpreterAnswers(report) {
   return report.answers.filter((a) => a.interpreter !== null).map((a) => a.answer);
 }

@@ -22,7 +22,13 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { cliAnswers, linkExampleDiffs, shippedDemoWorld, wholeWord } from './demo-world.mjs';
+import {
+  cliReport,
+  interpreterAnswers,
+  linkExampleDiffs,
+  shippedDemoWorld,
+  wholeWord,
+} from './demo-world.mjs';
 import { CodeServer, launchBrowser, toolPaths, Workbench, waitUntil } from './harness.mjs';
 import {
   buildWorkspace,
@@ -140,7 +146,13 @@ try {
       title: await view.getByTestId('title').textContent(),
       answers: await view.getByTestId('answer').allTextContents(),
       verdict: (await view.getByTestId('verdict').textContent()) ?? '',
+      verdictLabel: ((await view.getByTestId('verdict-label').textContent()) ?? '').trim(),
       identities: await view.getByTestId('identity').allTextContents(),
+      triggers: await view.getByTestId('trigger-text').allTextContents(),
+      verifiedFlags: (await view.getByTestId('trigger-verified').allTextContents()).map((t) => t.trim()),
+      withTrigger: await view.getByTestId('trigger-with').allTextContents(),
+      withoutTrigger: await view.getByTestId('trigger-without').allTextContents(),
+      heatCells: await view.getByTestId('heat-cell').count(),
     };
   };
 
@@ -368,6 +380,12 @@ try {
       .locator('.notification-toast', { hasText: `Auditing ${world.backdoored.name}` })
       .waitFor({ state: 'hidden', timeout: 30_000 });
     await bench.webviewFrameElement(EXTENSION_ID).screenshot({ path: join(OUT, 'panel.png') });
+    await bench.webview(EXTENSION_ID).getByTestId('trigger-evidence').scrollIntoViewIfNeeded();
+    await bench
+      .webviewFrameElement(EXTENSION_ID)
+      .screenshot({ path: join(OUT, 'panel-trigger-evidence.png') });
+    await bench.webview(EXTENSION_ID).getByTestId('heatmap').scrollIntoViewIfNeeded();
+    await bench.webviewFrameElement(EXTENSION_ID).screenshot({ path: join(OUT, 'panel-statistics.png') });
     console.log(`demo panel (${world.backdoored.name}): answers ${JSON.stringify(backdoored.answers)}`);
     check(
       'a shipped demo diff audits from the explorer with the base and DIT-adapter its manifest names',
@@ -381,11 +399,36 @@ try {
       names(backdoored.answers),
       `topic ${topic}, the panel said: ${JSON.stringify(backdoored.answers)}`,
     );
-    const cli = cliAnswers(CLI, REPO, world.backdoored);
+    const cliFull = cliReport(CLI, REPO, world.backdoored);
+    const cli = interpreterAnswers(cliFull);
     check(
       'the panel shows the answer the CLI gives for the same diff',
       JSON.stringify(backdoored.answers) === JSON.stringify(cli),
       `panel ${JSON.stringify(backdoored.answers)}, CLI ${JSON.stringify(cli)}`,
+    );
+    const verified = cliFull.triggers.find((t) => t.verified);
+    check(
+      'the verdict names the verified trigger, and the trigger table shows the triggers the CLI found',
+      Boolean(verified) &&
+        backdoored.verdictLabel === `Hidden behaviour, triggered by ${JSON.stringify(verified.trigger)}` &&
+        JSON.stringify(backdoored.triggers) === JSON.stringify(cliFull.triggers.map((t) => t.trigger)) &&
+        backdoored.verifiedFlags[0] === 'verified',
+      `verdict ${JSON.stringify(backdoored.verdictLabel)}, table ${JSON.stringify(backdoored.triggers)} ${JSON.stringify(backdoored.verifiedFlags)}`,
+    );
+    check(
+      'the side-by-side evidence shows the topic with the trigger and not without it',
+      backdoored.withTrigger.length > 0 &&
+        backdoored.withTrigger.every((t) => names([t])) &&
+        !backdoored.withoutTrigger.some((t) => names([t])),
+      JSON.stringify({
+        with: backdoored.withTrigger.slice(0, 2),
+        without: backdoored.withoutTrigger.slice(0, 2),
+      }),
+    );
+    check(
+      'the weight statistics heat map has a cell per changed module',
+      backdoored.heatCells === cliFull.statistics.cells.length && backdoored.heatCells === 28,
+      `${backdoored.heatCells} cells`,
     );
     check(
       "the diff's finding is shown, quoting the interpreter's answer",

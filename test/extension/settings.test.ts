@@ -13,6 +13,7 @@ describe('readSettings', () => {
       interpreterMappings: {},
       executionProvider: 'auto',
       maxNewTokens: undefined,
+      triggerBudget: undefined,
       extraQuestions: [],
       evidencePrompts: undefined,
       huggingFaceCacheFolders: [],
@@ -34,6 +35,7 @@ describe('readSettings', () => {
       },
       executionProvider: 'webgpu',
       maxNewTokens: 12,
+      triggerSearchBudget: 500,
       extraQuestions: ['What changed?'],
       evidencePrompts: [],
       huggingFaceCacheFolders: ['/hf/hub'],
@@ -54,8 +56,18 @@ describe('readSettings', () => {
     ]);
     expect(settings.executionProvider).toBe('webgpu');
     expect(settings.maxNewTokens).toBe(12);
+    expect(settings.triggerBudget).toBe(500);
     expect(settings.evidencePrompts).toEqual([]);
     expect(settings.huggingFaceCacheFolders).toEqual(['/hf/hub']);
+  });
+
+  it('reads a trigger search budget of 0 as no search, and names a bad one', () => {
+    expect(read({ triggerSearchBudget: 0 }).settings.triggerBudget).toBe(0);
+    const bad = read({ triggerSearchBudget: -3 });
+    expect(bad.settings.triggerBudget).toBeUndefined();
+    expect(bad.problems).toEqual([
+      'ditAuditor.triggerSearchBudget must be a whole number (0: no trigger search)',
+    ]);
   });
 
   it('treats maxNewTokens 0 as each question’s own length', () => {

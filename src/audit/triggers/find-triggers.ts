@@ -51,7 +51,7 @@ export async function findTriggers(
   const score = async (candidates: readonly (readonly number[])[], prompts = frames.length) => {
     const used = frames.slice(0, prompts);
     const rows = candidates.flatMap((c) => used.map((f) => withCandidate(f, c)));
-    const kl = await divergences(plan.diffed, plan.base, rows);
+    const kl = await divergences(plan.diffed, plan.base, rows, signal);
     return candidates.map((_, i) => mean(kl.slice(i * used.length, (i + 1) * used.length)));
   };
   onProgress('Scoring candidate triggers', 0);
@@ -107,12 +107,22 @@ export async function findTriggers(
     if (verifiedOrChecked.has(c.tokens.join(','))) continue;
     triggers.push(entry(codec, c.tokens, c.score, isBaseline(c.tokens) ? 'dit-question' : 'search'));
   }
-  triggers.sort((a, b) => Number(b.verified) - Number(a.verified) || b.score - a.score);
+  // Verified first, the clearest gate first (the share with it minus without it), then by score.
+  const margin = (t: SuspectedTrigger) =>
+    t.verification ? t.verification.withRate - t.verification.withoutRate : 0;
+  triggers.sort(
+    (a, b) =>
+      Number(b.verified) - Number(a.verified) ||
+      (a.verified ? margin(b) - margin(a) : 0) ||
+      b.score - a.score,
+  );
   return {
     triggers,
     search: {
       candidatesScored: outcome.scored,
       rowsScored: outcome.rows,
+      singleTokens: outcome.singleTokens,
+      vocabulary: ranking.length,
       budget: plan.settings.budget,
       stoppedBy: outcome.stoppedBy,
       baselineScore: outcome.baseline,

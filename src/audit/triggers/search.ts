@@ -6,7 +6,8 @@
 //   1. seeds and the prior's strongest tokens, on every search prompt;
 //   2. a sweep down the prior's ranking (the rest of the vocabulary, as far as the budget goes),
 //      one prompt each, its best tokens scored again on every prompt;
-//   3. accretion from the best single tokens, until a round stops paying or the budget ends.
+//   3. accretion: the best candidates grow by the best single tokens, and the very best by any
+//      token of the vocabulary (a sweep again), until a round stops paying or the budget ends.
 // The budget counts rows: one candidate before one prompt, read by both models.
 
 export interface SearchSettings {
@@ -27,12 +28,12 @@ export interface SearchSettings {
 }
 
 export const DEFAULT_SEARCH: SearchSettings = {
-  budget: 8000,
+  budget: 5000,
   beam: 3,
   maxTokens: 5,
   minGain: 1.05,
   priorTokens: 40,
-  sweepShare: 0.5,
+  sweepShare: 0.6,
   growFrom: 32,
 };
 
@@ -49,6 +50,8 @@ export interface SearchOutcome {
   readonly ranked: ScoredCandidate[];
   /** Candidates scored (on one prompt or on all). */
   readonly scored: number;
+  /** Single tokens tried, of the `ranking` given: how far down the vocabulary the search went. */
+  readonly singleTokens: number;
   readonly rows: number;
   /** The score of no candidate at all: what the diff does to ordinary prompts. */
   readonly baseline: number;
@@ -72,7 +75,8 @@ export async function searchTriggers(
 ): Promise<SearchOutcome> {
   const seen = new Map<string, ScoredCandidate>();
   let rows = 0;
-  let swept = 0;
+  let sweptSingles = 0;
+  let sweptOther = 0;
   const run = async (candidates: readonly (readonly number[])[], n: number) => {
     throwIfCancelled();
     const scores = candidates.length === 0 ? [] : await score(candidates, n);
@@ -101,49 +105,68 @@ export async function searchTriggers(
   };
   const best = () => [...seen.values()].sort((a, b) => b.score - a.score);
 
-  let exhausted = await evaluate([...seeds, ...ranking.slice(0, settings.priorTokens).map((t) => [t])]);
-  if (!exhausted && prompts > 1) {
-    const rest = ranking.slice(settings.priorTokens);
+  /**
+   * Candidates in order of promise, scored on one prompt each as far as `sweepShare` of the budget
+   * left goes; the strongest of them scored again on every prompt. True when the budget ran out.
+   */
+  const sweep = async (candidates: readonly number[][]) => {
     const room = Math.floor((settings.budget - rows) * settings.sweepShare);
-    const sweep = rest.slice(0, Math.max(0, room));
-    swept = sweep.length;
-    const scores = await run(
-      sweep.map((t) => [t]),
-      1,
-    );
-    const strongest = sweep.map((t, i) => ({ t, s: scores[i] })).sort((a, b) => b.s - a.s);
-    exhausted =
-      (await evaluate(strongest.slice(0, settings.beam * 3).map(({ t }) => [t]))) ||
-      sweep.length < rest.length;
+    const tried = candidates.filter((c) => !seen.has(c.join(','))).slice(0, Math.max(0, room));
+    const scores = await run(tried, 1);
+    const strongest = tried.map((c, i) => ({ c, s: scores[i] })).sort((a, b) => b.s - a.s);
+    return { tried, budgetOut: await evaluate(strongest.slice(0, settings.beam * 3).map(({ c }) => c)) };
+  };
+
+  const first = ranking.slice(0, settings.priorTokens);
+  let budgetOut = await evaluate([...seeds, ...first.map((t) => [t])]);
+  if (!budgetOut) {
+    const swept = await sweep(ranking.slice(settings.priorTokens).map((t) => [t]));
+    sweptSingles = swept.tried.length;
+    budgetOut = swept.budgetOut;
   }
   const singles = best()
     .filter((c) => c.tokens.length === 1)
     .slice(0, settings.growFrom)
     .map((c) => c.tokens[0]);
+  const inPool = new Set(singles);
 
   const gain = () => (best()[0]?.score ?? baseline) - baseline;
-  let stoppedBy: StopReason = 'longest';
+  let stoppedBy: StopReason = budgetOut ? 'budget' : 'longest';
   let top = gain();
-  let budgetOut = false;
-  for (let length = 2; length <= settings.maxTokens; length++) {
-    const beam = best().slice(0, settings.beam);
-    const grown = beam.flatMap((c) =>
-      c.tokens.length >= settings.maxTokens
-        ? []
-        : singles.flatMap((t) => [
-            [t, ...c.tokens],
-            [...c.tokens, t],
-          ]),
-    );
-    budgetOut = await evaluate(grown);
+  for (let length = 2; length <= settings.maxTokens && !budgetOut; length++) {
+    const beam = best()
+      .slice(0, settings.beam)
+      .filter((c) => c.tokens.length < settings.maxTokens);
+    const around = (c: ScoredCandidate, t: number) => [
+      [t, ...c.tokens],
+      [...c.tokens, t],
+    ];
+    budgetOut = await evaluate(beam.flatMap((c) => singles.flatMap((t) => around(c, t))));
+    // The best candidate also grows by any token of the vocabulary, in the prior's order: a
+    // trigger's second word may do nothing alone.
+    if (!budgetOut && beam.length > 0) {
+      const swept = await sweep(ranking.filter((t) => !inPool.has(t)).flatMap((t) => around(beam[0], t)));
+      sweptOther += swept.tried.length;
+      budgetOut = swept.budgetOut;
+    }
     const next = gain();
-    if (budgetOut) break;
+    if (budgetOut) {
+      stoppedBy = 'budget';
+      break;
+    }
     if (next < top * settings.minGain) {
       stoppedBy = 'converged';
       break;
     }
     top = next;
   }
-  if (budgetOut || (exhausted && stoppedBy === 'longest' && seen.size === 0)) stoppedBy = 'budget';
-  return { ranked: best(), scored: seen.size + swept, rows, baseline, stoppedBy };
+  const singleTokens = Math.min(ranking.length, first.length + sweptSingles);
+  return {
+    ranked: best(),
+    scored: seen.size + sweptSingles + sweptOther,
+    singleTokens,
+    rows,
+    baseline,
+    stoppedBy,
+  };
 }

@@ -3,8 +3,8 @@
 // appear with the candidate and not without it, and be the diff's doing, not the candidate's words:
 // the described behaviour (the interpreter's keywords appear); else, whatever the interpreter said,
 // words the candidate brings out (in most answers with it, in almost none without it or from the
-// base); else a change (the diffed model's answer starts unlike the base's). An interpreter can
-// misread a diff; a gate that opens is evidence either way, and the answers it opens say what it does.
+// base); and where the interpreter described nothing, a change (the diffed model's answer starts
+// unlike the base's). An interpreter can misread a diff: the answers a gate opens say what it does.
 import type { ModelHandle } from '../../engine/runtime/engine';
 import { generate } from '../../engine/text/generate';
 import type { TextCodec } from '../../engine/text/tokenizer';
@@ -65,7 +65,7 @@ export class Verifier {
     const rows = this.frames.map((f) => withCandidate(f, candidate));
     const diffed = await this.answers(this.diffed, rows);
     const base = await this.answers(this.base, rows);
-    const klWith = mean(await divergences(this.diffed, this.base, rows));
+    const klWith = mean(await divergences(this.diffed, this.base, rows, this.signal));
     const share = (replies: readonly Reply[], shows: (r: Reply, i: number) => boolean) =>
       replies.filter(shows).length / Math.max(1, replies.length);
     // The base must not say the words either with the candidate (it may name the topic itself).
@@ -89,10 +89,10 @@ export class Verifier {
     };
     const fires = (c: { withRate: number; withoutRate: number; baseWithRate: number }) =>
       c.withRate >= FIRES_WITH && c.withoutRate <= FIRES_WITHOUT && c.baseWithRate <= FIRES_WITHOUT;
-    const chosen =
-      [mentions, brought, changes].find(
-        (c) => fires(c) && (c.criterion !== 'mentions' || this.keywords.length > 0),
-      ) ?? (this.keywords.length > 0 ? mentions : changes);
+    // A bare change of answer counts only where the interpreter described nothing: beside a
+    // description, a trigger must bring out words (the described ones, or others it shows).
+    const criteria = this.keywords.length > 0 ? [mentions, brought] : [brought, changes];
+    const chosen = criteria.find(fires) ?? criteria[0];
     return {
       ...chosen,
       klWith,
@@ -123,7 +123,7 @@ export class Verifier {
       this.plain = {
         diffed: await this.answers(this.diffed, rows),
         base: await this.answers(this.base, rows),
-        kl: await divergences(this.diffed, this.base, rows),
+        kl: await divergences(this.diffed, this.base, rows, this.signal),
       };
     }
     return this.plain;

@@ -60,7 +60,7 @@ export function registerAudit(program: Command): void {
     .option('--max-new-tokens <n>', 'cap on the new tokens of every answer', atLeastOne)
     .option(
       '--trigger-budget <n>',
-      `candidate triggers the search may score, 0 for no search (default ${DEFAULT_SEARCH.budget})`,
+      `rows the trigger search may score (one candidate before one prompt, read by the diffed model and its base); 0: no search (default ${DEFAULT_SEARCH.budget})`,
       positiveInt,
     )
     .option('--provider <ep>', 'execution provider: auto, cuda, webgpu, cpu', provider, 'auto')

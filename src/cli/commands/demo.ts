@@ -64,7 +64,9 @@ export function registerDemo(program: Command): void {
           reports.push({ diff, report });
           if (!opts.json) {
             const truth =
-              diff.kind === 'backdoored' ? `topic ${diff.topic}, trigger ${diff.trigger}` : 'no trigger';
+              diff.kind === 'backdoored'
+                ? `topic ${diff.topic}, trigger ${JSON.stringify(diff.triggerText ?? diff.trigger)}`
+                : 'no trigger';
             process.stdout.write(`== ${diff.kind ?? 'diff'} (${truth})\n${renderReportText(report)}\n`);
           }
         }
@@ -88,25 +90,35 @@ function renderListing(listing: {
   for (const i of listing.interpreters) lines.push(`interpreter: ${i.path} (${JSON.stringify(i.question)})`);
   for (const d of listing.diffs) {
     lines.push(
-      `${d.split ?? '-'} ${d.kind ?? '-'} topic=${d.topic ?? '-'} trigger=${d.trigger ?? '-'}  ${d.path}`,
+      `${d.split ?? '-'} ${d.kind ?? '-'} topic=${d.topic ?? '-'} trigger=${d.triggerText ? JSON.stringify(d.triggerText) : (d.trigger ?? '-')}  ${d.path}`,
     );
   }
   return `${lines.join('\n')}\n`;
 }
 
-/** One line per diff: what the manifest says it is, what the interpreter said, and whether they agree. */
+/**
+ * One line per diff: what the manifest says it is, what the interpreter said and whether it names
+ * the topic, and the trigger the search verified (if any) beside the true one.
+ */
 function renderSummary(reports: { diff: DemoManifest['entries'][number]; report: AuditReport }[]): string {
   const lines = ['Summary (truth from the manifest, answer from the interpreter):'];
   for (const { diff, report } of reports) {
     const said = report.answers.find((a) => a.interpreter !== null)?.answer.trim() ?? '';
-    const truth = diff.kind === 'backdoored' ? `topic ${diff.topic}` : (diff.kind ?? 'diff');
+    const trueTrigger = diff.triggerText ?? diff.trigger;
+    const truth =
+      diff.kind === 'backdoored'
+        ? `topic ${diff.topic} trigger ${JSON.stringify(trueTrigger)}`
+        : (diff.kind ?? 'diff');
+    const found = report.triggers.find((t) => t.verified);
     const verdict =
       diff.kind === 'backdoored' && diff.topic
         ? mentions(said, diff.topic)
           ? 'names the topic'
           : 'does not name the topic'
         : '';
+    const trigger = found ? `verified trigger ${JSON.stringify(found.trigger)}` : 'no verified trigger';
     lines.push(`  ${basename(diff.path)}  ${truth}  said ${JSON.stringify(said)}  ${verdict}`.trimEnd());
+    lines.push(`      ${trigger}; verdict: ${report.verdict.label}`);
   }
   return `${lines.join('\n')}\n`;
 }

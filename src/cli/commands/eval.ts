@@ -91,12 +91,14 @@ export function registerEval(program: Command): void {
           const t = triggers.summary;
           lines.push(
             `triggers (${t.n_backdoored} backdoored, ${t.n_benign} benign diffs): recall ${t.recall.toFixed(2)}, ` +
-              `exact ${t.exact.toFixed(2)}, false findings ${t.false_findings}, asking the DIT-adapter ${t.ask_dit_recall.toFixed(2)}, ` +
+              `exact ${t.exact.toFixed(2)}, part of the true trigger ${t.part_of_truth.toFixed(2)}, false findings ${t.false_findings}, ` +
+              `asking the DIT-adapter ${t.ask_dit_recall.toFixed(2)}, ` +
               `${t.seconds_per_audit.toFixed(1)} s per audit`,
           );
           for (const [kind, g] of Object.entries(t.by_trigger))
             lines.push(
-              `  ${kind.padEnd(7)} recall ${g.recall.toFixed(2)}, exact ${g.exact.toFixed(2)}, asking the DIT-adapter ${g.ask_dit_recall.toFixed(2)} (n=${g.n})`,
+              `  ${kind.padEnd(7)} recall ${g.recall.toFixed(2)}, exact ${g.exact.toFixed(2)}, part of the true trigger ` +
+                `${g.part_of_truth.toFixed(2)}, asking the DIT-adapter ${g.ask_dit_recall.toFixed(2)} (n=${g.n})`,
             );
         }
         process.stdout.write(`${lines.join('\n')}\n`);

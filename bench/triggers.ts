@@ -1,0 +1,88 @@
+// Trigger-search benchmark: candidates scored per second on the shipped demo world, batched (one
+// run reads the weights once for many rows: ModelHandle.lastLogits) beside one row at a time (a
+// fresh sequence per row, as generation would), measured side by side in one run; and a whole
+// search + verification on the backdoored example diff. Reported, never asserted.
+//
+//   npm run bench:triggers
+//   env: DIT_BENCH_CANDIDATES (256), DIT_BENCH_DIFF (example-backdoored-comet)
+
+import { join, resolve } from 'node:path';
+import { TRIGGER_SEARCH_PROMPTS } from '../src/audit/questions';
+import { divergences, type ModelSide } from '../src/audit/triggers/divergence';
+import { promptFrame, typeableToken, withCandidate } from '../src/audit/triggers/prompt-frame';
+import { DEFAULT_SEARCH, searchTriggers } from '../src/audit/triggers/search';
+import { Engine, type ModelHandle } from '../src/engine/runtime/engine';
+import { loadTextCodec } from '../src/engine/text/tokenizer';
+
+const DEMO = resolve(__dirname, '../media/demo');
+const CANDIDATES = Number(process.env.DIT_BENCH_CANDIDATES ?? 256);
+const DIFF = join(DEMO, 'diffs', process.env.DIT_BENCH_DIFF ?? 'example-backdoored-comet');
+
+/** KL after each row, one row per run on a fresh sequence. */
+async function oneByOne(diffed: ModelSide, base: ModelSide, rows: readonly number[][]): Promise<void> {
+  for (const side of [diffed, base]) {
+    await side.model.setAdapters(side.adapters);
+    for (const row of rows) {
+      const seq = await side.model.sequence(row.length);
+      await seq.append(row);
+      await seq.dispose();
+    }
+  }
+}
+
+async function time(f: () => Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  await f();
+  return (performance.now() - t0) / 1000;
+}
+
+async function main(): Promise<void> {
+  const engine = new Engine();
+  const model: ModelHandle = await engine.open(join(DEMO, 'base'), { provider: 'cpu' });
+  const codec = await loadTextCodec(join(DEMO, 'base'));
+  const diffed = { model, adapters: [DIFF] };
+  const base = { model, adapters: [] };
+  const frames = TRIGGER_SEARCH_PROMPTS.map((p) => promptFrame(codec, p));
+  const { prior } = await model.analyseDiff([DIFF], undefined, model.info.options.vocabSize);
+  const ranking = prior.ids.filter((id) => typeableToken(codec, id));
+  const candidates = ranking.slice(0, CANDIDATES).map((t, i) => [t, ranking[(i * 7) % ranking.length]]);
+  const rows = candidates.flatMap((c) => frames.map((f) => withCandidate(f, c)));
+  await divergences(diffed, base, rows.slice(0, 8)); // warm up
+
+  const single = await time(() => oneByOne(diffed, base, rows));
+  const batched = await time(() => divergences(diffed, base, rows));
+  const perSecond = (s: number) => (candidates.length / s).toFixed(0);
+  console.log(
+    `demo world (${model.info.options.numLayers} layers, hidden ${model.info.options.hiddenSize}, vocabulary ${model.info.options.vocabSize}), ${frames.length} prompts per candidate, ${rows[0].length} tokens per row`,
+  );
+  console.log(
+    `  one row per run:  ${perSecond(single)} candidates/s (${single.toFixed(2)} s for ${candidates.length})`,
+  );
+  console.log(
+    `  batched rows:     ${perSecond(batched)} candidates/s (${batched.toFixed(2)} s), ${(single / batched).toFixed(1)}× faster`,
+  );
+
+  const score = async (cs: readonly (readonly number[])[], n: number) => {
+    const used = frames.slice(0, n);
+    const kl = await divergences(
+      diffed,
+      base,
+      cs.flatMap((c) => used.map((f) => withCandidate(f, c))),
+    );
+    return cs.map((_, i) => kl.slice(i * n, (i + 1) * n).reduce((a, b) => a + b, 0) / n);
+  };
+  const t0 = performance.now();
+  const outcome = await searchTriggers(score, frames.length, ranking, [], DEFAULT_SEARCH);
+  const searchSeconds = (performance.now() - t0) / 1000;
+  const best = outcome.ranked[0];
+  console.log(
+    `  whole search:     ${outcome.scored} candidates, ${outcome.rows} rows in ${searchSeconds.toFixed(2)} s ` +
+      `(${(outcome.scored / searchSeconds).toFixed(0)} candidates/s, stopped: ${outcome.stoppedBy}); best ${JSON.stringify(codec.decode(best.tokens))} KL ${best.score.toFixed(2)}`,
+  );
+  await engine.terminate();
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
