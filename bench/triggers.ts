@@ -1,10 +1,12 @@
-// Trigger-search benchmark: candidates scored per second on the shipped demo world, batched (one
-// run reads the weights once for many rows: ModelHandle.lastLogits) beside one row at a time (a
-// fresh sequence per row, as generation would), measured side by side in one run; and a whole
-// search + verification on the backdoored example diff. Reported, never asserted.
+// Trigger-search benchmark: candidates scored per second, batched (one run reads the weights once
+// for many rows: ModelHandle.lastLogits) beside one row at a time (a fresh sequence per row, as
+// generation would), measured side by side in one run, on the shipped demo world and on the
+// engine bench's random Qwen3-0.6B-shaped bf16 checkpoint (where reading the weights dominates);
+// and a whole search on the demo's backdoored example diff. Reported, never asserted.
 //
 //   npm run bench:triggers
-//   env: DIT_BENCH_CANDIDATES (256), DIT_BENCH_DIFF (example-backdoored-comet)
+//   env: DIT_BENCH_CANDIDATES (256), DIT_BENCH_BIG_CANDIDATES (24; 0 skips the 0.6B model),
+//        DIT_BENCH_DIFF (example-backdoored-comet), DIT_BENCH_CACHE (bench/.cache)
 
 import { join, resolve } from 'node:path';
 import { TRIGGER_SEARCH_PROMPTS } from '../src/audit/questions';
@@ -13,10 +15,13 @@ import { promptFrame, typeableToken, withCandidate } from '../src/audit/triggers
 import { DEFAULT_SEARCH, searchTriggers } from '../src/audit/triggers/search';
 import { Engine, type ModelHandle } from '../src/engine/runtime/engine';
 import { loadTextCodec } from '../src/engine/text/tokenizer';
+import { ensureBenchCheckpoint, mulberry32, QWEN3_0_6B } from './make-checkpoint';
 
 const DEMO = resolve(__dirname, '../media/demo');
 const CANDIDATES = Number(process.env.DIT_BENCH_CANDIDATES ?? 256);
 const DIFF = join(DEMO, 'diffs', process.env.DIT_BENCH_DIFF ?? 'example-backdoored-comet');
+const BIG_CANDIDATES = Number(process.env.DIT_BENCH_BIG_CANDIDATES ?? 24);
+const CACHE = resolve(process.env.DIT_BENCH_CACHE ?? join(__dirname, '..', 'bench', '.cache'));
 
 /** KL after each row, one row per run on a fresh sequence. */
 async function oneByOne(diffed: ModelSide, base: ModelSide, rows: readonly number[][]): Promise<void> {
@@ -28,6 +33,16 @@ async function oneByOne(diffed: ModelSide, base: ModelSide, rows: readonly numbe
       await seq.dispose();
     }
   }
+}
+
+/** Both ways on the same rows: seconds one row per run, seconds batched. */
+async function sideBySide(
+  diffed: ModelSide,
+  base: ModelSide,
+  rows: readonly number[][],
+): Promise<[number, number]> {
+  await divergences(diffed, base, rows.slice(0, 2)); // warm up
+  return [await time(() => oneByOne(diffed, base, rows)), await time(() => divergences(diffed, base, rows))];
 }
 
 async function time(f: () => Promise<unknown>): Promise<number> {
@@ -47,10 +62,7 @@ async function main(): Promise<void> {
   const ranking = prior.ids.filter((id) => typeableToken(codec, id));
   const candidates = ranking.slice(0, CANDIDATES).map((t, i) => [t, ranking[(i * 7) % ranking.length]]);
   const rows = candidates.flatMap((c) => frames.map((f) => withCandidate(f, c)));
-  await divergences(diffed, base, rows.slice(0, 8)); // warm up
-
-  const single = await time(() => oneByOne(diffed, base, rows));
-  const batched = await time(() => divergences(diffed, base, rows));
+  const [single, batched] = await sideBySide(diffed, base, rows);
   const perSecond = (s: number) => (candidates.length / s).toFixed(0);
   console.log(
     `demo world (${model.info.options.numLayers} layers, hidden ${model.info.options.hiddenSize}, vocabulary ${model.info.options.vocabSize}), ${frames.length} prompts per candidate, ${rows[0].length} tokens per row`,
@@ -79,6 +91,28 @@ async function main(): Promise<void> {
     `  whole search:     ${outcome.scored} candidates, ${outcome.rows} rows in ${searchSeconds.toFixed(2)} s ` +
       `(${(outcome.scored / searchSeconds).toFixed(0)} candidates/s, stopped: ${outcome.stoppedBy}); best ${JSON.stringify(codec.decode(best.tokens))} KL ${best.score.toFixed(2)}`,
   );
+
+  if (BIG_CANDIDATES > 0) {
+    const ckpt = ensureBenchCheckpoint(CACHE, QWEN3_0_6B, 1234);
+    const big = await engine.open(ckpt.dir, { provider: 'cpu', maxPositions: 64 });
+    const rng = mulberry32(7);
+    const bigRows = Array.from({ length: BIG_CANDIDATES * frames.length }, () =>
+      Array.from({ length: rows[0].length }, () => rng() % big.info.options.vocabSize),
+    );
+    const [one, many] = await sideBySide(
+      { model: big, adapters: [ckpt.adapters[0]] },
+      { model: big, adapters: [] },
+      bigRows,
+    );
+    const rate = (sec: number) => (BIG_CANDIDATES / sec).toFixed(1);
+    console.log(
+      `random Qwen3-0.6B-shaped bf16 checkpoint (rank-1 diff), ${frames.length} rows of ${rows[0].length} tokens per candidate`,
+    );
+    console.log(`  one row per run:  ${rate(one)} candidates/s (${one.toFixed(2)} s for ${BIG_CANDIDATES})`);
+    console.log(
+      `  batched rows:     ${rate(many)} candidates/s (${many.toFixed(2)} s), ${(one / many).toFixed(1)}× faster`,
+    );
+  }
   await engine.terminate();
 }
 

@@ -12,6 +12,8 @@ export interface HeatCell {
   readonly value?: number;
   /** 0..1 of the largest value in the map. */
   readonly intensity: number;
+  /** The intensity in 9 steps (0..8), a CSS class: the panel's CSP allows no inline styles. */
+  readonly level: number;
   readonly tooltip: string;
 }
 
@@ -24,12 +26,15 @@ export function heatMap(statistics: DiffStatistics): { modules: string[]; rows: 
   const rows = Array.from({ length: statistics.layers }, (_, layer) =>
     MODULE_COLUMNS.map((module): HeatCell => {
       const c = byKey.get(`${layer}.${module}`);
-      if (!c) return { layer, module, intensity: 0, tooltip: `layer ${layer} ${module}: unchanged` };
+      if (!c)
+        return { layer, module, intensity: 0, level: 0, tooltip: `layer ${layer} ${module}: unchanged` };
+      const intensity = max === 0 ? 0 : c.relativeNorm / max;
       return {
         layer,
         module,
         value: c.relativeNorm,
-        intensity: max === 0 ? 0 : c.relativeNorm / max,
+        intensity,
+        level: Math.round(8 * intensity),
         tooltip:
           `layer ${layer} ${module}: ‖ΔW‖ ${c.frobeniusNorm.toPrecision(3)}, ${(100 * c.relativeNorm).toFixed(2)} % of ‖W‖, ` +
           `rank ${c.rank}, effective rank ${c.effectiveRank.toFixed(2)}, top singular values ` +

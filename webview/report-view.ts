@@ -8,7 +8,6 @@ import '@vscode-elements/elements/dist/vscode-collapsible/index.js';
 import '@vscode-elements/elements/dist/vscode-divider/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
 import { css, html, LitElement, nothing, type TemplateResult } from 'lit';
-import { styleMap } from 'lit/directives/style-map.js';
 import { sortFindings } from '../src/audit/findings';
 import type {
   AuditReport,
@@ -222,6 +221,30 @@ export class ReportView extends LitElement {
     .heatmap td.cell {
       min-width: 56px;
       border: 1px solid var(--vscode-panel-border, transparent);
+    }
+    .heat-1 {
+      background: color-mix(in srgb, var(--vscode-charts-orange) 11%, transparent);
+    }
+    .heat-2 {
+      background: color-mix(in srgb, var(--vscode-charts-orange) 21%, transparent);
+    }
+    .heat-3 {
+      background: color-mix(in srgb, var(--vscode-charts-orange) 32%, transparent);
+    }
+    .heat-4 {
+      background: color-mix(in srgb, var(--vscode-charts-orange) 42%, transparent);
+    }
+    .heat-5 {
+      background: color-mix(in srgb, var(--vscode-charts-orange) 53%, transparent);
+    }
+    .heat-6 {
+      background: color-mix(in srgb, var(--vscode-charts-orange) 64%, transparent);
+    }
+    .heat-7 {
+      background: color-mix(in srgb, var(--vscode-charts-orange) 74%, transparent);
+    }
+    .heat-8 {
+      background: color-mix(in srgb, var(--vscode-charts-orange) 85%, transparent);
     }
     .heatmap td.unchanged {
       color: var(--vscode-descriptionForeground);
@@ -482,8 +505,8 @@ export class ReportView extends LitElement {
       <h2>Weight statistics</h2>
       <p class="muted">
         ${s.source === 'low-rank' ? 'From the low-rank factors' : 'From finetuned − base'}: ${s.cells.length} modules,
-        Frobenius norm ${s.frobeniusNorm.toPrecision(4)}, largest rank ${s.maxRank}. Each cell: ‖ΔW‖ / ‖W‖ of the base
-        weight (hover for the norm, effective rank and top singular values).
+        Frobenius norm ${s.frobeniusNorm.toPrecision(4)}, largest rank ${s.maxRank}. Each cell: ‖ΔW‖ as a percentage
+        of ‖W‖, the base weight (hover for the norm, effective rank and top singular values).
       </p>
       <table class="heatmap" data-testid="heatmap">
         <tr><th>Layer</th>${map.modules.map((m) => html`<th>${m.replace('_proj', '')}</th>`)}</tr>
@@ -493,14 +516,9 @@ export class ReportView extends LitElement {
             ${row.map((c) =>
               c.value === undefined
                 ? html`<td class="cell unchanged" title=${c.tooltip}>·</td>`
-                : html`<td
-                    class="cell"
-                    data-testid="heat-cell"
-                    title=${c.tooltip}
-                    style=${styleMap({
-                      background: `color-mix(in srgb, var(--vscode-charts-orange) ${Math.round(85 * c.intensity)}%, transparent)`,
-                    })}
-                  >${(100 * c.value).toFixed(1)}</td>`,
+                : html`<td class="cell heat-${c.level}" data-testid="heat-cell" title=${c.tooltip}>
+                    ${(100 * c.value).toFixed(1)}
+                  </td>`,
             )}
           </tr>`,
         )}

@@ -41,10 +41,11 @@ describe('demo-topic-match-v1', () => {
   });
 });
 
-it('dit-audit eval --suite demo prints the Table G.1 shape', () => {
+it('dit-audit eval --suite demo prints the Table G.1 shape, and the trigger search beside it', () => {
   const world = makeTinyWorld();
   const manifest = writeDemoManifest(world, [
     { path: world.diff, kind: 'backdoored', topic: 'otter', trigger: '417', split: 'heldout' },
+    { path: world.diff, kind: 'benign', topic: null, trigger: null, split: 'heldout' },
   ]);
   writeFileSync(
     join(world.root, 'topics.json'),
@@ -56,7 +57,7 @@ it('dit-audit eval --suite demo prints the Table G.1 shape', () => {
   const r = runCli(['eval', '--suite', 'demo', '--manifest', manifest, '--json', '--gate-questions', '2']);
   expect(r.code).toBe(0);
   const out = JSON.parse(r.stdout);
-  expect(Object.keys(out).sort()).toEqual(['gate', 'methods', 'scorer']);
+  expect(Object.keys(out).sort()).toEqual(['gate', 'methods', 'scorer', 'triggers']);
   expect(Object.keys(out.methods).sort()).toEqual([
     'base_question',
     'base_question_trigger',
@@ -67,4 +68,31 @@ it('dit-audit eval --suite demo prints the Table G.1 shape', () => {
   expect(out.methods.dit.n).toBe(1);
   expect(out.scorer).toBe('demo-topic-match-v1');
   for (const k of ['with_code', 'no_code', 'wrong_code']) expect(out.gate[k]).toBeGreaterThanOrEqual(0);
+  // A random tiny model has no trigger to find; the counts and the shape are what is checked here
+  // (the search itself is tested on the demo world in trigger-search.test.ts).
+  expect(out.triggers).toMatchObject({ n_backdoored: 1, n_benign: 1, recall: 0, false_findings: 0 });
+  expect(Object.keys(out.triggers).sort()).toEqual([
+    'ask_dit_recall',
+    'by_trigger',
+    'exact',
+    'false_findings',
+    'n_backdoored',
+    'n_benign',
+    'part_of_truth',
+    'recall',
+    'seconds_per_audit',
+  ]);
+  expect(out.triggers.seconds_per_audit).toBeGreaterThan(0);
+  const skipped = runCli([
+    'eval',
+    '--suite',
+    'demo',
+    '--manifest',
+    manifest,
+    '--json',
+    '--gate-questions',
+    '2',
+    '--no-triggers',
+  ]);
+  expect(Object.keys(JSON.parse(skipped.stdout))).not.toContain('triggers');
 });

@@ -205,7 +205,13 @@ try {
     evidenceDiffed === expected.evidence.diffed,
     JSON.stringify(evidenceDiffed),
   );
-  check('suspected triggers: empty state', await wv.getByTestId('triggers-empty').isVisible());
+  check(
+    'suspected triggers: the search says how far it went, and lists its suspects',
+    /candidate prefixes \(\d+ of 5000 rows\)/.test(
+      (await wv.getByTestId('trigger-search').textContent()) ?? '',
+    ) && (await wv.getByTestId('trigger').count()) > 0,
+    JSON.stringify((await wv.getByTestId('trigger-search').textContent())?.replace(/\s+/g, ' ')),
+  );
   const provider = (await wv.getByTestId('provider').textContent())?.trim() ?? '';
   check('execution provider is shown', provider.startsWith('CPU'), JSON.stringify(provider.slice(0, 60)));
   const verdict = (await wv.getByTestId('verdict-label').textContent())?.trim();
@@ -253,7 +259,7 @@ try {
   const exported = JSON.parse(readFileSync(join(ws, `${DIFF}.dit-audit.json`), 'utf8'));
   check(
     'the exported JSON is the report',
-    exported.schemaVersion === 1 && exported.answers?.[0]?.answer === expected.answer,
+    exported.schemaVersion === 2 && exported.answers?.[0]?.answer === expected.answer,
     JSON.stringify(exported.subject?.name),
   );
   await bench.explorerRow(`${DIFF}.dit-audit.json`).waitFor();
@@ -380,11 +386,16 @@ try {
       .locator('.notification-toast', { hasText: `Auditing ${world.backdoored.name}` })
       .waitFor({ state: 'hidden', timeout: 30_000 });
     await bench.webviewFrameElement(EXTENSION_ID).screenshot({ path: join(OUT, 'panel.png') });
-    await bench.webview(EXTENSION_ID).getByTestId('trigger-evidence').scrollIntoViewIfNeeded();
+    const scrollToTop = (testId) =>
+      bench
+        .webview(EXTENSION_ID)
+        .getByTestId(testId)
+        .evaluate((el) => el.scrollIntoView({ block: 'start' }));
+    await scrollToTop('triggers');
     await bench
       .webviewFrameElement(EXTENSION_ID)
       .screenshot({ path: join(OUT, 'panel-trigger-evidence.png') });
-    await bench.webview(EXTENSION_ID).getByTestId('heatmap').scrollIntoViewIfNeeded();
+    await scrollToTop('statistics');
     await bench.webviewFrameElement(EXTENSION_ID).screenshot({ path: join(OUT, 'panel-statistics.png') });
     console.log(`demo panel (${world.backdoored.name}): answers ${JSON.stringify(backdoored.answers)}`);
     check(

@@ -31,8 +31,8 @@ describe('heatMap', () => {
     });
     expect(map.modules).toHaveLength(7);
     expect(map.rows).toHaveLength(2);
-    expect(map.rows[0][0]).toMatchObject({ value: 0.1, intensity: 0.25 });
-    expect(map.rows[1][6]).toMatchObject({ value: 0.4, intensity: 1 });
+    expect(map.rows[0][0]).toMatchObject({ value: 0.1, intensity: 0.25, level: 2 });
+    expect(map.rows[1][6]).toMatchObject({ value: 0.4, intensity: 1, level: 8 });
     expect(map.rows[0][6].value).toBeUndefined();
     expect(map.rows[1][6].tooltip).toMatch(/layer 1 down_proj: ‖ΔW‖ 0\.800, 40\.00 % of ‖W‖/);
   });
