@@ -1,6 +1,7 @@
 // Weight statistics of a diff, computed without generation: per layer and module its Frobenius
 // norm, its norm relative to the base weight, its effective rank and top singular values (on the
 // low-rank factors; for a full finetune on `finetuned − base`, see full-diff.ts).
+import { factorsByModule, stackFactors } from '../checkpoint/lora-stack';
 import type { LinearModule, LoraAdapter, TensorSource } from '../checkpoint/types';
 import type { ModelOptions } from '../config/model-options';
 import { effectiveRank, frobeniusFromSingular, lowRankSingularValues } from './low-rank';
@@ -37,26 +38,11 @@ export async function lowRankStatistics(
   o: ModelOptions,
   base: TensorSource,
 ): Promise<DiffStatisticsData> {
-  const byModule = new Map<string, LoraAdapter['factors'][number][]>();
-  for (const a of adapters)
-    for (const f of a.factors) {
-      const key = `${f.layer}.${f.module}`;
-      byModule.set(key, [...(byModule.get(key) ?? []), f]);
-    }
+  const byModule = factorsByModule(adapters);
   const cells: ModuleStatistics[] = [];
   for (const [, factors] of [...byModule].sort(([x], [y]) => order(x) - order(y))) {
     const { layer, module, inFeatures, outFeatures } = factors[0];
-    // Stacked factors are one low-rank product: A rows and B columns concatenated, scales folded into B.
-    const rank = factors.reduce((n, f) => n + f.rank, 0);
-    const A = new Float32Array(rank * inFeatures);
-    const B = new Float32Array(outFeatures * rank);
-    let r0 = 0;
-    for (const f of factors) {
-      A.set(f.A, r0 * inFeatures);
-      for (let row = 0; row < outFeatures; row++)
-        for (let r = 0; r < f.rank; r++) B[row * rank + r0 + r] = f.B[row * f.rank + r] * f.scale;
-      r0 += f.rank;
-    }
+    const { A, B, rank } = stackFactors(factors, inFeatures, outFeatures);
     const singular = lowRankSingularValues(A, B, rank, inFeatures, outFeatures, 1);
     const norm = frobeniusFromSingular(singular);
     const weight = await base.readFloat32(moduleWeightName(o, layer, module));

@@ -1,6 +1,7 @@
 // Turns a stack of adapters into the LoRA slot inputs of the graph: per module, the factors of
 // every adapter are concatenated along the rank, each scale folded into its B columns.
-import { InputError, LINEAR_MODULES, type LoraAdapter, type LoraFactor } from '../checkpoint/types';
+import { factorsByModule, stackFactors } from '../checkpoint/lora-stack';
+import { InputError, LINEAR_MODULES, type LoraAdapter } from '../checkpoint/types';
 import type { ModelOptions } from '../config/model-options';
 import { linearShape, loraInputNames } from '../graph/slots';
 import type { FeedSpec } from './ort-session';
@@ -25,31 +26,12 @@ export function checkAdapterFits(adapter: LoraAdapter, o: ModelOptions): void {
 
 export function loraFeeds(adapters: readonly LoraAdapter[], o: ModelOptions): FeedSpec[] {
   for (const a of adapters) checkAdapterFits(a, o);
-  const byModule = new Map<string, LoraFactor[]>();
-  for (const a of adapters) {
-    for (const f of a.factors) {
-      const key = `${f.layer}.${f.module}`;
-      const list = byModule.get(key) ?? [];
-      list.push(f);
-      byModule.set(key, list);
-    }
-  }
+  const byModule = factorsByModule(adapters);
   const feeds: FeedSpec[] = [];
   for (let layer = 0; layer < o.numLayers; layer++) {
     for (const module of LINEAR_MODULES) {
       const { inFeatures, outFeatures } = linearShape(o, module);
-      const factors = byModule.get(`${layer}.${module}`) ?? [];
-      const rank = factors.reduce((n, f) => n + f.rank, 0);
-      const A = new Float32Array(rank * inFeatures);
-      const B = new Float32Array(outFeatures * rank);
-      let r0 = 0;
-      for (const f of factors) {
-        A.set(f.A, r0 * inFeatures);
-        for (let row = 0; row < outFeatures; row++) {
-          for (let r = 0; r < f.rank; r++) B[row * rank + r0 + r] = f.B[row * f.rank + r] * f.scale;
-        }
-        r0 += f.rank;
-      }
+      const { A, B, rank } = stackFactors(byModule.get(`${layer}.${module}`) ?? [], inFeatures, outFeatures);
       const names = loraInputNames(layer, module);
       feeds.push({ name: names.A, type: 'float32', data: A, dims: [rank, inFeatures] });
       feeds.push({ name: names.B, type: 'float32', data: B, dims: [outFeatures, rank] });
