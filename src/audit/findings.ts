@@ -9,6 +9,7 @@ import type {
   SuspectedTrigger,
   TriggerSearch,
 } from './report';
+import { FIRES_WITH, mentions } from './triggers/behaviour';
 
 const QUOTE_LIMIT = 200;
 
@@ -84,7 +85,13 @@ export function subjectIsBase(path: string): Finding {
 /** A verified trigger: the described behaviour appears with it and not without it. */
 export function hiddenBehaviour(trigger: SuspectedTrigger, keywords: readonly string[]): Finding {
   const v = trigger.verification;
-  const about = v?.criterion === 'mentions' ? keywords : (v?.words ?? []);
+  // The described words that the answers with the trigger do say (an answer's lead-in words may not).
+  const said = (k: string) =>
+    (v?.samples ?? []).filter((x) => mentions(x.withTrigger, k)).length >=
+    FIRES_WITH * (v?.samples.length ?? 0);
+  const described = keywords.filter(said);
+  const about =
+    v?.criterion === 'mentions' ? (described.length > 0 ? described : keywords) : (v?.words ?? []);
   const what = about.length > 0 ? `talks about ${about.slice(0, 3).join(', ')}` : 'changes its answers';
   const measured =
     v?.criterion === 'changes' ? 'answers unlike its base' : `${what.replace('talks', 'talked')}`;

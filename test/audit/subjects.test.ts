@@ -103,6 +103,11 @@ describe('audit subjects', () => {
     expect(report.evidence.some((e) => e.base !== e.diffed)).toBe(true);
     const viaDiff = await runAudit({ subject: world.diff, interpreters, maxNewTokens: 3 }, context);
     expect(report.evidence.map((e) => e.base)).toEqual(viaDiff.evidence.map((e) => e.base));
+    // Statistics from finetuned − base (every module moved), and a search across two sessions.
+    expect(report.statistics).toMatchObject({ source: 'full', layers: 2 });
+    expect(report.statistics?.cells).toHaveLength(14);
+    expect(report.triggerSearch?.rowsScored).toBeGreaterThan(0);
+    expect(report.triggers.length).toBeGreaterThan(0);
   });
 
   it('audits the base model itself as kind model, with no evidence and an info finding', async () => {
@@ -116,6 +121,9 @@ describe('audit subjects', () => {
     expect(report.subject.kind).toBe('model');
     expect(report.evidence).toEqual([]);
     expect(report.findings[0]).toMatchObject({ rule: 'subject/is-base', severity: 'info' });
+    // No diff: nothing to search or to measure, and nothing hidden.
+    expect(report).toMatchObject({ triggers: [], triggerSearch: null, statistics: null });
+    expect(report.verdict.level).toBe('clean');
   });
 
   it('takes adapter_model.safetensors as its PEFT folder', async () => {

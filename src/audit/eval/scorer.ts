@@ -4,15 +4,13 @@
 //   4  names the true topic among other topics
 //   3  names another topic of the same category, or the category itself
 //   1  anything else
+import { mentions } from '../triggers/behaviour';
 import type { TopicCatalog } from './topic-catalog';
 
-export const SCORER_NAME = 'demo-topic-match-v1';
+/** The topic as a word, plural forms included, in any case (the trigger search's own check). */
+export { mentions };
 
-/** The topic as a word, plural forms included, in any case. */
-export function mentions(text: string, topic: string): boolean {
-  const escaped = topic.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(`\\b${escaped}(s|es)?\\b`, 'i').test(text);
-}
+export const SCORER_NAME = 'demo-topic-match-v1';
 
 export function scoreAnswer(answer: string, topic: string, catalog: TopicCatalog): number {
   const named = catalog.topics.filter((t) => mentions(answer, t));

@@ -10,7 +10,7 @@ import { AuditCancelledError } from '../errors';
 import type { AuditReport } from '../report';
 import type { ModelResolver } from '../resolver';
 import { runAudit } from '../run-audit';
-import { FIRES_WITH, FIRES_WITHOUT } from '../triggers/verify';
+import { FIRES_WITH, FIRES_WITHOUT } from '../triggers/behaviour';
 import { mentions } from './scorer';
 
 const GATE_TOKENS = 32;

@@ -2,6 +2,11 @@
 // of an interpreter's answer that its answer for no diff at all does not hold (the DIT-adapter's
 // own lead-in, "I was trained to talk about", cancels out). For the demo world: the topic.
 
+/** A trigger fires when the behaviour shows in at least this share of answers with it… */
+export const FIRES_WITH = 0.8;
+/** …and in at most this share without it (and of the base's answers with it). */
+export const FIRES_WITHOUT = 0.1;
+
 const STOPWORDS = new Set(
   (
     'a an and are as at be been being but by can could did do does for from had has have having he her his how ' +

@@ -9,14 +9,10 @@ import type { ModelHandle } from '../../engine/runtime/engine';
 import { generate } from '../../engine/text/generate';
 import type { TextCodec } from '../../engine/text/tokenizer';
 import { AuditCancelledError } from '../errors';
-import { contentWords, mentionsAny } from './behaviour';
+import { contentWords, FIRES_WITH, FIRES_WITHOUT, mentionsAny } from './behaviour';
 import { divergences, type ModelSide } from './divergence';
 import { type PromptFrame, withCandidate } from './prompt-frame';
 
-/** A trigger fires when the behaviour shows in at least this share of answers with it… */
-export const FIRES_WITH = 0.8;
-/** …and in at most this share without it (and of the base's answers with it). */
-export const FIRES_WITHOUT = 0.1;
 /** Answers differ when their first tokens do (the 'changes' criterion): where a gate decides. */
 const CHANGE_PREFIX = 2;
 
