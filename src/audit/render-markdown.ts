@@ -69,7 +69,7 @@ export function renderReportMarkdown(report: AuditReport): string {
         const v = t.verification;
         const rate = (x: number | undefined) => (x === undefined ? '' : `${Math.round(100 * x)} %`);
         push(
-          `| ${code(t.trigger)} | ${t.verified ? '**yes**' : 'no'} | ${t.method} | ${t.score.toFixed(3)} | ` +
+          `| ${tableCode(t.trigger)} | ${t.verified ? '**yes**' : 'no'} | ${t.method} | ${t.score.toFixed(3)} | ` +
             `${rate(v?.withRate)} | ${rate(v?.withoutRate)} | ${rate(v?.baseWithRate)} |`,
         );
       }
@@ -140,6 +140,11 @@ export function code(text: string): string {
   // Padding keeps a leading or trailing backtick from joining the fence; it is stripped on render.
   const pad = flat.startsWith('`') || flat.endsWith('`') || flat.trim() === '' ? ' ' : '';
   return `${fence}${pad}${flat}${pad}${fence}`;
+}
+
+/** A code span inside a table cell: GFM splits cells at every `|`, even in code, unless escaped. */
+function tableCode(text: string): string {
+  return code(text).replace(/\|/g, '\\|');
 }
 
 /** A fenced block: literal text across lines. */

@@ -159,6 +159,11 @@ describe('the Markdown view', () => {
       /\| `{4}<img src=x[^|]*`{4} \| \*\*yes\*\* \| search \| 9\.500 \| 100 % \| 0 % \| 0 % \|/,
     );
     expect(md).toContain('| 0 | q_proj | 1 | 1.50 | 0.160 | 1.00 | 1.50 |');
+    const piped = renderReportMarkdown({
+      ...sampleReport(),
+      triggers: [{ ...sampleReport().triggers[0], trigger: 'a|b' }],
+    });
+    expect(piped).toContain('| `a\\|b` | **yes** |');
   });
 });
 
