@@ -3,8 +3,20 @@
 import type { ModelHandle } from '../../engine/runtime/engine';
 import { throwIfCancelled } from '../errors';
 
-/** Tokens per engine request: a cancelled audit waits for one request at most. */
-const TOKENS_PER_REQUEST = 16_384;
+/**
+ * Work per engine request, in multiply-adds: a cancelled audit waits for one request at most
+ * (here about 2 s on two CPU cores; a GPU is done sooner). The demo world fits 16k tokens in it,
+ * a 0.6B model a few hundred.
+ */
+const MACS_PER_REQUEST = 2e11;
+const MAX_TOKENS_PER_REQUEST = 16_384;
+
+/** Multiply-adds per token of the decoder's linear layers and LM head. */
+function macsPerToken(o: ModelHandle['info']['options']): number {
+  const attention = o.hiddenSize * o.headDim * (2 * o.numHeads + 2 * o.numKvHeads);
+  const mlp = 3 * o.hiddenSize * o.intermediateSize;
+  return o.numLayers * (attention + mlp) + o.vocabSize * o.hiddenSize;
+}
 
 /** One side of the comparison: a warm session and the adapters that make it that model. */
 export interface ModelSide {
@@ -45,14 +57,12 @@ export async function divergences(
   signal?: AbortSignal,
 ): Promise<number[]> {
   const out: number[] = [];
-  const vocab = diffed.model.info.options.vocabSize;
+  const o = diffed.model.info.options;
+  const vocab = o.vocabSize;
+  const perRequest = Math.min(MAX_TOKENS_PER_REQUEST, Math.floor(MACS_PER_REQUEST / macsPerToken(o)));
   for (let at = 0; at < rows.length; ) {
     let end = at;
-    for (
-      let tokens = 0;
-      end < rows.length && (end === at || tokens + rows[end].length <= TOKENS_PER_REQUEST);
-      end++
-    )
+    for (let tokens = 0; end < rows.length && (end === at || tokens + rows[end].length <= perRequest); end++)
       tokens += rows[end].length;
     const chunk = rows.slice(at, end);
     throwIfCancelled(signal);

@@ -40,6 +40,9 @@ export interface ModelInfo {
   readonly maxPositions: number;
 }
 
+const MAX_BATCH_TOKENS = 8192;
+const MAX_BATCH_KV_BYTES = 256 * 1024 * 1024;
+
 interface Sequence {
   length: number;
   capacity: number;
@@ -167,8 +170,15 @@ export class ModelHost {
    * the weights: [rows.length, vocab] flattened, in the order given. No sequence is kept; rows of
    * equal length run together (GroupQueryAttention takes one length per batch here).
    */
-  async lastLogits(rows: readonly (readonly number[])[], maxBatchTokens = 8192): Promise<Float32Array> {
+  async lastLogits(rows: readonly (readonly number[])[]): Promise<Float32Array> {
     const o = this.info.options;
+    // A batch holds its own KV (every layer, keys and values, float32): bounded in bytes, so a
+    // large model runs smaller batches (Qwen3-8B: about 900 tokens; the demo world: 8,192).
+    const kvBytesPerToken = o.numLayers * 2 * o.numKvHeads * o.headDim * 4;
+    const maxBatchTokens = Math.max(
+      1,
+      Math.min(MAX_BATCH_TOKENS, Math.floor(MAX_BATCH_KV_BYTES / kvBytesPerToken)),
+    );
     const out = new Float32Array(rows.length * o.vocabSize);
     const byLength = new Map<number, number[]>();
     rows.forEach((row, i) => {
