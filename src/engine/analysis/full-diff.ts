@@ -1,7 +1,7 @@
 // A full finetune's diff `finetuned − base`, module by module: exact Frobenius norms, and the top
 // singular values and right singular vectors by a randomized range finder (Halko, Martinsson and
 // Tropp 2011: k + 8 random probes, three power iterations), so no matrix is decomposed whole.
-import { Matrix, QrDecomposition, SingularValueDecomposition } from 'ml-matrix';
+import { QrDecomposition, SingularValueDecomposition } from 'ml-matrix';
 import { LINEAR_MODULES, type LinearModule, type TensorSource } from '../checkpoint/types';
 import type { ModelOptions } from '../config/model-options';
 import { linearShape } from '../graph/slots';
@@ -13,7 +13,7 @@ import {
   moduleWeightName,
   TOP_SINGULAR_VALUES,
 } from './diff-statistics';
-import { effectiveRank } from './low-rank';
+import { effectiveRank, matrixOf } from './low-rank';
 
 const OVERSAMPLE = 8;
 /** A finetune's diff has a flat spectrum (no low-rank structure): power steps sharpen it. */
@@ -82,7 +82,7 @@ function topSingular(
     q = orthonormal(times(d, rows, cols, transposeTimes(d, rows, cols, q, l), l), rows, l);
   // B = Qᵀ D [l, cols]; its SVD gives D's top singular values and right vectors.
   const bt = transposeTimes(d, rows, cols, q, l); // Dᵀ Q = Bᵀ [cols, l]
-  const svd = new SingularValueDecomposition(toMatrix(bt, cols, l), {
+  const svd = new SingularValueDecomposition(matrixOf(bt, cols, l), {
     computeLeftSingularVectors: true,
     computeRightSingularVectors: false,
   });
@@ -129,14 +129,8 @@ function transposeTimes(
   return out;
 }
 
-function toMatrix(x: Float32Array, rows: number, l: number): Matrix {
-  const m = new Matrix(rows, l);
-  for (let r = 0; r < rows; r++) for (let j = 0; j < l; j++) m.set(r, j, x[r * l + j]);
-  return m;
-}
-
 function orthonormal(y: Float32Array, rows: number, l: number): Float32Array {
-  const q = new QrDecomposition(toMatrix(y, rows, l)).orthogonalMatrix;
+  const q = new QrDecomposition(matrixOf(y, rows, l)).orthogonalMatrix;
   const out = new Float32Array(rows * l);
   for (let r = 0; r < rows; r++) for (let j = 0; j < l; j++) out[r * l + j] = q.get(r, j);
   return out;

@@ -12,10 +12,8 @@ export function lowRankSingularValues(
   scale: number,
 ): number[] {
   if (rank === 0) return [];
-  const a = new Matrix(rank, inFeatures);
-  for (let r = 0; r < rank; r++) for (let i = 0; i < inFeatures; i++) a.set(r, i, A[r * inFeatures + i]);
-  const b = new Matrix(outFeatures, rank);
-  for (let o = 0; o < outFeatures; o++) for (let r = 0; r < rank; r++) b.set(o, r, B[o * rank + r]);
+  const a = matrixOf(A, rank, inFeatures);
+  const b = matrixOf(B, outFeatures, rank);
   const core = triangular(b).mmul(triangular(a.transpose()).transpose());
   const sv = new SingularValueDecomposition(core, {
     computeLeftSingularVectors: false,
@@ -24,8 +22,18 @@ export function lowRankSingularValues(
   return sv.diagonal.map((s) => Math.abs(s * scale)).sort((x, y) => y - x);
 }
 
-/** R of a thin QR (rows ≥ columns), or the matrix itself when it is wide (then no QR is needed). */
-function triangular(m: Matrix): Matrix {
+/** A row-major [rows, columns] array as a matrix. */
+export function matrixOf(data: Float32Array, rows: number, columns: number): Matrix {
+  const m = new Matrix(rows, columns);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < columns; c++) m.set(r, c, data[r * columns + c]);
+  return m;
+}
+
+/**
+ * R of a thin QR (rows ≥ columns), or the matrix itself when it is wide (then no QR is needed):
+ * either way ‖M x‖ = ‖R x‖ for every x.
+ */
+export function triangular(m: Matrix): Matrix {
   if (m.rows < m.columns) return m;
   return new QrDecomposition(m).upperTriangularMatrix.subMatrix(0, m.columns - 1, 0, m.columns - 1);
 }

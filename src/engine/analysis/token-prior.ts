@@ -7,10 +7,10 @@
 // among 3,161 tokens: k+v of layer 0 median 0 (24 of 28 in the top 20); v alone 25/28; q, k, v,
 // gate and up of layer 0 median 15 (16/28); k+v of layers 0-1 19/28; gate+up 3/28.
 // Seconds, no generation: its top tokens seed the behavioural search.
-import { Matrix, QrDecomposition } from 'ml-matrix';
 import type { LinearModule, LoraAdapter, TensorSource } from '../checkpoint/types';
 import type { ModelOptions } from '../config/model-options';
 import type { DenseDirections } from './full-diff';
+import { matrixOf, triangular } from './low-rank';
 
 const READERS: readonly LinearModule[] = ['k_proj', 'v_proj'];
 export const PRIOR_LAYERS = 1;
@@ -35,13 +35,7 @@ export function lowRankReaders(adapters: readonly LoraAdapter[], layers: number)
   for (const a of adapters) {
     for (const f of a.factors) {
       if (f.layer >= layers || !READERS.includes(f.module) || f.rank === 0) continue;
-      const b = new Matrix(f.outFeatures, f.rank);
-      for (let o = 0; o < f.outFeatures; o++)
-        for (let r = 0; r < f.rank; r++) b.set(o, r, f.B[o * f.rank + r]);
-      const rb =
-        f.outFeatures >= f.rank
-          ? new QrDecomposition(b).upperTriangularMatrix.subMatrix(0, f.rank - 1, 0, f.rank - 1)
-          : b;
+      const rb = triangular(matrixOf(f.B, f.outFeatures, f.rank));
       const k = rb.rows;
       const R = new Float32Array(k * f.inFeatures);
       for (let i = 0; i < k; i++)
