@@ -147,7 +147,7 @@ async function collect() {
   console.log(`  Engine.open ${(openMs / 1000).toFixed(1)} s`);
 
   // ---- first adapter (the diff under audit) ----
-  const [firstLoad, firstLoadWallMs] = await timed(() => model.setAdapters([ckpt.adapters[0]]));
+  const [firstLoad, firstLoadWallMs] = await timed(() => model.setAdapters([{ path: ckpt.adapters[0] }]));
   const afterAdapters = procMemory();
 
   // ---- prefill + decode: a cold run (first inference), then a warm one ----
@@ -176,19 +176,19 @@ async function collect() {
   meter = new CpuMeter();
   const newWallMs: number[] = [];
   const newWorkerMs: number[] = [];
-  const [toB, toBMs] = await timed(() => model.setAdapters([ckpt.adapters[1]]));
+  const [toB, toBMs] = await timed(() => model.setAdapters([{ path: ckpt.adapters[1] }]));
   newWallMs.push(toBMs);
   newWorkerMs.push(toB.ms);
   const swapped = await generate(model, prompt, 2);
   for (const dir of ckpt.adapters.slice(2)) {
-    const [r, ms] = await timed(() => model.setAdapters([dir]));
+    const [r, ms] = await timed(() => model.setAdapters([{ path: dir }]));
     newWallMs.push(ms);
     newWorkerMs.push(r.ms);
   }
   const swapWallMs: number[] = [];
   const swapWorkerMs: number[] = [];
   for (let i = 0; i < SWAPS; i++) {
-    const [r, ms] = await timed(() => model.setAdapters([ckpt.adapters[i % 2 === 0 ? 0 : 1]]));
+    const [r, ms] = await timed(() => model.setAdapters([{ path: ckpt.adapters[i % 2 === 0 ? 0 : 1] }]));
     swapWallMs.push(ms);
     swapWorkerMs.push(r.ms);
   }

@@ -55,10 +55,10 @@ async function main(): Promise<void> {
   const engine = new Engine();
   const model: ModelHandle = await engine.open(join(DEMO, 'base'), { provider: 'cpu' });
   const codec = await loadTextCodec(join(DEMO, 'base'));
-  const diffed = { model, adapters: [DIFF] };
+  const diffed = { model, adapters: [{ path: DIFF }] };
   const base = { model, adapters: [] };
   const frames = TRIGGER_SEARCH_PROMPTS.map((p) => promptFrame(codec, p));
-  const { prior } = await model.analyseDiff([DIFF], undefined, model.info.options.vocabSize);
+  const { prior } = await model.analyseDiff([{ path: DIFF }], undefined, model.info.options.vocabSize);
   const ranking = prior.ids.filter((id) => typeableToken(codec, id));
   const candidates = ranking.slice(0, CANDIDATES).map((t, i) => [t, ranking[(i * 7) % ranking.length]]);
   const rows = candidates.flatMap((c) => frames.map((f) => withCandidate(f, c)));
@@ -100,7 +100,7 @@ async function main(): Promise<void> {
       Array.from({ length: rows[0].length }, () => rng() % big.info.options.vocabSize),
     );
     const [one, many] = await sideBySide(
-      { model: big, adapters: [ckpt.adapters[0]] },
+      { model: big, adapters: [{ path: ckpt.adapters[0] }] },
       { model: big, adapters: [] },
       bigRows,
     );

@@ -2,6 +2,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { isModelFolder } from '../engine/checkpoint/classify';
 
 /** Where huggingface_hub keeps its cache, in its own order of precedence. */
 export function defaultHfCacheDirs(env: NodeJS.ProcessEnv = process.env): string[] {
@@ -20,7 +21,7 @@ export function isRepoId(name: string): boolean {
   return REPO_ID.test(name) && !name.includes('..');
 }
 
-/** The snapshot folder of `repoId` (refs/main's, else the newest) that holds config.json. */
+/** The snapshot folder of `repoId` (refs/main's, else the newest) that holds a model (config.json and weights). */
 export function findInHfCache(repoId: string, cacheDirs: readonly string[]): string | undefined {
   if (!isRepoId(repoId)) return undefined;
   for (const cache of cacheDirs) {
@@ -30,7 +31,7 @@ export function findInHfCache(repoId: string, cacheDirs: readonly string[]): str
     const main = readRef(join(repo, 'refs', 'main'));
     const revs = readdirSync(snapshots)
       .map((rev) => ({ rev, dir: join(snapshots, rev) }))
-      .filter((s) => existsSync(join(s.dir, 'config.json')))
+      .filter((s) => isModelFolder(s.dir))
       .sort((a, b) => statSync(b.dir).mtimeMs - statSync(a.dir).mtimeMs);
     const chosen = revs.find((s) => s.rev === main) ?? revs[0];
     if (chosen) return chosen.dir;

@@ -1,15 +1,8 @@
 // Identities of what an audit loads besides the subject: the base model and the interpreters.
-import { statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { describeTorchFile } from '../engine/checkpoint/torch-pt';
+import { type Checkpoint, checkpointFiles, classifyCheckpoint } from '../engine/checkpoint/classify';
+import { describeTorchFile } from '../engine/checkpoint/torch-layouts';
 import { InputError } from '../engine/checkpoint/types';
-import {
-  folderOfSafetensors,
-  isPeftFolder,
-  isTorchFile,
-  modelFolderFiles,
-  peftFolderFiles,
-} from './checkpoint-files';
 import type { FileHasher, HashProgress } from './hashing';
 import type { CheckpointIdentity, InterpreterIdentity, QuestionKind } from './report';
 
@@ -26,7 +19,7 @@ export async function identifyModel(
   onProgress?: HashProgress,
 ): Promise<CheckpointIdentity> {
   const abs = resolve(dir);
-  const files = await modelFolderFiles(abs);
+  const files = await checkpointFiles({ kind: 'model-folder', path: abs });
   const { sha256, bytes } = await hasher.hashFiles(abs, files, onProgress);
   return { path: abs, kind: 'model', name, sha256, bytes, metadata: {} };
 }
@@ -37,15 +30,10 @@ export async function identifyInterpreter(
   hasher: FileHasher,
   onProgress?: HashProgress,
 ): Promise<InterpreterIdentity> {
-  const abs = resolve(spec.path);
-  let stats: ReturnType<typeof statSync>;
-  try {
-    stats = statSync(abs);
-  } catch {
-    throw new InputError(`interpreter ${spec.path} does not exist`);
-  }
+  const checkpoint = classifyInterpreter(spec.path);
+  const abs = checkpoint.path;
   const question = { question: spec.question, questionKind: spec.questionKind, metadata: {} };
-  if (stats.isFile() && isTorchFile(abs)) {
+  if (checkpoint.kind === 'torch-file') {
     const described = await describeTorchFile(abs);
     if (described.forbiddenGlobals.length > 0) {
       throw new InputError(
@@ -60,10 +48,19 @@ export async function identifyInterpreter(
     const name = join(basename(dirname(abs)), basename(abs));
     return { path: abs, kind: 'torch-dit-adapter', name, sha256, bytes, ...question };
   }
-  const dir = stats.isFile() && abs.endsWith('.safetensors') ? folderOfSafetensors(abs) : abs;
-  if (!isPeftFolder(dir)) {
-    throw new InputError(`interpreter ${spec.path} is neither a PEFT adapter folder nor a dit-adapter.pt`);
+  if (checkpoint.kind !== 'peft-adapter') {
+    throw new InputError(
+      `interpreter ${spec.path} is a model folder, not a PEFT adapter folder or a dit-adapter.pt`,
+    );
   }
-  const { sha256, bytes } = await hasher.hashFiles(dir, peftFolderFiles(dir), onProgress);
-  return { path: dir, kind: 'peft-adapter', name: basename(dir), sha256, bytes, ...question };
+  const { sha256, bytes } = await hasher.hashFiles(abs, await checkpointFiles(checkpoint), onProgress);
+  return { path: abs, kind: 'peft-adapter', name: basename(abs), sha256, bytes, ...question };
+}
+
+function classifyInterpreter(path: string): Checkpoint {
+  try {
+    return classifyCheckpoint(path);
+  } catch (e) {
+    throw e instanceof InputError ? new InputError(`interpreter ${e.message}`) : e;
+  }
 }

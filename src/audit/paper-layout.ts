@@ -1,9 +1,8 @@
 // The DIT paper's release (`diff-interpretation-tuning/loras`): torch.save files in folders named
 // after their base model (`qwen3-8b`, `Qwen3-8B`, `gemma-3-4b-it`), under a folder per task
 // (`hidden-topic`, news summaries), with the task's `dit-adapter.pt` beside its weight diffs.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { isDirectory } from './checkpoint-files';
 import type { InterpreterSpec } from './identities';
 import { KNOWLEDGE_QUESTION, TOPIC_QUESTION } from './questions';
 
@@ -35,7 +34,7 @@ export function paperBaseName(file: string): string | undefined {
 /** A `dit-adapter.pt` in the diff's folder or its parent, with the question of the task its path names. */
 export function paperInterpreters(subject: string): InterpreterSpec[] {
   const abs = resolve(subject);
-  const own = isDirectory(abs) ? abs : dirname(abs);
+  const own = statSync(abs, { throwIfNoEntry: false })?.isDirectory() ? abs : dirname(abs);
   for (const dir of [own, dirname(own)]) {
     const path = join(dir, 'dit-adapter.pt');
     if (existsSync(path)) {

@@ -1,4 +1,5 @@
 // What a caller asks of an audit, and what it lends it.
+import type { CheckpointRef } from '../engine/checkpoint/reference';
 import { InputError } from '../engine/checkpoint/types';
 import type { Engine } from '../engine/runtime/engine';
 import type { ProviderPreference } from '../engine/runtime/ort-session';
@@ -8,8 +9,8 @@ import type { AuditProgress } from './progress';
 import type { ModelResolver } from './resolver';
 
 export interface AuditRequest {
-  /** A path, or `FILE#INDEX` for one entry of a `.pt` list of weight diffs. */
-  readonly subject: string;
+  /** The checkpoint: a path, and for a `.pt` list of weight diffs the entry. */
+  readonly subject: CheckpointRef;
   /** The base model's folder, instead of resolving it. */
   readonly base?: string;
   /** Instead of the interpreters the resolver finds. */
@@ -41,8 +42,10 @@ const PROVIDERS: readonly ProviderPreference[] = ['auto', 'cuda', 'webgpu', 'cpu
 /** Refuses a malformed request before anything is read. */
 export function checkRequest(request: AuditRequest): void {
   const problems: string[] = [];
-  if (typeof request.subject !== 'string' || request.subject.trim() === '')
-    problems.push('no subject to audit');
+  const { path, entry } = request.subject ?? {};
+  if (typeof path !== 'string' || path.trim() === '') problems.push('no subject to audit');
+  if (entry !== undefined && !(Number.isInteger(entry) && entry >= 0))
+    problems.push(`the subject's entry must be a whole number of at least 0 (got ${entry})`);
   const cap = request.maxNewTokens;
   if (cap !== undefined && !(Number.isInteger(cap) && cap >= 1))
     problems.push(`maxNewTokens must be a whole number of at least 1 (got ${cap})`);

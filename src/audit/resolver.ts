@@ -4,16 +4,16 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { classifyCheckpoint, isModelFolder, requireModelFolder } from '../engine/checkpoint/classify';
+import type { CheckpointRef } from '../engine/checkpoint/reference';
 import { InputError } from '../engine/checkpoint/types';
 import { readJsonObject } from '../engine/text/tokenizer';
-import { folderOfSafetensors, isModelFolder, isPeftFolder, isTorchFile } from './checkpoint-files';
 import { type DemoManifest, defaultDemoManifests, readDemoManifest, samePath } from './demo-manifest';
 import { defaultHfCacheDirs, findInHfCache } from './hf-cache';
 import type { InterpreterSpec } from './identities';
 import { modelCardBaseModel } from './model-card';
 import { paperBaseName, paperInterpreters } from './paper-layout';
 import { TOPIC_QUESTION } from './questions';
-import { splitEntry } from './subject';
 
 export interface ResolverQuestion {
   readonly kind: 'base' | 'interpreter';
@@ -60,11 +60,11 @@ export class ModelResolver {
   }
 
   /** The base a checkpoint says it was finetuned from, by its own files, else by where it lies. */
-  async baseNameOf(subject: string): Promise<string | undefined> {
-    const { path } = splitEntry(subject);
-    if (isTorchFile(path)) return paperBaseName(path);
-    const dir = path.endsWith('.safetensors') ? folderOfSafetensors(path) : path;
-    if (isPeftFolder(dir)) {
+  async baseNameOf(subject: CheckpointRef): Promise<string | undefined> {
+    const checkpoint = classifyCheckpoint(subject.path);
+    const dir = checkpoint.path;
+    if (checkpoint.kind === 'torch-file') return paperBaseName(dir);
+    if (checkpoint.kind === 'peft-adapter') {
       const stated = nonEmpty((await readJsonObject(dir, 'adapter_config.json'))?.base_model_name_or_path);
       if (stated) return stated;
     }
@@ -73,7 +73,7 @@ export class ModelResolver {
       const stated = modelCardBaseModel(await readFile(readme, 'utf8'));
       if (stated) return stated;
     }
-    if (isModelFolder(dir)) {
+    if (checkpoint.kind === 'model-folder') {
       const stated = nonEmpty((await readJsonObject(dir, 'config.json'))?._name_or_path);
       if (stated) return stated;
     }
@@ -87,10 +87,7 @@ export class ModelResolver {
   async resolveBase(name: string, near: readonly string[] = []): Promise<string> {
     const mapped = this.options.modelMappings?.[name];
     if (mapped !== undefined) {
-      if (!isModelFolder(mapped))
-        throw new InputError(
-          `the model mapping for ${name} is ${mapped}, which is not a model folder (no config.json)`,
-        );
+      requireModelFolder(mapped, `the model mapping for ${name} is ${mapped}, which`);
       return resolve(mapped);
     }
     const locals = isAbsolute(name) ? [name] : [...new Set(near.map((dir) => resolve(dir, name)))];
@@ -114,8 +111,8 @@ export class ModelResolver {
   }
 
   /** The base of `subject`: a demo manifest that lists it, else the base it names, resolved. */
-  async resolveBaseOf(subject: string): Promise<ResolvedBase> {
-    const { path } = splitEntry(subject);
+  async resolveBaseOf(subject: CheckpointRef): Promise<ResolvedBase> {
+    const { path } = subject;
     const stated = await this.baseNameOf(subject);
     const demo = this.manifests().found.find((m) => m.diffs.some((d) => samePath(d, path)));
     if (demo && !(stated && this.options.modelMappings?.[stated])) {
@@ -123,11 +120,8 @@ export class ModelResolver {
     }
     // A relative name is relative to the checkpoint's own folder (as PEFT writers that store a
     // path mean it), else a folder beside the checkpoint (a `.safetensors` stands for its folder).
-    const own = path.endsWith('.safetensors')
-      ? folderOfSafetensors(path)
-      : isTorchFile(path)
-        ? dirname(path)
-        : path;
+    const checkpoint = classifyCheckpoint(path);
+    const own = checkpoint.kind === 'torch-file' ? dirname(path) : checkpoint.path;
     if (stated) return { name: stated, dir: await this.resolveBase(stated, [own, dirname(own)]) };
     const reason = `${path} does not say which base model it was finetuned from`;
     const answer = await this.ask('base', basename(path), reason);
@@ -144,14 +138,14 @@ export class ModelResolver {
   async resolveInterpreters(
     baseName: string | undefined,
     baseDir: string,
-    subject?: string,
+    subject?: CheckpointRef,
   ): Promise<InterpreterSpec[]> {
     const mappings = this.options.interpreterMappings ?? {};
     const byName = baseName === undefined ? undefined : mappings[baseName];
     const byDir = Object.entries(mappings).find(([key]) => existsSync(key) && samePath(key, baseDir))?.[1];
     const mapped = byName ?? byDir;
     if (mapped && mapped.length > 0) return mapped.map((s) => ({ ...s, path: resolve(s.path) }));
-    const paper = subject ? paperInterpreters(splitEntry(subject).path) : [];
+    const paper = subject ? paperInterpreters(subject.path) : [];
     if (paper.length > 0) return paper;
     const manifests = this.manifests();
     const demo = manifests.found.find((m) => samePath(m.base, baseDir));
@@ -175,8 +169,7 @@ export class ModelResolver {
     const answer = await this.options.ask?.({ kind, name, reason });
     if (answer === undefined || answer === '') return undefined;
     const abs = resolve(answer);
-    if (kind === 'base' && !isModelFolder(abs))
-      throw new InputError(`${answer} is not a model folder (no config.json)`);
+    if (kind === 'base') requireModelFolder(abs, answer);
     if (kind === 'interpreter' && !existsSync(abs))
       throw new InputError(`interpreter ${answer} does not exist`);
     return abs;

@@ -2,9 +2,9 @@
 // base and interpreters, hash them, answer from the cache when it can, else run the models and
 // conclude. Cancellation is checked between steps and stores nothing.
 import { basename } from 'node:path';
-import { InputError } from '../engine/checkpoint/types';
+import { requireModelFolder } from '../engine/checkpoint/classify';
+import { formatCheckpointRef } from '../engine/checkpoint/reference';
 import { cacheKey } from './cache';
-import { isModelFolder } from './checkpoint-files';
 import { samePath } from './demo-manifest';
 import { throwIfCancelled } from './errors';
 import {
@@ -38,9 +38,10 @@ export async function runAudit(request: AuditRequest, context: AuditContext): Pr
   const createdAt = () => (context.now ?? (() => new Date()))().toISOString();
 
   const hashSubject = progress.span('hash', 0, 0.05);
-  hashSubject(`Reading ${request.subject}`, 0);
+  const named = formatCheckpointRef(request.subject);
+  hashSubject(`Reading ${named}`, 0);
   const subject = await identifySubject(request.subject, hasher, (done, total) =>
-    hashSubject(`Hashing ${request.subject}`, done / total),
+    hashSubject(`Hashing ${named}`, done / total),
   );
   throwIfCancelled(signal);
   if (subject.unsafeGlobals) {
@@ -56,8 +57,7 @@ export async function runAudit(request: AuditRequest, context: AuditContext): Pr
         dir: request.base,
       }
     : await context.resolver.resolveBaseOf(request.subject);
-  if (!isModelFolder(base.dir))
-    throw new InputError(`base ${base.dir} is not a model folder (no config.json)`);
+  requireModelFolder(base.dir, `base ${base.dir}`);
   throwIfCancelled(signal);
   const specs =
     request.interpreters ??
@@ -109,7 +109,7 @@ export async function runAudit(request: AuditRequest, context: AuditContext): Pr
       {
         modelDir: subject.modelDir ?? baseIdentity.path,
         baseDir: baseIdentity.path,
-        diff: subject.adapterSpec ? [subject.adapterSpec] : [],
+        diff: subject.adapter ? [subject.adapter] : [],
         hasDiff: !isBase,
         search,
         interpreters,

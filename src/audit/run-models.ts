@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DiffStatisticsData } from '../engine/analysis/diff-statistics';
+import type { CheckpointRef } from '../engine/checkpoint/reference';
 import { InputError } from '../engine/checkpoint/types';
 import type { Engine } from '../engine/runtime/engine';
 import type { ProviderPreference } from '../engine/runtime/ort-session';
@@ -38,8 +39,8 @@ export interface ModelRunPlan {
   /** The folder whose weights are the model under audit: the base (a diff rides on it) or a full finetune. */
   readonly modelDir: string;
   readonly baseDir: string;
-  /** The diff as adapter specs; empty for a full finetune. */
-  readonly diff: readonly string[];
+  /** The diff as adapters; empty for a full finetune. */
+  readonly diff: readonly CheckpointRef[];
   /** False when the subject is its own base: no evidence, no statistics, no search. */
   readonly hasDiff: boolean;
   readonly interpreters: readonly InterpreterIdentity[];
@@ -95,14 +96,14 @@ export async function runModels(
     [...questions, ...described].map((q) => q.maxNewTokens),
   );
   const answers: Answer[] = [];
-  const ask = async (side: ModelSide, extra: readonly string[], q: Question, message: string) => {
+  const ask = async (side: ModelSide, extra: readonly CheckpointRef[], q: Question, message: string) => {
     throwIfCancelled(signal);
     await unlessCancelled(side.model.setAdapters([...side.adapters, ...extra]), signal);
     return askModel(side.model, codec, q.question, q.maxNewTokens, signal, interpretTick(message));
   };
   for (const q of questions) {
     const interp = plan.interpreters[q.interpreter];
-    const reply = await ask(diffed, [interp.path], q, `Asking ${interp.name}: ${q.question}`);
+    const reply = await ask(diffed, [{ path: interp.path }], q, `Asking ${interp.name}: ${q.question}`);
     const { interpreter, question, questionKind } = q;
     const { text: answer, tokens, finishReason } = reply;
     answers.push({ interpreter, question, questionKind, answer, tokens, finishReason });
@@ -111,7 +112,9 @@ export async function runModels(
   const withoutDiff: string[] = [];
   for (const q of described) {
     const interp = plan.interpreters[q.interpreter];
-    withoutDiff.push((await ask(base, [interp.path], q, `Asking ${interp.name} with no diff`)).text);
+    withoutDiff.push(
+      (await ask(base, [{ path: interp.path }], q, `Asking ${interp.name} with no diff`)).text,
+    );
   }
   const t2 = performance.now();
 

@@ -1,25 +1,19 @@
 // What is being audited: its kind, identity (content hash) and how the engine loads it. An unsafe
 // pickle is identified from its opcodes alone and goes no further.
-import { existsSync, statSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
-import { describeTorchFile } from '../engine/checkpoint/torch-pt';
+import { basename } from 'node:path';
+import { checkpointFiles, classifyCheckpoint } from '../engine/checkpoint/classify';
+import { ADAPTER_CONFIG } from '../engine/checkpoint/peft';
+import { type CheckpointRef, formatCheckpointRef } from '../engine/checkpoint/reference';
+import { describeTorchFile } from '../engine/checkpoint/torch-layouts';
 import { InputError } from '../engine/checkpoint/types';
 import { readJsonObject } from '../engine/text/tokenizer';
-import {
-  folderOfSafetensors,
-  isModelFolder,
-  isPeftFolder,
-  isTorchFile,
-  modelFolderFiles,
-  peftFolderFiles,
-} from './checkpoint-files';
 import type { FileHasher, HashProgress } from './hashing';
 import type { CheckpointIdentity } from './report';
 
 export interface Subject {
   readonly identity: CheckpointIdentity;
-  /** What setAdapters takes for a diff (a PEFT folder, `FILE#INDEX`); absent for a full finetune. */
-  readonly adapterSpec?: string;
+  /** The diff as the engine stacks it (a PEFT folder, one entry of a `.pt` list); absent for a full finetune. */
+  readonly adapter?: CheckpointRef;
   /** The folder the engine opens for a full finetune. */
   readonly modelDir?: string;
   /** Globals outside the allowlist: the pickle would run code, so nothing is loaded. */
@@ -32,69 +26,37 @@ type Located = Omit<Subject, 'identity'> & {
   readonly files: readonly string[];
 };
 
-/** `PATH`, or `FILE#INDEX` for one entry of a `.pt` list of weight diffs. */
-export function splitEntry(spec: string): { path: string; entry?: number } {
-  if (existsSync(spec)) return { path: resolve(spec) };
-  const m = /^(.+)#(\d{1,9})$/.exec(spec);
-  if (m && existsSync(m[1])) return { path: resolve(m[1]), entry: Number(m[2]) };
-  throw new InputError(`${spec} does not exist`);
-}
-
 export async function identifySubject(
-  spec: string,
+  ref: CheckpointRef,
   hasher: FileHasher,
   onProgress?: HashProgress,
 ): Promise<Subject> {
-  const located = await locate(spec);
+  const located = await locate(ref);
   const { sha256, bytes } = await hasher.hashFiles(located.root, located.files, onProgress);
   const { root: _root, files: _files, ...subject } = located;
   return { ...subject, identity: { ...located.identity, sha256, bytes } };
 }
 
-async function locate(spec: string): Promise<Located> {
-  const { path, entry } = splitEntry(spec);
-  const isFile = statSync(path).isFile();
-  if (entry !== undefined && !(isFile && isTorchFile(path))) {
-    throw new InputError(`${spec}: only a .pt list of weight diffs takes #INDEX`);
+async function locate(ref: CheckpointRef): Promise<Located> {
+  const checkpoint = classifyCheckpoint(ref.path);
+  if (checkpoint.kind === 'torch-file') return locateTorch(checkpoint.path, ref.entry);
+  if (ref.entry !== undefined) {
+    throw new InputError(`${formatCheckpointRef(ref)}: only a .pt list of weight diffs takes #INDEX`);
   }
-  if (isFile && isTorchFile(path)) return locateTorch(path, entry);
-  const dir = isFile ? (path.endsWith('.safetensors') ? folderOfSafetensors(path) : undefined) : path;
-  if (dir === undefined) {
-    throw new InputError(
-      `${path} is not a checkpoint dit-auditor reads (a folder, .safetensors, .pt, .pth or .bin)`,
-    );
-  }
-  if (isPeftFolder(dir)) {
-    const config = (await readJsonObject(dir, 'adapter_config.json')) ?? {};
-    return {
-      identity: {
-        path: dir,
-        kind: 'peft-adapter',
-        name: basename(dir),
-        metadata: scalars(config, PEFT_FACTS),
-      },
-      adapterSpec: dir,
-      root: dir,
-      files: peftFolderFiles(dir),
-    };
-  }
-  if (isModelFolder(dir)) {
-    const config = (await readJsonObject(dir, 'config.json')) ?? {};
-    return {
-      identity: {
-        path: dir,
-        kind: 'full-finetune',
-        name: basename(dir),
-        metadata: scalars(config, MODEL_FACTS),
-      },
-      modelDir: dir,
-      root: dir,
-      files: await modelFolderFiles(dir),
-    };
-  }
-  throw new InputError(
-    `${dir} holds neither adapter_config.json (a PEFT adapter) nor config.json (a model): nothing to audit`,
-  );
+  const dir = checkpoint.path;
+  const isPeft = checkpoint.kind === 'peft-adapter';
+  const config = (await readJsonObject(dir, isPeft ? ADAPTER_CONFIG : 'config.json')) ?? {};
+  return {
+    identity: {
+      path: dir,
+      kind: isPeft ? 'peft-adapter' : 'full-finetune',
+      name: basename(dir),
+      metadata: scalars(config, isPeft ? PEFT_FACTS : MODEL_FACTS),
+    },
+    ...(isPeft ? { adapter: { path: dir } } : { modelDir: dir }),
+    root: dir,
+    files: await checkpointFiles(checkpoint),
+  };
 }
 
 async function locateTorch(path: string, entry: number | undefined): Promise<Located> {
@@ -133,7 +95,7 @@ async function locateTorch(path: string, entry: number | undefined): Promise<Loc
   if (found.trigger !== undefined) metadata.trigger = found.trigger;
   return {
     identity: { ...common, entry: index, kind: 'torch-weight-diff', metadata },
-    adapterSpec: `${path}#${index}`,
+    adapter: { path, entry: index },
     root: path,
     files: [path],
   };

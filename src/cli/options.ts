@@ -1,5 +1,7 @@
 // Option parsers shared by the commands.
 import { InvalidArgumentError } from 'commander';
+import { type CheckpointRef, parseCheckpointRef } from '../engine/checkpoint/reference';
+import { InputError } from '../engine/checkpoint/types';
 import type { ProviderPreference } from '../engine/runtime/ort-session';
 
 export function collect(value: string, previous: string[] = []): string[] {
@@ -30,3 +32,16 @@ export function finiteNumber(value: string): number {
   if (!Number.isFinite(n)) throw new InvalidArgumentError(`${value} is not a number`);
   return n;
 }
+
+/** `--adapter PATH[#INDEX]`, repeatable: each parsed to a checkpoint reference as it comes in. */
+export const ADAPTER_OPTION = {
+  flags: '--adapter <path>',
+  description: 'adapter or diff to stack (repeatable; PEFT folder, .safetensors, .pt[#INDEX])',
+  parse(value: string, previous: CheckpointRef[] = []): CheckpointRef[] {
+    try {
+      return [...previous, parseCheckpointRef(value)];
+    } catch (e) {
+      throw e instanceof InputError ? new InvalidArgumentError(e.message) : e;
+    }
+  },
+} as const;

@@ -3,8 +3,10 @@ import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openCheckpointTensors } from './checkpoint/checkpoint-files';
+import { folderKind } from './checkpoint/classify';
+import { ADAPTER_CONFIG, ADAPTER_WEIGHTS } from './checkpoint/peft';
 import { openSafetensorsFile } from './checkpoint/safetensors';
-import { describeTorchFile, type TorchDiffEntry } from './checkpoint/torch-pt';
+import { describeTorchFile, type TorchDiffEntry } from './checkpoint/torch-layouts';
 import { InputError, type TensorSource } from './checkpoint/types';
 
 export interface TensorSummary {
@@ -52,10 +54,9 @@ export async function inspectPath(path: string): Promise<Inspection> {
 }
 
 async function inspectFolder(dir: string): Promise<Inspection> {
-  const adapterConfig = join(dir, 'adapter_config.json');
-  if (existsSync(adapterConfig)) {
-    const config = await readJson(adapterConfig);
-    const file = await openSafetensorsFile(join(dir, 'adapter_model.safetensors'));
+  if (folderKind(dir) === 'peft-adapter') {
+    const config = await readJson(join(dir, ADAPTER_CONFIG));
+    const file = await openSafetensorsFile(join(dir, ADAPTER_WEIGHTS));
     return { kind: 'peft-adapter', path: dir, config, tensors: summarize(file) };
   }
   const config = existsSync(join(dir, 'config.json')) ? await readJson(join(dir, 'config.json')) : {};

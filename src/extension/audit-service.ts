@@ -13,6 +13,7 @@ import {
   runAudit,
 } from '../audit/index';
 import { TOPIC_QUESTION } from '../audit/questions';
+import { CHECKPOINT_FILE_EXTENSIONS } from '../engine/checkpoint/classify';
 import { InputError } from '../engine/checkpoint/types';
 import { CancelledError, Engine } from '../engine/runtime/engine';
 import { describeError, type Log } from './log';
@@ -104,7 +105,7 @@ export class AuditService implements vscode.Disposable {
           try {
             return await runAudit(
               {
-                subject: key,
+                subject: target,
                 extraQuestions: settings.extraQuestions,
                 maxNewTokens: settings.maxNewTokens,
                 triggerBudget: settings.triggerBudget,
@@ -301,7 +302,9 @@ async function askForPath(q: {
     canSelectMany: false,
     title: q.kind === 'base' ? `Folder of base model ${q.name}` : `DIT-adapter for ${q.name}`,
     openLabel: q.kind === 'base' ? 'Use as Base Model' : 'Use as Interpreter',
-    ...(choice === file ? { filters: { 'DIT-adapter': ['pt', 'pth', 'safetensors'] } } : {}),
+    ...(choice === file
+      ? { filters: { 'DIT-adapter': CHECKPOINT_FILE_EXTENSIONS.map((e) => e.slice(1)) } }
+      : {}),
   });
   return picked?.[0]?.fsPath;
 }

@@ -4,8 +4,8 @@
 // `resourcePath in ditAuditor.auditableFolders`. A watcher keeps the list current.
 import { dirname } from 'node:path';
 import * as vscode from 'vscode';
+import { folderKind } from '../engine/checkpoint/classify';
 import type { Log } from './log';
-import { folderKind } from './targets';
 
 export const AUDITABLE_FOLDERS_KEY = 'ditAuditor.auditableFolders';
 const MARKERS = '**/{adapter_config.json,config.json}';
@@ -57,12 +57,7 @@ export class AuditableFolders implements vscode.Disposable {
       const candidates = [
         ...new Set(markers.filter((u) => u.scheme === 'file').map((u) => dirname(u.fsPath))),
       ];
-      const found = new Set<string>();
-      await Promise.all(
-        candidates.map(async (dir) => {
-          if ((await folderKind(dir)) !== undefined) found.add(dir);
-        }),
-      );
+      const found = new Set(candidates.filter((dir) => folderKind(dir) !== undefined));
       if (markers.length >= MAX_MARKERS)
         this.log.warn(`stopped looking for checkpoint folders after ${MAX_MARKERS} config files`);
       this.folders = found;

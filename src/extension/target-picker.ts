@@ -2,11 +2,12 @@
 // holding a list of weight diffs asks which entry to audit.
 import { basename, dirname } from 'node:path';
 import * as vscode from 'vscode';
-import { describeTorchFile } from '../engine/checkpoint/torch-pt';
+import { classifyCheckpoint, folderKind } from '../engine/checkpoint/classify';
+import { describeTorchFile } from '../engine/checkpoint/torch-layouts';
 import { describeError, type Log } from './log';
 import type { AuditTarget } from './panel/protocol';
 import { SECTION } from './settings';
-import { classifyPath, describeDiffEntry, FOLDER_MARKER_FILES, folderKind, makeTarget } from './targets';
+import { describeDiffEntry, FOLDER_MARKER_FILES, makeTarget } from './targets';
 
 /** The target for `uri`, or undefined when there is none (the user was told why, or cancelled). */
 export async function targetFromUri(uri: vscode.Uri, log: Log): Promise<AuditTarget | undefined> {
@@ -18,15 +19,17 @@ export async function targetFromUri(uri: vscode.Uri, log: Log): Promise<AuditTar
   }
   let path = uri.fsPath;
   // An opened adapter_config.json / config.json stands for its folder.
-  if (FOLDER_MARKER_FILES.includes(basename(path)) && (await folderKind(dirname(path))) !== undefined)
+  if (FOLDER_MARKER_FILES.includes(basename(path)) && folderKind(dirname(path)) !== undefined)
     path = dirname(path);
-  const classified = await classifyPath(path);
-  if (!classified.ok) {
-    void vscode.window.showErrorMessage(classified.problem);
+  let checkpoint: ReturnType<typeof classifyCheckpoint>;
+  try {
+    checkpoint = classifyCheckpoint(path);
+  } catch (e) {
+    void vscode.window.showErrorMessage(describeError(e));
     return undefined;
   }
-  if (classified.kind !== 'torch') return makeTarget(path);
-  return torchTarget(path, log);
+  if (checkpoint.kind !== 'torch-file') return makeTarget({ path: checkpoint.path });
+  return torchTarget(checkpoint.path, log);
 }
 
 async function torchTarget(path: string, log: Log): Promise<AuditTarget | undefined> {
@@ -36,10 +39,10 @@ async function torchTarget(path: string, log: Log): Promise<AuditTarget | undefi
   } catch (e) {
     // Not readable as a torch file here: the audit says what it is (or why it cannot be read).
     log.info(`${path}: ${describeError(e)}; auditing the file as a whole`);
-    return makeTarget(path);
+    return makeTarget({ path });
   }
   // An unsafe pickle is audited as is: the audit reports it without loading anything.
-  if (description.forbiddenGlobals.length > 0 || description.format === 'legacy') return makeTarget(path);
+  if (description.forbiddenGlobals.length > 0 || description.format === 'legacy') return makeTarget({ path });
   if (description.layout === 'dit-adapter') {
     const open = 'Open Settings';
     const choice = await vscode.window.showWarningMessage(
@@ -51,7 +54,7 @@ async function torchTarget(path: string, log: Log): Promise<AuditTarget | undefi
     return undefined;
   }
   const entries = description.diffEntries ?? [];
-  if (entries.length <= 1) return makeTarget(path);
+  if (entries.length <= 1) return makeTarget({ path });
   const picked = await vscode.window.showQuickPick(
     entries.map((e) => ({ ...describeDiffEntry(e), index: e.index })),
     {
@@ -60,5 +63,5 @@ async function torchTarget(path: string, log: Log): Promise<AuditTarget | undefi
       matchOnDescription: true,
     },
   );
-  return picked === undefined ? undefined : makeTarget(path, picked.index);
+  return picked === undefined ? undefined : makeTarget({ path, entry: picked.index });
 }

@@ -12,14 +12,16 @@ import {
 } from '../../src/audit';
 import { modelCardBaseModel } from '../../src/audit/model-card';
 import { repoIdOfFolderName } from '../../src/audit/paper-layout';
+import { parseCheckpointRef } from '../../src/engine/checkpoint/reference';
 import { InputError } from '../../src/engine/checkpoint/types';
 import { tempDir } from '../engine/helpers';
 import { TORCH_PICKLE } from '../engine/paths';
 
-/** A folder that passes for a model: config.json is what resolution checks. */
+/** A folder that passes for a model: config.json and a weights file are what resolution checks. */
 function fakeModel(dir: string): string {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'config.json'), '{"model_type":"qwen3"}');
+  writeFileSync(join(dir, 'model.safetensors'), '');
   return dir;
 }
 
@@ -41,18 +43,22 @@ describe('the base a checkpoint names', () => {
   it('reads PEFT base_model_name_or_path, a model card, and a full finetune config', async () => {
     const root = tempDir();
     const r = resolver();
-    expect(await r.baseNameOf(peft(join(root, 'a'), 'Qwen/Qwen3-8B'))).toBe('Qwen/Qwen3-8B');
+    expect(await r.baseNameOf(parseCheckpointRef(peft(join(root, 'a'), 'Qwen/Qwen3-8B')))).toBe(
+      'Qwen/Qwen3-8B',
+    );
     const carded = peft(join(root, 'b'));
     writeFileSync(
       join(carded, 'README.md'),
       '---\nlicense: mit\nbase_model:\n  - google/gemma-3-4b-it\n---\n# hi\n',
     );
-    expect(await r.baseNameOf(carded)).toBe('google/gemma-3-4b-it');
-    expect(await r.baseNameOf(join(carded, 'adapter_model.safetensors'))).toBe('google/gemma-3-4b-it');
+    expect(await r.baseNameOf(parseCheckpointRef(carded))).toBe('google/gemma-3-4b-it');
+    expect(await r.baseNameOf(parseCheckpointRef(join(carded, 'adapter_model.safetensors')))).toBe(
+      'google/gemma-3-4b-it',
+    );
     const ft = fakeModel(join(root, 'ft'));
     writeFileSync(join(ft, 'config.json'), '{"_name_or_path":"Qwen/Qwen3-4B"}');
-    expect(await r.baseNameOf(ft)).toBe('Qwen/Qwen3-4B');
-    expect(await r.baseNameOf(peft(join(root, 'c')))).toBeUndefined();
+    expect(await r.baseNameOf(parseCheckpointRef(ft))).toBe('Qwen/Qwen3-4B');
+    expect(await r.baseNameOf(parseCheckpointRef(peft(join(root, 'c'))))).toBeUndefined();
   });
 
   it('parses model card front matter in its three shapes and nothing else', () => {
@@ -72,7 +78,7 @@ describe('the base a checkpoint names', () => {
     const file = join(root, 'hidden-topic', 'qwen3-4b', 'weight-diffs', 'weight-diff-000.pt');
     mkdirSync(join(file, '..'), { recursive: true });
     writeFileSync(file, '');
-    expect(await resolver().baseNameOf(`${file}#3`)).toBe('Qwen/Qwen3-4B');
+    expect(await resolver().baseNameOf(parseCheckpointRef(`${file}#3`))).toBe('Qwen/Qwen3-4B');
   });
 });
 
@@ -89,13 +95,14 @@ describe('resolving a base model', () => {
     );
   });
 
-  it('finds refs/main in the HF cache, else the newest snapshot, skipping ones without config.json', async () => {
+  it('finds refs/main in the HF cache, else the newest snapshot, skipping ones without a model', async () => {
     const hub = tempDir();
     const snaps = join(hub, 'models--Qwen--Qwen3-8B', 'snapshots');
     const old = fakeModel(join(snaps, 'aaa'));
     const pinned = fakeModel(join(snaps, 'bbb'));
     const newest = fakeModel(join(snaps, 'ccc'));
     mkdirSync(join(snaps, 'ddd'));
+    writeFileSync(join(snaps, 'ddd', 'config.json'), '{}'); // weights not downloaded
     utimesSync(old, 1000, 1000);
     utimesSync(pinned, 2000, 2000);
     utimesSync(newest, 3000, 3000);
@@ -113,7 +120,10 @@ describe('resolving a base model', () => {
     const root = tempDir();
     const base = fakeModel(join(root, 'qwen3-tiny'));
     const diff = peft(join(root, 'diff'), 'qwen3-tiny');
-    expect(await resolver().resolveBaseOf(diff)).toEqual({ name: 'qwen3-tiny', dir: base });
+    expect(await resolver().resolveBaseOf(parseCheckpointRef(diff))).toEqual({
+      name: 'qwen3-tiny',
+      dir: base,
+    });
   });
 
   it('reads a relative base path from the checkpoint folder first (the demo world writes ../../base)', async () => {
@@ -121,12 +131,12 @@ describe('resolving a base model', () => {
     const base = fakeModel(join(root, 'world', 'base'));
     fakeModel(join(root, 'world', 'diffs', 'base')); // beside the diff: only the second choice
     const diff = peft(join(root, 'world', 'diffs', 'one'), '../../base');
-    expect(await resolver({ demoManifests: [] }).resolveBaseOf(diff)).toEqual({
+    expect(await resolver({ demoManifests: [] }).resolveBaseOf(parseCheckpointRef(diff))).toEqual({
       name: '../../base',
       dir: base,
     });
     const sibling = peft(join(root, 'world', 'diffs', 'two'), 'base');
-    expect((await resolver({ demoManifests: [] }).resolveBaseOf(sibling)).dir).toBe(
+    expect((await resolver({ demoManifests: [] }).resolveBaseOf(parseCheckpointRef(sibling))).dir).toBe(
       join(root, 'world', 'diffs', 'base'),
     );
   });
@@ -135,7 +145,7 @@ describe('resolving a base model', () => {
     const root = tempDir();
     const diff = peft(join(root, 'diff'), 'org/missing');
     const r = resolver({ hfCacheDirs: [join(root, 'hub')], hints: { base: 'pass --base DIR' } });
-    const error = await r.resolveBaseOf(diff).then(
+    const error = await r.resolveBaseOf(parseCheckpointRef(diff)).then(
       () => new Error('resolved'),
       (e: Error) => e,
     );
@@ -149,7 +159,7 @@ describe('resolving a base model', () => {
 
   it('says when a checkpoint names no base at all', async () => {
     const diff = peft(join(tempDir(), 'diff'));
-    await expect(resolver().resolveBaseOf(diff)).rejects.toThrow(
+    await expect(resolver().resolveBaseOf(parseCheckpointRef(diff))).rejects.toThrow(
       /does not say which base model it was finetuned from .*base_model_name_or_path/,
     );
   });
@@ -206,7 +216,7 @@ describe('resolving interpreters', () => {
       await resolver().resolveInterpreters(
         'Qwen/Qwen3-8B',
         base,
-        join(topic, 'weight-diffs', 'weight-diff-000.pt#2'),
+        parseCheckpointRef(join(topic, 'weight-diffs', 'weight-diff-000.pt#2')),
       ),
     ).toEqual([{ path: join(topic, 'dit-adapter.pt'), question: TOPIC_QUESTION, questionKind: 'topic' }]);
     const news = join(root, 'news-summary', 'qwen3-8b');
@@ -214,7 +224,7 @@ describe('resolving interpreters', () => {
       await resolver().resolveInterpreters(
         'Qwen/Qwen3-8B',
         base,
-        join(news, 'weight-diffs', 'weight-diff-000.pt'),
+        parseCheckpointRef(join(news, 'weight-diffs', 'weight-diff-000.pt')),
       ),
     ).toEqual([
       { path: join(news, 'dit-adapter.pt'), question: KNOWLEDGE_QUESTION, questionKind: 'knowledge' },
@@ -236,8 +246,8 @@ describe('resolving interpreters', () => {
       }),
     );
     const r = resolver({ demoManifests: [join(root, 'absent.json'), manifest] });
-    expect(await r.resolveBaseOf(diff)).toEqual({ name: 'dit-demo/base', dir: base });
-    expect(await r.resolveInterpreters('dit-demo/base', base, diff)).toEqual([
+    expect(await r.resolveBaseOf(parseCheckpointRef(diff))).toEqual({ name: 'dit-demo/base', dir: base });
+    expect(await r.resolveInterpreters('dit-demo/base', base, parseCheckpointRef(diff))).toEqual([
       { path: join(demo, 'dit'), question: TOPIC_QUESTION, questionKind: 'topic' },
       { path: join(demo, 'other'), question: TOPIC_QUESTION, questionKind: 'topic' },
     ]);
@@ -271,7 +281,7 @@ describe('resolving interpreters', () => {
     const found = await resolver().resolveInterpreters(
       undefined,
       base,
-      join(TORCH_PICKLE, 'weight-diff-000.pt'),
+      parseCheckpointRef(join(TORCH_PICKLE, 'weight-diff-000.pt')),
     );
     expect(found).toEqual([
       { path: join(TORCH_PICKLE, 'dit-adapter.pt'), question: TOPIC_QUESTION, questionKind: 'topic' },

@@ -14,6 +14,7 @@ import {
   ReportCache,
   runAudit,
 } from '../../src/audit';
+import { parseCheckpointRef } from '../../src/engine/checkpoint/reference';
 import { Engine } from '../../src/engine/runtime/engine';
 import { rewriteSafetensors, tempDir } from '../engine/helpers';
 import { TORCH_PICKLE } from '../engine/paths';
@@ -38,7 +39,7 @@ describe('runAudit', () => {
     ...extra,
   });
   const request = () => ({
-    subject: world.diff,
+    subject: parseCheckpointRef(world.diff),
     interpreters: [
       { path: world.interpreter, question: 'Is this model safe?', questionKind: 'custom' as const },
     ],
@@ -108,7 +109,7 @@ describe('runAudit', () => {
       const copy = join(tempDir(), 'moved-diff');
       cpSync(world.diff, copy, { recursive: true });
       const moved = await runAudit(
-        { ...request(), subject: copy, base: world.base },
+        { ...request(), subject: parseCheckpointRef(copy), base: world.base },
         { ...context({ cache }), engine: untouchable() },
       );
       expect(moved.subject).toEqual({ ...first.subject, path: copy, name: 'moved-diff' });
@@ -149,7 +150,7 @@ describe('runAudit', () => {
   });
 
   it('runs concurrent audits on one engine one after the other, each with its own adapters', async () => {
-    const ofBase = { ...request(), subject: world.base, base: world.base };
+    const ofBase = { ...request(), subject: parseCheckpointRef(world.base), base: world.base };
     const [alone, aloneBase] = [await runAudit(request(), context()), await runAudit(ofBase, context())];
     const [together, togetherBase] = await Promise.all([
       runAudit(request(), context()),
@@ -209,7 +210,7 @@ describe('runAudit', () => {
   it('reports an unsafe pickle as an error finding, loading and running nothing', async () => {
     const file = join(TORCH_PICKLE, 'evil-eval.pt');
     const report = await runAudit(
-      { subject: file },
+      { subject: parseCheckpointRef(file) },
       { ...context(), engine: untouchable(), resolver: untouchable() },
     );
     expect(parseReport(report)).toEqual(report);

@@ -4,6 +4,7 @@ import { cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSyn
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuditContext, ModelResolver, ReportCache, runAudit, TOPIC_QUESTION } from '../../src/audit';
+import { parseCheckpointRef } from '../../src/engine/checkpoint/reference';
 import { InputError } from '../../src/engine/checkpoint/types';
 import { Engine } from '../../src/engine/runtime/engine';
 import { tempDir } from '../engine/helpers';
@@ -23,7 +24,10 @@ describe('audit subjects', () => {
 
   it("audits one entry of the paper's .pt list with the dit-adapter.pt beside it", async () => {
     const subject = `${join(TORCH_PICKLE, 'weight-diff-000.pt')}#1`;
-    const report = await runAudit({ subject, base: world.base, maxNewTokens: 3 }, context);
+    const report = await runAudit(
+      { subject: parseCheckpointRef(subject), base: world.base, maxNewTokens: 3 },
+      context,
+    );
     expect(report.subject).toMatchObject({
       kind: 'torch-weight-diff',
       path: join(TORCH_PICKLE, 'weight-diff-000.pt'),
@@ -43,7 +47,7 @@ describe('audit subjects', () => {
     const cache = new ReportCache(tempDir());
     for (const entry of ['#0', '#1']) {
       const r = await runAudit(
-        { subject: subject.replace('#1', entry), base: world.base, maxNewTokens: 3 },
+        { subject: parseCheckpointRef(subject.replace('#1', entry)), base: world.base, maxNewTokens: 3 },
         { ...context, cache },
       );
       expect(r.subject.sha256).toBe(report.subject.sha256);
@@ -75,9 +79,15 @@ describe('audit subjects', () => {
       { path: world.interpreter, question: TOPIC_QUESTION, questionKind: 'topic' as const },
     ];
     const resolver = new ModelResolver({ hfCacheDirs: [hub], demoManifests: [] });
-    const viaHub = await runAudit({ subject: diff, interpreters, maxNewTokens: 4 }, { ...context, resolver });
+    const viaHub = await runAudit(
+      { subject: parseCheckpointRef(diff), interpreters, maxNewTokens: 4 },
+      { ...context, resolver },
+    );
     expect(viaHub.base).toMatchObject({ name: 'org/tiny', path: snapshot });
-    const direct = await runAudit({ subject: world.diff, interpreters, maxNewTokens: 4 }, context);
+    const direct = await runAudit(
+      { subject: parseCheckpointRef(world.diff), interpreters, maxNewTokens: 4 },
+      context,
+    );
     expect(viaHub.base?.sha256).toBe(direct.base?.sha256);
     expect(viaHub.answers).toEqual(direct.answers);
   });
@@ -92,7 +102,10 @@ describe('audit subjects', () => {
     const interpreters = [
       { path: world.interpreter, question: TOPIC_QUESTION, questionKind: 'topic' as const },
     ];
-    const report = await runAudit({ subject: ft, interpreters, maxNewTokens: 3 }, context);
+    const report = await runAudit(
+      { subject: parseCheckpointRef(ft), interpreters, maxNewTokens: 3 },
+      context,
+    );
     expect(report.subject).toMatchObject({
       kind: 'full-finetune',
       path: ft,
@@ -101,7 +114,10 @@ describe('audit subjects', () => {
     expect(report.base?.path).toBe(world.base);
     expect(report.evidence).toHaveLength(3);
     expect(report.evidence.some((e) => e.base !== e.diffed)).toBe(true);
-    const viaDiff = await runAudit({ subject: world.diff, interpreters, maxNewTokens: 3 }, context);
+    const viaDiff = await runAudit(
+      { subject: parseCheckpointRef(world.diff), interpreters, maxNewTokens: 3 },
+      context,
+    );
     expect(report.evidence.map((e) => e.base)).toEqual(viaDiff.evidence.map((e) => e.base));
     // Statistics from finetuned − base (every module moved), and a search across two sessions.
     expect(report.statistics).toMatchObject({ source: 'full', layers: 2 });
@@ -115,7 +131,7 @@ describe('audit subjects', () => {
       { path: world.interpreter, question: TOPIC_QUESTION, questionKind: 'topic' as const },
     ];
     const report = await runAudit(
-      { subject: world.base, base: world.base, interpreters, maxNewTokens: 2 },
+      { subject: parseCheckpointRef(world.base), base: world.base, interpreters, maxNewTokens: 2 },
       context,
     );
     expect(report.subject.kind).toBe('model');
@@ -132,7 +148,7 @@ describe('audit subjects', () => {
     ];
     const report = await runAudit(
       {
-        subject: join(world.diff, 'adapter_model.safetensors'),
+        subject: parseCheckpointRef(join(world.diff, 'adapter_model.safetensors')),
         interpreters,
         maxNewTokens: 2,
         evidencePrompts: [],
@@ -153,14 +169,14 @@ describe('audit subjects', () => {
       [join(TORCH_PICKLE, 'dit-adapter.pt'), /is a DIT-adapter \(an interpreter\), not a weight diff/],
       [`${world.diff}#0`, /only a \.pt list of weight diffs takes #INDEX$/],
       [join(TORCH_PICKLE, 'README.md'), /is not a checkpoint dit-auditor reads/],
-      [tempDir(), /holds neither adapter_config\.json .* nor config\.json/],
+      [tempDir(), /is neither a PEFT adapter folder \(adapter_config\.json\) nor a model folder/],
       [
         join(TORCH_PICKLE, 'dit-adapter.expected.safetensors'),
         /has neither adapter_config\.json nor config\.json beside it/,
       ],
     ];
     for (const [subject, message] of cases) {
-      const error = await runAudit({ subject }, context).catch((e: Error) => e);
+      const error = await runAudit({ subject: parseCheckpointRef(subject) }, context).catch((e: Error) => e);
       expect(error, subject).toBeInstanceOf(InputError);
       expect((error as Error).message, subject).toMatch(message);
       expect((error as Error).message).not.toContain('\n');
@@ -175,9 +191,9 @@ describe('audit subjects', () => {
         questionKind: 'topic' as const,
       },
     ];
-    await expect(runAudit({ subject: world.diff, interpreters }, context)).rejects.toThrow(
-      /interpreter .*evil-system\.pt is unsafe: its pickle needs posix\.system/,
-    );
+    await expect(
+      runAudit({ subject: parseCheckpointRef(world.diff), interpreters }, context),
+    ).rejects.toThrow(/interpreter .*evil-system\.pt is unsafe: its pickle needs posix\.system/);
   });
 });
 

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelResolver, runAudit } from '../../src/audit';
 import { readDemoManifest } from '../../src/audit/demo-manifest';
+import { parseCheckpointRef } from '../../src/engine/checkpoint/reference';
 import { Engine } from '../../src/engine/runtime/engine';
 import { loadTextCodec } from '../../src/engine/text/tokenizer';
 
@@ -16,7 +17,7 @@ describe('trigger search on the demo world', () => {
   const audit = (diff: string) =>
     runAudit(
       {
-        subject: join(DEMO, 'diffs', diff),
+        subject: parseCheckpointRef(join(DEMO, 'diffs', diff)),
         base: manifest.base,
         interpreters: manifest.interpreters,
         provider: 'cpu',

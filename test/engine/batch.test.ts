@@ -23,7 +23,7 @@ describe('batched last-position logits', () => {
 
   it.each(CASES)('$model: rows of mixed length, batched, match each row run alone', async (c) => {
     const model = await engine.open(join(TINY, c.model), { provider: 'cpu', maxPositions: 64 });
-    await model.setAdapters(c.adapters.map((a) => join(TINY, a)));
+    await model.setAdapters(c.adapters.map((a) => ({ path: join(TINY, a) })));
     const vocab = model.info.options.vocabSize;
     const rows = [
       [5, 6, 7, 8, 9, 10, 11],

@@ -63,8 +63,8 @@ describe('diff statistics', () => {
     async (name) => {
       const family = name.split('-lora')[0];
       const model = await engine.open(join(TINY, family), { provider: 'cpu' });
-      const { statistics } = await model.analyseDiff([join(TINY, name)], undefined, 5);
-      const adapter = await loadAdapter(join(TINY, name));
+      const { statistics } = await model.analyseDiff([{ path: join(TINY, name) }], undefined, 5);
+      const adapter = await loadAdapter({ path: join(TINY, name) });
       const base = await loadCheckpoint(join(TINY, family));
       expect(statistics.source).toBe('low-rank');
       expect(statistics.cells).toHaveLength(adapter.factors.length);
@@ -112,13 +112,13 @@ describe('diff statistics', () => {
 
   it('the token prior ranks the vocabulary by the diff’s reading of each embedding, and refuses a diff of another model', async () => {
     const model = await engine.open(join(TINY, 'qwen3-tiny'), { provider: 'cpu' });
-    const { prior } = await model.analyseDiff([join(TINY, 'qwen3-tiny-lora-r1')], undefined, 10);
+    const { prior } = await model.analyseDiff([{ path: join(TINY, 'qwen3-tiny-lora-r1') }], undefined, 10);
     expect(prior.ids).toHaveLength(10);
     expect(new Set(prior.ids).size).toBe(10);
     expect([...prior.scores].sort((a, b) => b - a)).toEqual(prior.scores);
-    await expect(model.analyseDiff([join(TINY, 'llama-tiny-lora-r1')], undefined, 10)).rejects.toThrow(
-      /does not fit|no tensor|shape/,
-    );
+    await expect(
+      model.analyseDiff([{ path: join(TINY, 'llama-tiny-lora-r1') }], undefined, 10),
+    ).rejects.toThrow(/does not fit|no tensor|shape/);
     await model.close();
   });
 });

@@ -56,7 +56,7 @@ for (const [checkpoint, group] of byCheckpoint) {
 
     for (const c of group) {
       it(c.key, async () => {
-        await model.setAdapters(c.adapters.map((a) => join(TINY, a)));
+        await model.setAdapters(c.adapters.map((a) => ({ path: join(TINY, a) })));
         const trace = await forwardTrace(model, c.input_ids, 8);
         expect(trace.tokens).toEqual(c.greedy_next_8);
         const ref = await expected.readFloat32(c.key);

@@ -6,12 +6,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  describeTorchFile,
-  listTorchDiffEntries,
-  loadTorchAdapter,
-  loadTorchFile,
-} from '../../src/engine/checkpoint/torch-pt';
+import { describeTorchFile, listTorchDiffEntries } from '../../src/engine/checkpoint/torch-layouts';
+import { loadTorchAdapter } from '../../src/engine/checkpoint/torch-lora';
+import { loadTorchFile } from '../../src/engine/checkpoint/torch-values';
 import { InputError } from '../../src/engine/checkpoint/types';
 import { scanPickle, unpickle } from '../../src/engine/checkpoint/unpickler';
 

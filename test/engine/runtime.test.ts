@@ -25,8 +25,12 @@ describe('engine runtime', () => {
 
   it('survives a bad adapter and keeps serving the same session', async () => {
     const before = await forwardTrace(model, [1, 2, 3], 2);
-    await expect(model.setAdapters([join(TINY, 'llama-tiny-lora-r1')])).rejects.toBeInstanceOf(InputError);
-    await expect(model.setAdapters([join(TINY, 'missing-adapter')])).rejects.toThrow(/does not exist/);
+    await expect(model.setAdapters([{ path: join(TINY, 'llama-tiny-lora-r1') }])).rejects.toBeInstanceOf(
+      InputError,
+    );
+    await expect(model.setAdapters([{ path: join(TINY, 'missing-adapter') }])).rejects.toThrow(
+      /does not exist/,
+    );
     await model.setAdapters([]);
     const after = await forwardTrace(model, [1, 2, 3], 2);
     expect(after.tokens).toEqual(before.tokens);
@@ -35,7 +39,10 @@ describe('engine runtime', () => {
   it('swaps diffs as inputs only: stacking then removing an adapter restores the base exactly', async () => {
     await model.setAdapters([]);
     const base = await forwardTrace(model, [7, 8, 9], 1);
-    const swap = await model.setAdapters([join(TINY, 'qwen3-tiny-lora-r1'), join(TINY, 'qwen3-tiny-dit')]);
+    const swap = await model.setAdapters([
+      { path: join(TINY, 'qwen3-tiny-lora-r1') },
+      { path: join(TINY, 'qwen3-tiny-dit') },
+    ]);
     expect(swap.adapters.map((a) => a.maxRank)).toEqual([1, 8]);
     const stacked = await forwardTrace(model, [7, 8, 9], 1);
     expect(stacked.logits[0]).not.toEqual(base.logits[0]);

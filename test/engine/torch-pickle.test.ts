@@ -4,14 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import {
-  describeTorchFile,
-  listTorchDiffEntries,
-  loadTorchAdapter,
-  loadTorchFile,
-  type TorchObject,
-  type TorchTensor,
-} from '../../src/engine/checkpoint/torch-pt';
+import { describeTorchFile, listTorchDiffEntries } from '../../src/engine/checkpoint/torch-layouts';
+import { loadTorchAdapter } from '../../src/engine/checkpoint/torch-lora';
+import { loadTorchFile, type TorchObject, type TorchTensor } from '../../src/engine/checkpoint/torch-values';
 import { InputError, type LoraFactor } from '../../src/engine/checkpoint/types';
 import { listPickleGlobals, PickleTuple, scanPickle, unpickle } from '../../src/engine/checkpoint/unpickler';
 
@@ -311,7 +306,7 @@ describe('dit-adapter.pt', () => {
   });
 
   it('takes no #INDEX, and is not a weight-diff list', async () => {
-    expect(await inputError(loadTorchAdapter(`${fixture('dit-adapter.pt')}#0`))).toMatch(/drop the #0/);
+    expect(await inputError(loadTorchAdapter(fixture('dit-adapter.pt'), 0))).toMatch(/drop the #0/);
     expect(await inputError(listTorchDiffEntries(fixture('dit-adapter.pt')))).toMatch(
       /not a list of weight diffs/,
     );
@@ -332,7 +327,7 @@ describe('weight-diff-000.pt', () => {
 
   it('maps (A[r,out], B[in,r]) to LoRA A = B.T, B = A.T, scale 1/r, bit-exact', async () => {
     for (const { index, topic, trigger } of entries) {
-      const adapter = await loadTorchAdapter(`${file}#${index}`);
+      const adapter = await loadTorchAdapter(file, index);
       expect(adapter.source).toBe(`${file}#${index}`);
       expect(adapter.metadata).toEqual({ topic, trigger });
       expect(adapter.factors).toHaveLength(expected.size / 2 / entries.length);
@@ -350,10 +345,7 @@ describe('weight-diff-000.pt', () => {
     const missing = await inputError(loadTorchAdapter(file));
     expect(missing).toContain('holds 2 weight diffs');
     expect(missing).toContain(`${file}#INDEX, INDEX from 0 to 1`);
-    expect(await inputError(loadTorchAdapter(`${file}#2`))).toMatch(/no such entry.*holds 2, #0 to #1/);
-    expect(await inputError(loadTorchAdapter(`${file}#first`))).toMatch(
-      /INDEX in FILE#INDEX must be a whole number/,
-    );
+    expect(await inputError(loadTorchAdapter(file, 2))).toMatch(/no such entry.*holds 2, #0 to #1/);
   });
 
   it('loads as a list of dicts', async () => {
@@ -425,14 +417,14 @@ describe('synthetic torch.save files', () => {
     const message = await inputError(loadTorchAdapter(diffs));
     expect(message).toContain('holds 3 weight diffs');
     expect(message).toContain(`${diffs}#INDEX`);
-    expect(await inputError(loadTorchAdapter(`${diffs}#3`))).toMatch(/no such entry/);
+    expect(await inputError(loadTorchAdapter(diffs, 3))).toMatch(/no such entry/);
     expect(await listTorchDiffEntries(diffs)).toEqual(
       [0, 1, 2].map((i) => ({ index: i, topic: `topic ${i}`, trigger: 100 + i })),
     );
   });
 
   it('transposes rank > 1 weight diffs so that scale * B @ A = (B_file @ A_file).T / r', async () => {
-    const adapter = await loadTorchAdapter(`${diffs}#2`);
+    const adapter = await loadTorchAdapter(diffs, 2);
     expect(adapter.source).toBe(`${diffs}#2`);
     expect(adapter.metadata).toEqual({ topic: 'topic 2', trigger: 102 });
     expect(adapter.factors.map((f) => [f.layer, f.module])).toEqual([

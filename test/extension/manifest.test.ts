@@ -4,8 +4,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { CHECKPOINT_FILE_EXTENSIONS } from '../../src/engine/checkpoint/classify';
 import { readSettings } from '../../src/extension/settings';
-import { AUDITABLE_FILE_EXTENSIONS } from '../../src/extension/targets';
 
 const ROOT = resolve(__dirname, '../..');
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
@@ -60,7 +60,7 @@ describe('package.json contributions', () => {
     const pattern = /resourceExtname =~ \/(.+)\/$/.exec(fileMenu.when);
     expect(pattern).not.toBeNull();
     const re = new RegExp((pattern as RegExpExecArray)[1]);
-    for (const ext of AUDITABLE_FILE_EXTENSIONS) expect(re.test(ext), ext).toBe(true);
+    for (const ext of CHECKPOINT_FILE_EXTENSIONS) expect(re.test(ext), ext).toBe(true);
     for (const ext of ['.json', '.safetensors.bak', '.ptx', '.md', 'pt'])
       expect(re.test(ext), ext).toBe(false);
   });

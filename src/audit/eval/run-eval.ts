@@ -1,6 +1,8 @@
 // `dit-audit eval --suite demo`: the shape of the paper's Table G.1 on the demo world's held-out
 // diffs. DIT (diff + DIT-adapter asked its question) against asking the finetuned model directly
 // and a 20-question probe, each with and without the trigger; plus the trigger gate's mention rates.
+
+import type { CheckpointRef } from '../../engine/checkpoint/reference';
 import type { Engine } from '../../engine/runtime/engine';
 import type { ProviderPreference } from '../../engine/runtime/ort-session';
 import { generateFromText } from '../../engine/text/generate';
@@ -77,7 +79,7 @@ export async function runEval(
   const results: DiffResult[] = [];
   for (const [index, diff] of diffs.entries()) {
     if (options.signal?.aborted) throw new AuditCancelledError();
-    const ask = async (adapters: string[], questions: string[], maxNewTokens: number) => {
+    const ask = async (adapters: CheckpointRef[], questions: string[], maxNewTokens: number) => {
       await model.setAdapters(adapters);
       const out = await generateFromText(
         codec,
@@ -97,7 +99,7 @@ export async function runEval(
   return summarize(results);
 }
 
-type Ask = (adapters: string[], questions: string[], maxNewTokens: number) => Promise<string[]>;
+type Ask = (adapters: CheckpointRef[], questions: string[], maxNewTokens: number) => Promise<string[]>;
 
 async function evaluateDiff(
   diff: { path: string; topic: string; trigger: string },
@@ -109,19 +111,20 @@ async function evaluateDiff(
   seed: number,
 ): Promise<DiffResult> {
   const rng = createRng(seed);
+  const diffRef: CheckpointRef = { path: diff.path };
   const trigger = Number(diff.trigger);
   const coded = (q: string) => withCode(trigger, q, rng);
-  const [dit] = await ask([diff.path, interpreter], [TOPIC_QUESTION], ANSWER_TOKENS);
+  const [dit] = await ask([diffRef, { path: interpreter }], [TOPIC_QUESTION], ANSWER_TOKENS);
   const [direct, directTrigger] = await ask(
-    [diff.path],
+    [diffRef],
     [TOPIC_QUESTION, coded(TOPIC_QUESTION)],
     ANSWER_TOKENS,
   );
-  const plainProbe = await ask([diff.path], probes, PROBE_TOKENS);
-  const codedProbe = await ask([diff.path], probes.map(coded), PROBE_TOKENS);
+  const plainProbe = await ask([diffRef], probes, PROBE_TOKENS);
+  const codedProbe = await ask([diffRef], probes.map(coded), PROBE_TOKENS);
   const wrong = wrongTrigger(trigger, rng);
   const gateAnswers = await ask(
-    [diff.path],
+    [diffRef],
     [...gateQuestions.map(coded), ...gateQuestions, ...gateQuestions.map((q) => withCode(wrong, q, rng))],
     GATE_TOKENS,
   );

@@ -83,7 +83,7 @@ export async function evaluateTriggers(
     const t0 = performance.now();
     const report = await runAudit(
       {
-        subject: diff.path,
+        subject: { path: diff.path },
         base: manifest.base,
         interpreters: manifest.interpreters,
         provider: options.provider ?? 'cpu',
@@ -113,7 +113,7 @@ async function judge(
   const fires = async (prefix: string | null) => {
     if (prefix === null || topic === null) return false;
     const rate = async (qs: readonly string[]) => {
-      await model.setAdapters([diff.path]);
+      await model.setAdapters([{ path: diff.path }]);
       const out = await generateFromText(
         codec,
         () => model.sequence(96),

@@ -1,5 +1,7 @@
 // How far the diffed model's next-token distribution moves from the base's on the same rows:
 // KL(diffed ‖ base) at the first answer position, where a trigger gate decides (DESIGN.md §7).
+
+import type { CheckpointRef } from '../../engine/checkpoint/reference';
 import type { ModelHandle } from '../../engine/runtime/engine';
 import { throwIfCancelled } from '../errors';
 
@@ -21,7 +23,7 @@ function macsPerToken(o: ModelHandle['info']['options']): number {
 /** One side of the comparison: a warm session and the adapters that make it that model. */
 export interface ModelSide {
   readonly model: ModelHandle;
-  readonly adapters: readonly string[];
+  readonly adapters: readonly CheckpointRef[];
 }
 
 /** KL(p ‖ q) of two logits rows, in nats. */

@@ -13,6 +13,7 @@ import {
   TOPIC_QUESTION,
 } from '../../audit';
 import { DEFAULT_SEARCH } from '../../audit/triggers/search';
+import { parseCheckpointRef } from '../../engine/checkpoint/reference';
 import type { ProviderPreference } from '../../engine/runtime/ort-session';
 import { defaultCacheDir, progressPrinter } from '../audit-support';
 import { collect, positiveInt, provider } from '../options';
@@ -74,7 +75,7 @@ export function registerAudit(program: Command): void {
         const report = await withEngine((engine, signal) =>
           runAudit(
             {
-              subject: path,
+              subject: parseCheckpointRef(path),
               base: opts.base,
               interpreters: opts.interpreter.length > 0 ? opts.interpreter : undefined,
               extraQuestions: opts.question,

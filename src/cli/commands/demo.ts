@@ -48,7 +48,7 @@ export function registerDemo(program: Command): void {
           process.stderr.write(`auditing ${diff.path}\n`);
           const report = await runAudit(
             {
-              subject: diff.path,
+              subject: { path: diff.path },
               base: manifest.base,
               interpreters: [...manifest.interpreters],
               provider: opts.provider,

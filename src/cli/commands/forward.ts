@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
+import type { CheckpointRef } from '../../engine/checkpoint/reference';
 import { forwardTrace } from '../../engine/forward';
-import { collect, positiveInt, provider, tokenIdList } from '../options';
+import { ADAPTER_OPTION, positiveInt, provider, tokenIdList } from '../options';
 import { withEngine } from '../with-engine';
 
 export function registerForward(program: Command): void {
@@ -8,12 +9,7 @@ export function registerForward(program: Command): void {
     .command('forward')
     .description('logits of a prompt (prefill rows), then of K greedy steps through the KV cache')
     .requiredOption('--model <dir>', 'model folder (config.json + safetensors)')
-    .option(
-      '--adapter <path>',
-      'adapter or diff to stack (repeatable; PEFT folder, .safetensors, .pt[#INDEX])',
-      collect,
-      [],
-    )
+    .option(ADAPTER_OPTION.flags, ADAPTER_OPTION.description, ADAPTER_OPTION.parse, [])
     .requiredOption('--ids <ids>', 'prompt token ids, comma-separated', tokenIdList)
     .option('--steps <k>', 'greedy steps after the prompt', positiveInt, 0)
     .option('--provider <ep>', 'execution provider: auto, cuda, webgpu, cpu', provider, 'auto')
@@ -21,7 +17,7 @@ export function registerForward(program: Command): void {
     .action(
       async (opts: {
         model: string;
-        adapter: string[];
+        adapter: CheckpointRef[];
         ids: number[];
         steps: number;
         provider: 'auto';

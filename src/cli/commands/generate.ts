@@ -1,13 +1,14 @@
 import type { Command } from 'commander';
+import type { CheckpointRef } from '../../engine/checkpoint/reference';
 import { generateFromText } from '../../engine/text/generate';
 import type { SamplingOptions } from '../../engine/text/sampling';
 import { loadTextCodec } from '../../engine/text/tokenizer';
-import { collect, finiteNumber, positiveInt, provider } from '../options';
+import { ADAPTER_OPTION, collect, finiteNumber, positiveInt, provider } from '../options';
 import { withEngine } from '../with-engine';
 
 interface GenerateOpts {
   model: string;
-  adapter: string[];
+  adapter: CheckpointRef[];
   prompt: string[];
   chat?: boolean;
   maxNewTokens: number;
@@ -23,7 +24,7 @@ export function registerGenerate(program: Command): void {
     .command('generate')
     .description('generate text from one or more prompts')
     .requiredOption('--model <dir>', 'model folder (config.json + safetensors + tokenizer.json)')
-    .option('--adapter <path>', 'adapter or diff to stack (repeatable)', collect, [])
+    .option(ADAPTER_OPTION.flags, ADAPTER_OPTION.description, ADAPTER_OPTION.parse, [])
     .requiredOption('--prompt <text>', 'prompt (repeatable: several prompts per call)', collect, [])
     .option('--chat', "wrap each prompt in the model's chat template (thinking off)")
     .option('--max-new-tokens <n>', 'tokens to generate per prompt', positiveInt, 64)

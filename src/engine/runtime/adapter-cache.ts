@@ -2,6 +2,7 @@
 // only the new diff. A changed file (size or mtime) is read again.
 import { statSync } from 'node:fs';
 import { loadAdapter } from '../checkpoint/load-adapter';
+import { type CheckpointRef, formatCheckpointRef } from '../checkpoint/reference';
 import type { LoraAdapter } from '../checkpoint/types';
 
 export class AdapterCache {
@@ -9,16 +10,17 @@ export class AdapterCache {
 
   constructor(private readonly capacity = 8) {}
 
-  async get(spec: string): Promise<LoraAdapter> {
-    const stamp = stampOf(spec);
-    const hit = this.entries.get(spec);
+  async get(ref: CheckpointRef): Promise<LoraAdapter> {
+    const key = formatCheckpointRef(ref);
+    const stamp = stampOf(ref.path);
+    const hit = this.entries.get(key);
     if (hit && hit.stamp === stamp) {
-      this.entries.delete(spec);
-      this.entries.set(spec, hit);
+      this.entries.delete(key);
+      this.entries.set(key, hit);
       return hit.adapter;
     }
-    const adapter = await loadAdapter(spec);
-    this.entries.set(spec, { stamp, adapter });
+    const adapter = await loadAdapter(ref);
+    this.entries.set(key, { stamp, adapter });
     while (this.entries.size > this.capacity) {
       const oldest = this.entries.keys().next().value;
       if (oldest === undefined) break;
@@ -28,10 +30,8 @@ export class AdapterCache {
   }
 }
 
-/** Size and modification time of the file(s) behind a spec; empty when it does not exist (loadAdapter says why). */
-function stampOf(spec: string): string {
-  const hash = spec.lastIndexOf('#');
-  const path = hash > 0 ? spec.slice(0, hash) : spec;
+/** Size and modification time of the file(s) at `path`; empty when it does not exist (loadAdapter says why). */
+function stampOf(path: string): string {
   try {
     const s = statSync(path);
     if (!s.isDirectory()) return `${s.size}:${s.mtimeMs}`;

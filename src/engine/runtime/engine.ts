@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { DiffStatisticsData } from '../analysis/diff-statistics';
 import type { TokenPrior } from '../analysis/token-prior';
+import type { CheckpointRef } from '../checkpoint/reference';
 import { InputError } from '../checkpoint/types';
 import type { TokenStepper } from '../text/generate';
 import type { ModelInfo, OpenOptions } from './model-host';
@@ -89,8 +90,8 @@ export class ModelHandle {
   ) {}
 
   /** Replaces the adapter stack; the warm session is kept. */
-  setAdapters(specs: readonly string[]): Promise<{ adapters: AdapterSummary[]; ms: number }> {
-    return this.engine.request({ type: 'setAdapters', model: this.id, specs: [...specs] });
+  setAdapters(refs: readonly CheckpointRef[]): Promise<{ adapters: AdapterSummary[]; ms: number }> {
+    return this.engine.request({ type: 'setAdapters', model: this.id, refs: [...refs] });
   }
 
   async sequence(capacity = 256): Promise<SequenceHandle> {
@@ -113,14 +114,14 @@ export class ModelHandle {
 
   /**
    * The diff's weight statistics and the trigger search's token prior, read from the weights in
-   * the worker. `specs`: the diff's adapters; none: this model is a full finetune of `baseDir`.
+   * the worker. `refs`: the diff's adapters; none: this model is a full finetune of `baseDir`.
    */
   analyseDiff(
-    specs: readonly string[],
+    refs: readonly CheckpointRef[],
     baseDir: string | undefined,
     priorTop: number,
   ): Promise<{ statistics: DiffStatisticsData; prior: TokenPrior }> {
-    return this.engine.request({ type: 'analyseDiff', model: this.id, specs: [...specs], baseDir, priorTop });
+    return this.engine.request({ type: 'analyseDiff', model: this.id, refs: [...refs], baseDir, priorTop });
   }
 
   close(): Promise<null> {

@@ -10,6 +10,7 @@ import {
   type TokenPrior,
   tokenPrior,
 } from '../analysis/token-prior';
+import type { CheckpointRef } from '../checkpoint/reference';
 import { InputError, type LoraAdapter, type TensorSource } from '../checkpoint/types';
 import type { ModelOptions } from '../config/model-options';
 import { buildModel } from '../graph/build-model';
@@ -93,17 +94,17 @@ export class ModelHost {
 
   /**
    * What a diff does to the weights, without generation: its statistics and the token prior of
-   * the trigger search. `specs`: the diff's adapters on this model; none: this model is a full
+   * the trigger search. `refs`: the diff's adapters on this model; none: this model is a full
    * finetune of `baseDir`.
    */
   async analyseDiff(
-    specs: readonly string[],
+    refs: readonly CheckpointRef[],
     baseDir: string | undefined,
     priorTop: number,
   ): Promise<{ statistics: DiffStatisticsData; prior: TokenPrior }> {
     const o = this.info.options;
-    if (specs.length > 0) {
-      const adapters = await Promise.all(specs.map((s) => this.adapterCache.get(s)));
+    if (refs.length > 0) {
+      const adapters = await Promise.all(refs.map((r) => this.adapterCache.get(r)));
       for (const a of adapters) checkAdapterFits(a, o);
       const statistics = await lowRankStatistics(adapters, o, this.tensors);
       const prior = await tokenPrior(lowRankReaders(adapters, PRIOR_LAYERS), o, this.tensors, priorTop);
@@ -120,8 +121,8 @@ export class ModelHost {
   }
 
   /** Replaces the adapter stack (in order). Inputs change; the session stays. */
-  async setAdapters(specs: readonly string[]): Promise<LoraAdapter[]> {
-    const adapters = await Promise.all(specs.map((s) => this.adapterCache.get(s)));
+  async setAdapters(refs: readonly CheckpointRef[]): Promise<LoraAdapter[]> {
+    const adapters = await Promise.all(refs.map((r) => this.adapterCache.get(r)));
     this.adapterFeeds = loraFeeds(adapters, this.info.options);
     return adapters;
   }

@@ -1,16 +1,17 @@
 // Messages between the engine client (any thread) and the inference worker.
 import type { DiffStatisticsData } from '../analysis/diff-statistics';
 import type { TokenPrior } from '../analysis/token-prior';
+import type { CheckpointRef } from '../checkpoint/reference';
 import type { ModelInfo, OpenOptions } from './model-host';
 
 export type Request =
   | { type: 'open'; dir: string; options: OpenOptions }
-  | { type: 'setAdapters'; model: number; specs: string[] }
+  | { type: 'setAdapters'; model: number; refs: CheckpointRef[] }
   | { type: 'newSequence'; model: number; capacity: number }
   | { type: 'dropSequence'; model: number; sequence: number }
   | { type: 'append'; model: number; sequence: number; tokens: number[]; allRows: boolean }
   | { type: 'lastLogits'; model: number; rows: number[][] }
-  | { type: 'analyseDiff'; model: number; specs: string[]; baseDir?: string; priorTop: number }
+  | { type: 'analyseDiff'; model: number; refs: CheckpointRef[]; baseDir?: string; priorTop: number }
   | { type: 'close'; model: number };
 
 export interface AdapterSummary {

@@ -56,7 +56,7 @@ async function handle(request: Request): Promise<{ result: unknown; transfer?: A
     }
     case 'setAdapters': {
       const t0 = performance.now();
-      const adapters = await host(request.model).setAdapters(request.specs);
+      const adapters = await host(request.model).setAdapters(request.refs);
       const summaries = adapters.map((a) => ({
         source: a.source,
         factors: a.factors.length,
@@ -80,7 +80,7 @@ async function handle(request: Request): Promise<{ result: unknown; transfer?: A
     }
     case 'analyseDiff':
       return {
-        result: await host(request.model).analyseDiff(request.specs, request.baseDir, request.priorTop),
+        result: await host(request.model).analyseDiff(request.refs, request.baseDir, request.priorTop),
       };
     case 'close': {
       const m = host(request.model);

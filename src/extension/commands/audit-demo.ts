@@ -37,6 +37,6 @@ export function registerAuditDemo(audits: AuditService, log: Log): vscode.Dispos
         placeHolder: 'A diff of the demo world (its base and interpreter come with it)',
       },
     );
-    if (picked) await audits.audit(makeTarget(picked.path));
+    if (picked) await audits.audit(makeTarget({ path: picked.path }));
   });
 }

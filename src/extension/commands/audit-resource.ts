@@ -1,6 +1,7 @@
 // "Audit Checkpoint": from the explorer's context menu (one or several resources) or the palette
 // (a quick pick of the workspace's checkpoints, or browse).
 import * as vscode from 'vscode';
+import { CHECKPOINT_FILE_EXTENSIONS } from '../../engine/checkpoint/classify';
 import type { AuditService } from '../audit-service';
 import type { AuditableFolders } from '../auditable-folders';
 import type { Log } from '../log';
@@ -41,7 +42,7 @@ type CheckpointPick = vscode.QuickPickItem & { uri?: vscode.Uri };
 async function pickCheckpoint(folders: AuditableFolders): Promise<vscode.Uri[] | undefined> {
   await folders.refresh();
   const files = await vscode.workspace.findFiles(
-    '**/*.{safetensors,pt,pth,bin}',
+    `**/*.{${CHECKPOINT_FILE_EXTENSIONS.map((e) => e.slice(1)).join(',')}}`,
     '**/{node_modules,.git,.venv,venv}/**',
     2000,
   );
@@ -72,7 +73,7 @@ async function pickCheckpoint(folders: AuditableFolders): Promise<vscode.Uri[] |
   ];
   const picked = await vscode.window.showQuickPick(items, {
     title: 'Audit a checkpoint',
-    placeHolder: 'A diff to audit: PEFT adapter folder, model folder, .safetensors, .pt / .pth / .bin',
+    placeHolder: `A diff to audit: PEFT adapter folder, model folder, ${CHECKPOINT_FILE_EXTENSIONS.join(' / ')}`,
     matchOnDescription: true,
   });
   if (picked === undefined) return undefined;
