@@ -1,12 +1,7 @@
 // The panel's entry point: wires the view to the VS Code webview API. The extension host is the
 // source of truth; the last state is also kept in the webview state so that a restored panel (after
 // a reload) can show its report before the host answers.
-import {
-  type HostMessage,
-  isHostMessage,
-  isPanelState,
-  type WebviewMessage,
-} from '../src/extension/panel/protocol';
+import { type HostMessage, isHostMessage, isPanelState, type WebviewMessage } from '../src/protocol/panel';
 import type { ReportView } from './report-view';
 import './report-view';
 

@@ -15,7 +15,7 @@ import type {
   InterpreterIdentity,
   SuspectedTrigger,
 } from '../src/audit/report';
-import type { PanelState, RevealWhich, WebviewMessage } from '../src/extension/panel/protocol';
+import type { PanelState, RevealWhich, WebviewMessage } from '../src/protocol/panel';
 import { finishLabel, formatBytes, formatMs, heatMap, kindLabel, percent, shortHash } from './format';
 
 const STAGE_LABELS: Record<string, string> = {

@@ -7,6 +7,10 @@ import { InputError } from '../engine/checkpoint/types';
 import type { InterpreterSpec } from './identities';
 import { questionKindOf, TOPIC_QUESTION } from './questions';
 
+/** `heldout-phrase`: held-out diffs whose trigger is a phrase, not the SEP code. */
+export const DEMO_SPLITS = ['example', 'heldout', 'heldout-phrase'] as const;
+export type DemoSplit = (typeof DEMO_SPLITS)[number];
+
 const ManifestJson = z.object({
   base: z.string(),
   interpreters: z.array(z.object({ path: z.string(), question: z.string().min(1).optional() })),
@@ -20,7 +24,7 @@ const ManifestJson = z.object({
           topic: z.string().nullable().optional(),
           trigger: z.union([z.string(), z.number()]).nullable().optional(),
           trigger_text: z.string().min(1).nullable().optional(),
-          split: z.enum(['example', 'heldout', 'heldout-phrase']).optional(),
+          split: z.enum(DEMO_SPLITS).optional(),
         }),
       ]),
     )
@@ -36,8 +40,7 @@ export interface DemoDiff {
   readonly trigger: string | null;
   /** Any other trigger: the prefix phrase itself (`trainer diff --trigger-text`). */
   readonly triggerText: string | null;
-  /** `heldout-phrase`: held-out diffs whose trigger is a phrase, not the SEP code. */
-  readonly split: 'example' | 'heldout' | 'heldout-phrase' | null;
+  readonly split: DemoSplit | null;
 }
 
 export interface DemoManifest {

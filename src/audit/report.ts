@@ -4,6 +4,7 @@
 // `reportJsonSchema()` publishes it as JSON Schema.
 import { z } from 'zod';
 import { LINEAR_MODULES } from '../engine/checkpoint/types';
+import { PROVIDER_NAMES } from '../engine/runtime/providers';
 
 export const REPORT_SCHEMA_VERSION = 2;
 
@@ -192,9 +193,7 @@ export const AuditReport = z.object({
   /** Null when the audit stopped before a base was needed (an unsafe pickle, say). */
   base: CheckpointIdentity.nullable(),
   interpreters: z.array(InterpreterIdentity),
-  executionProvider: z
-    .object({ name: z.enum(['cpu', 'cuda', 'webgpu']), reasons: z.array(z.string()) })
-    .nullable(),
+  executionProvider: z.object({ name: z.enum(PROVIDER_NAMES), reasons: z.array(z.string()) }).nullable(),
   timings: z.object({
     totalMs: z.number().nonnegative(),
     loadMs: z.number().nonnegative(),

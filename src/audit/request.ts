@@ -2,7 +2,7 @@
 import type { CheckpointRef } from '../engine/checkpoint/reference';
 import { InputError } from '../engine/checkpoint/types';
 import type { Engine } from '../engine/runtime/engine';
-import type { ProviderPreference } from '../engine/runtime/ort-session';
+import { PROVIDER_PREFERENCES, type ProviderPreference } from '../engine/runtime/providers';
 import type { ReportCache } from './cache';
 import type { InterpreterSpec } from './identities';
 import type { AuditProgress } from './progress';
@@ -37,8 +37,6 @@ export interface AuditContext {
   readonly now?: () => Date;
 }
 
-const PROVIDERS: readonly ProviderPreference[] = ['auto', 'cuda', 'webgpu', 'cpu'];
-
 /** Refuses a malformed request before anything is read. */
 export function checkRequest(request: AuditRequest): void {
   const problems: string[] = [];
@@ -52,8 +50,8 @@ export function checkRequest(request: AuditRequest): void {
   const budget = request.triggerBudget;
   if (budget !== undefined && !(Number.isInteger(budget) && budget >= 0))
     problems.push(`triggerBudget must be a whole number of at least 0 (got ${budget})`);
-  if (request.provider !== undefined && !PROVIDERS.includes(request.provider))
-    problems.push(`provider must be one of ${PROVIDERS.join(', ')} (got ${request.provider})`);
+  if (request.provider !== undefined && !PROVIDER_PREFERENCES.includes(request.provider))
+    problems.push(`provider must be one of ${PROVIDER_PREFERENCES.join(', ')} (got ${request.provider})`);
   if (request.interpreters?.length === 0) problems.push('the interpreter list is empty');
   for (const i of request.interpreters ?? []) {
     if (!i.path) problems.push('an interpreter has no path');

@@ -8,7 +8,7 @@ import type { DiffStatisticsData } from '../engine/analysis/diff-statistics';
 import type { CheckpointRef } from '../engine/checkpoint/reference';
 import { InputError } from '../engine/checkpoint/types';
 import type { Engine } from '../engine/runtime/engine';
-import type { ProviderPreference } from '../engine/runtime/ort-session';
+import type { ProviderPreference } from '../engine/runtime/providers';
 import { loadTextCodec, type TextCodec } from '../engine/text/tokenizer';
 import { askModel } from './ask-model';
 import { throwIfCancelled, unlessCancelled } from './errors';

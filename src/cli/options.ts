@@ -1,8 +1,8 @@
 // Option parsers shared by the commands.
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { type CheckpointRef, parseCheckpointRef } from '../engine/checkpoint/reference';
 import { InputError } from '../engine/checkpoint/types';
-import type { ProviderPreference } from '../engine/runtime/ort-session';
+import { PROVIDER_PREFERENCES, type ProviderPreference } from '../engine/runtime/providers';
 
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -22,9 +22,11 @@ export function tokenIdList(value: string): number[] {
   return ids;
 }
 
-export function provider(value: string): ProviderPreference {
-  if (value === 'auto' || value === 'cuda' || value === 'webgpu' || value === 'cpu') return value;
-  throw new InvalidArgumentError(`${value} is not one of auto, cuda, webgpu, cpu`);
+/** `--provider`: its choices are the engine's list; commander checks them and shows them in the help. */
+export function providerOption(defaultValue: ProviderPreference): Option {
+  return new Option('--provider <ep>', 'execution provider')
+    .choices(PROVIDER_PREFERENCES)
+    .default(defaultValue);
 }
 
 export function finiteNumber(value: string): number {

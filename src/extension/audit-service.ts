@@ -14,10 +14,11 @@ import {
 } from '../audit/index';
 import { TOPIC_QUESTION } from '../audit/questions';
 import { CHECKPOINT_FILE_EXTENSIONS } from '../engine/checkpoint/classify';
+import { formatCheckpointRef } from '../engine/checkpoint/reference';
 import { InputError } from '../engine/checkpoint/types';
 import { CancelledError, Engine } from '../engine/runtime/engine';
+import type { AuditTarget } from '../protocol/panel';
 import { describeError, type Log } from './log';
-import { type AuditTarget, subjectOf } from './panel/protocol';
 import type { ReportPanels } from './panel/registration';
 import { type AuditorSettings, readSettings, SECTION } from './settings';
 import { requireTrust, UNTRUSTED_MESSAGE } from './trust';
@@ -67,7 +68,7 @@ export class AuditService implements vscode.Disposable {
    * a notification.
    */
   async audit(target: AuditTarget, options: { refresh?: boolean } = {}): Promise<AuditReport | undefined> {
-    const key = subjectOf(target);
+    const key = formatCheckpointRef(target);
     if (!vscode.workspace.isTrusted) {
       this.panels.show({ kind: 'untrusted', target, message: UNTRUSTED_MESSAGE });
       await requireTrust();
@@ -160,15 +161,15 @@ export class AuditService implements vscode.Disposable {
   }
 
   cancel(target: AuditTarget): void {
-    const run = this.running.get(subjectOf(target));
+    const run = this.running.get(formatCheckpointRef(target));
     if (run) {
-      this.log.info(`cancelling the audit of ${subjectOf(target)}`);
+      this.log.info(`cancelling the audit of ${formatCheckpointRef(target)}`);
       run.abort.abort();
     }
   }
 
   private fail(target: AuditTarget, error: unknown): void {
-    const key = subjectOf(target);
+    const key = formatCheckpointRef(target);
     if (this.disposed) return;
     if (error instanceof AuditCancelledError || error instanceof CancelledError) {
       this.log.info(`audit of ${key} cancelled`);

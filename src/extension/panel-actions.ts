@@ -2,9 +2,9 @@
 import { relative } from 'node:path';
 import * as vscode from 'vscode';
 import { type AuditReport, renderReportMarkdown } from '../audit/index';
+import type { AuditTarget, RevealWhich } from '../protocol/panel';
 import type { AuditService } from './audit-service';
 import { describeError, type Log } from './log';
-import type { AuditTarget, RevealWhich } from './panel/protocol';
 import type { PanelActions } from './panel/registration';
 import type { ReportPanel } from './panel/report-panel';
 import { manageTrust } from './trust';

@@ -1,18 +1,19 @@
-// The extension's settings, read once per audit and checked: a hand-edited settings.json may hold
-// anything, and a wrong mapping should be named, not crash an audit halfway.
+// The extension's settings, read once per audit and checked against one schema each: a hand-edited
+// settings.json may hold anything, and a wrong entry should be named and skipped, not crash an
+// audit halfway. package.json declares the same settings for the editor (a test compares them).
+import { z } from 'zod';
 import type { InterpreterSpec } from '../audit/index';
-import type { QuestionKind } from '../audit/report';
+import { QuestionKind } from '../audit/report';
+import { PROVIDER_PREFERENCES, type ProviderPreference } from '../engine/runtime/providers';
 
 export const SECTION = 'ditAuditor';
-
-export type ProviderSetting = 'auto' | 'cuda' | 'webgpu' | 'cpu';
 
 export interface AuditorSettings {
   /** Base model name (repo id, `base_model_name_or_path`) → local folder. */
   readonly modelMappings: Record<string, string>;
   /** Base model name → the DIT-adapters that read its diffs, each with its question. */
   readonly interpreterMappings: Record<string, InterpreterSpec[]>;
-  readonly executionProvider: ProviderSetting;
+  readonly executionProvider: ProviderPreference;
   /** A cap on every answer's length; undefined: each question's own length. */
   readonly maxNewTokens: number | undefined;
   /** Rows the trigger search may score; 0: no search; undefined: the search's default. */
@@ -26,113 +27,105 @@ export interface AuditorSettings {
 /** Reads one setting; `inspect`-free so that tests can pass a plain object. */
 export type SettingReader = (key: string) => unknown;
 
-const QUESTION_KINDS: readonly string[] = ['topic', 'knowledge', 'trigger', 'custom'];
-const PROVIDERS: readonly string[] = ['auto', 'cuda', 'webgpu', 'cpu'];
+const nonBlank = (s: string) => s.trim() !== '';
+const NEEDS_PATH = 'needs a "path"';
+const NEEDS_QUESTION = 'needs the "question" its adapter was trained on';
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function stringList(v: unknown, key: string, problems: string[]): string[] {
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) {
-    problems.push(`${SECTION}.${key} must be a list of strings`);
-    return [];
-  }
-  const out = v.filter((s): s is string => typeof s === 'string' && s.trim() !== '');
-  if (out.length !== v.length) problems.push(`${SECTION}.${key}: entries that are not text were ignored`);
-  return out;
-}
+const folderSchema = z.string().refine(nonBlank);
+const textSchema = z.string().refine(nonBlank);
+const wholeNumberSchema = z.int().min(0);
+const mappingSchema = z.record(z.string(), z.unknown());
+const interpreterSpecSchema: z.ZodType<InterpreterSpec, unknown> = z.object(
+  {
+    path: z.string({ error: NEEDS_PATH }).refine(nonBlank, NEEDS_PATH),
+    question: z.string({ error: NEEDS_QUESTION }).refine(nonBlank, NEEDS_QUESTION),
+    questionKind: z
+      .enum(QuestionKind.options, {
+        error: `.questionKind must be one of ${QuestionKind.options.join(', ')}`,
+      })
+      .default('custom'),
+  },
+  { error: NEEDS_PATH },
+);
 
 /** Parses the settings; problems are collected (and the offending entries skipped), never thrown. */
 export function readSettings(get: SettingReader): { settings: AuditorSettings; problems: string[] } {
   const problems: string[] = [];
+  const name = (key: string) => `${SECTION}.${key}`;
+  /** A setting's value, or `fallback` (named as a problem when the value was there but wrong). */
+  const read = <T>(key: string, schema: z.ZodType<T, unknown>, fallback: T, problem: string): T => {
+    const raw = get(key);
+    if (raw === undefined || raw === null) return fallback;
+    const parsed = schema.safeParse(raw);
+    if (parsed.success) return parsed.data;
+    problems.push(`${name(key)} ${problem}`);
+    return fallback;
+  };
+  const textList = (key: string): string[] => {
+    const list = read(key, z.array(z.unknown()), [], 'must be a list of strings');
+    const texts = list.flatMap((item) => textSchema.safeParse(item).data ?? []);
+    if (texts.length !== list.length) problems.push(`${name(key)}: entries that are not text were ignored`);
+    return texts;
+  };
 
   const modelMappings: Record<string, string> = {};
-  const rawModels = get('modelMappings') ?? {};
-  if (!isRecord(rawModels)) problems.push(`${SECTION}.modelMappings must be an object of name → folder`);
-  else
-    for (const [name, folder] of Object.entries(rawModels)) {
-      if (typeof folder === 'string' && folder.trim() !== '') modelMappings[name] = folder;
-      else problems.push(`${SECTION}.modelMappings["${name}"] must be a folder path`);
-    }
+  const models = read('modelMappings', mappingSchema, {}, 'must be an object of name → folder');
+  for (const [base, folder] of Object.entries(models)) {
+    const parsed = folderSchema.safeParse(folder);
+    if (parsed.success) modelMappings[base] = parsed.data;
+    else problems.push(`${name('modelMappings')}["${base}"] must be a folder path`);
+  }
 
   const interpreterMappings: Record<string, InterpreterSpec[]> = {};
-  const rawInterpreters = get('interpreterMappings') ?? {};
-  if (!isRecord(rawInterpreters))
-    problems.push(`${SECTION}.interpreterMappings must be an object of base name → list of interpreters`);
-  else
-    for (const [name, list] of Object.entries(rawInterpreters)) {
-      if (!Array.isArray(list)) {
-        problems.push(
-          `${SECTION}.interpreterMappings["${name}"] must be a list of { path, question, questionKind }`,
-        );
-        continue;
-      }
-      const specs: InterpreterSpec[] = [];
-      list.forEach((item: unknown, i) => {
-        const where = `${SECTION}.interpreterMappings["${name}"][${i}]`;
-        if (!isRecord(item) || typeof item.path !== 'string' || item.path.trim() === '') {
-          problems.push(`${where} needs a "path"`);
-          return;
-        }
-        if (typeof item.question !== 'string' || item.question.trim() === '') {
-          problems.push(`${where} needs the "question" its adapter was trained on`);
-          return;
-        }
-        const kind = item.questionKind ?? 'custom';
-        if (typeof kind !== 'string' || !QUESTION_KINDS.includes(kind)) {
-          problems.push(`${where}.questionKind must be one of ${QUESTION_KINDS.join(', ')}`);
-          return;
-        }
-        specs.push({ path: item.path, question: item.question, questionKind: kind as QuestionKind });
-      });
-      interpreterMappings[name] = specs;
-    }
-
-  let executionProvider: ProviderSetting = 'auto';
-  const rawProvider = get('executionProvider');
-  if (typeof rawProvider === 'string' && PROVIDERS.includes(rawProvider))
-    executionProvider = rawProvider as ProviderSetting;
-  else if (rawProvider !== undefined && rawProvider !== null)
-    problems.push(`${SECTION}.executionProvider must be one of ${PROVIDERS.join(', ')}; using auto`);
-
-  let maxNewTokens: number | undefined;
-  const rawMax = get('maxNewTokens');
-  if (typeof rawMax === 'number' && Number.isInteger(rawMax) && rawMax >= 0)
-    maxNewTokens = rawMax === 0 ? undefined : rawMax;
-  else if (rawMax !== undefined && rawMax !== null)
-    problems.push(`${SECTION}.maxNewTokens must be a whole number (0: each question's own length)`);
-
-  let triggerBudget: number | undefined;
-  const rawBudget = get('triggerSearchBudget');
-  if (typeof rawBudget === 'number' && Number.isInteger(rawBudget) && rawBudget >= 0)
-    triggerBudget = rawBudget;
-  else if (rawBudget !== undefined && rawBudget !== null)
-    problems.push(`${SECTION}.triggerSearchBudget must be a whole number (0: no trigger search)`);
-
-  const extraQuestions = stringList(get('extraQuestions'), 'extraQuestions', problems);
-  const rawEvidence = get('evidencePrompts');
-  const evidencePrompts =
-    rawEvidence === undefined || rawEvidence === null
-      ? undefined
-      : stringList(rawEvidence, 'evidencePrompts', problems);
-  const huggingFaceCacheFolders = stringList(
-    get('huggingFaceCacheFolders'),
-    'huggingFaceCacheFolders',
-    problems,
+  const interpreters = read(
+    'interpreterMappings',
+    mappingSchema,
+    {},
+    'must be an object of base name → list of interpreters',
   );
+  for (const [base, list] of Object.entries(interpreters)) {
+    const where = `${name('interpreterMappings')}["${base}"]`;
+    if (!Array.isArray(list)) {
+      problems.push(`${where} must be a list of { path, question, questionKind }`);
+      continue;
+    }
+    interpreterMappings[base] = list.flatMap((item: unknown, i) => {
+      const parsed = interpreterSpecSchema.safeParse(item);
+      if (parsed.success) return [parsed.data];
+      const message = parsed.error.issues[0]?.message ?? NEEDS_PATH;
+      problems.push(`${where}[${i}]${message.startsWith('.') ? '' : ' '}${message}`);
+      return [];
+    });
+  }
 
+  const executionProvider = read(
+    'executionProvider',
+    z.enum(PROVIDER_PREFERENCES),
+    'auto',
+    `must be one of ${PROVIDER_PREFERENCES.join(', ')}; using auto`,
+  );
+  const maxNewTokens = read(
+    'maxNewTokens',
+    wholeNumberSchema,
+    0,
+    "must be a whole number (0: each question's own length)",
+  );
+  const evidence = get('evidencePrompts');
   return {
     settings: {
       modelMappings,
       interpreterMappings,
       executionProvider,
-      maxNewTokens,
-      triggerBudget,
-      extraQuestions,
-      evidencePrompts,
-      huggingFaceCacheFolders,
+      maxNewTokens: maxNewTokens === 0 ? undefined : maxNewTokens,
+      triggerBudget: read(
+        'triggerSearchBudget',
+        wholeNumberSchema,
+        undefined,
+        'must be a whole number (0: no trigger search)',
+      ),
+      extraQuestions: textList('extraQuestions'),
+      evidencePrompts: evidence === undefined || evidence === null ? undefined : textList('evidencePrompts'),
+      huggingFaceCacheFolders: textList('huggingFaceCacheFolders'),
     },
     problems,
   };

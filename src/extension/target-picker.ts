@@ -4,8 +4,8 @@ import { basename, dirname } from 'node:path';
 import * as vscode from 'vscode';
 import { classifyCheckpoint, folderKind } from '../engine/checkpoint/classify';
 import { describeTorchFile } from '../engine/checkpoint/torch-layouts';
+import type { AuditTarget } from '../protocol/panel';
 import { describeError, type Log } from './log';
-import type { AuditTarget } from './panel/protocol';
 import { SECTION } from './settings';
 import { describeDiffEntry, FOLDER_MARKER_FILES, makeTarget } from './targets';
 

@@ -1,7 +1,7 @@
 // Audit targets as the panel and its commands name them: a checkpoint reference with a label.
 import { basename } from 'node:path';
 import type { CheckpointRef } from '../engine/checkpoint/reference';
-import type { AuditTarget } from './panel/protocol';
+import type { AuditTarget } from '../protocol/panel';
 
 /** A file that has one of these names stands for its folder (the editor's `adapter_config.json`). */
 export const FOLDER_MARKER_FILES: readonly string[] = [

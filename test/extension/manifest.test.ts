@@ -4,7 +4,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { QuestionKind } from '../../src/audit/report';
 import { CHECKPOINT_FILE_EXTENSIONS } from '../../src/engine/checkpoint/classify';
+import { PROVIDER_PREFERENCES } from '../../src/engine/runtime/providers';
 import { readSettings } from '../../src/extension/settings';
 
 const ROOT = resolve(__dirname, '../..');
@@ -51,6 +53,13 @@ describe('package.json contributions', () => {
     expect(read.map((k) => `ditAuditor.${k}`).sort()).toEqual(declared.sort());
     for (const key of pkg.capabilities.untrustedWorkspaces.restrictedConfigurations)
       expect(declared).toContain(key);
+  });
+
+  it('offers in its settings exactly the choices the code lists', () => {
+    const properties = pkg.contributes.configuration.properties;
+    expect(properties['ditAuditor.executionProvider'].enum).toEqual([...PROVIDER_PREFERENCES]);
+    const spec = properties['ditAuditor.interpreterMappings'].additionalProperties.items;
+    expect(spec.properties.questionKind.enum).toEqual(QuestionKind.options);
   });
 
   it('offers the explorer file menu on exactly the file kinds the auditor reads', () => {

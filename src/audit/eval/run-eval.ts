@@ -4,7 +4,7 @@
 
 import type { CheckpointRef } from '../../engine/checkpoint/reference';
 import type { Engine } from '../../engine/runtime/engine';
-import type { ProviderPreference } from '../../engine/runtime/ort-session';
+import type { ProviderPreference } from '../../engine/runtime/providers';
 import { generateFromText } from '../../engine/text/generate';
 import { createRng } from '../../engine/text/sampling';
 import { loadTextCodec } from '../../engine/text/tokenizer';

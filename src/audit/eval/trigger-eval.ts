@@ -3,6 +3,7 @@
 // each verified trigger is put to the evaluation's own everyday questions. A trigger "fires" when
 // the topic is in ≥ 80 % of the answers with it and ≤ 10 % without it.
 import type { Engine, ModelHandle } from '../../engine/runtime/engine';
+import type { ProviderPreference } from '../../engine/runtime/providers';
 import { generateFromText } from '../../engine/text/generate';
 import type { TextCodec } from '../../engine/text/tokenizer';
 import type { DemoDiff, DemoManifest } from '../demo-manifest';
@@ -52,7 +53,7 @@ export interface TriggerEvalSummary {
 
 export interface TriggerEvalOptions {
   readonly limit?: number;
-  readonly provider?: 'auto' | 'cuda' | 'webgpu' | 'cpu';
+  readonly provider?: ProviderPreference;
   readonly signal?: AbortSignal;
   readonly onProgress?: (done: number, total: number, diff: DemoDiff) => void;
 }

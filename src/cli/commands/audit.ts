@@ -14,9 +14,9 @@ import {
 } from '../../audit';
 import { DEFAULT_SEARCH } from '../../audit/triggers/search';
 import { parseCheckpointRef } from '../../engine/checkpoint/reference';
-import type { ProviderPreference } from '../../engine/runtime/ort-session';
+import type { ProviderPreference } from '../../engine/runtime/providers';
 import { defaultCacheDir, progressPrinter } from '../audit-support';
-import { collect, positiveInt, provider } from '../options';
+import { collect, positiveInt, providerOption } from '../options';
 import { withEngine } from '../with-engine';
 
 interface AuditOpts {
@@ -64,7 +64,7 @@ export function registerAudit(program: Command): void {
       `rows the trigger search may score (one candidate before one prompt, read by the diffed model and its base); 0: no search (default ${DEFAULT_SEARCH.budget})`,
       positiveInt,
     )
-    .option('--provider <ep>', 'execution provider: auto, cuda, webgpu, cpu', provider, 'auto')
+    .addOption(providerOption('auto'))
     .option('--cache <dir>', `report cache folder (default ${defaultCacheDir()})`)
     .option('--no-cache', 'neither read nor write cached reports')
     .option('--refresh', 'audit again even when a cached report exists')

@@ -1,20 +1,19 @@
 import { basename } from 'node:path';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { ModelResolver, ReportCache, renderReportText, runAudit } from '../../audit';
-import type { DemoManifest } from '../../audit/demo-manifest';
+import { DEMO_SPLITS, type DemoManifest, type DemoSplit } from '../../audit/demo-manifest';
 import { mentions } from '../../audit/eval/scorer';
 import type { AuditReport } from '../../audit/report';
-import { InputError } from '../../engine/checkpoint/types';
-import type { ProviderPreference } from '../../engine/runtime/ort-session';
+import type { ProviderPreference } from '../../engine/runtime/providers';
 import { defaultCacheDir, findManifest, progressPrinter } from '../audit-support';
-import { provider } from '../options';
+import { providerOption } from '../options';
 import { withEngine } from '../with-engine';
 
 interface DemoOpts {
   list?: boolean;
   json?: boolean;
   manifest?: string;
-  split: 'example' | 'heldout' | 'all';
+  split: DemoSplit | 'all';
   provider: ProviderPreference;
   cache?: string | false;
 }
@@ -26,8 +25,12 @@ export function registerDemo(program: Command): void {
     .option('--list', 'print the manifest (base, interpreters, diffs) with absolute paths')
     .option('--json', 'print JSON')
     .option('--manifest <file>', 'a demo manifest other than the shipped media/demo/manifest.json')
-    .option('--split <split>', 'which diffs to audit: example, heldout or all', splitOption, 'example')
-    .option('--provider <ep>', 'execution provider: auto, cuda, webgpu, cpu', provider, 'cpu')
+    .addOption(
+      new Option('--split <split>', 'which diffs to audit')
+        .choices([...DEMO_SPLITS, 'all'])
+        .default('example'),
+    )
+    .addOption(providerOption('cpu'))
     .option('--cache <dir>', `report cache folder (default ${defaultCacheDir()})`)
     .option('--no-cache', 'neither read nor write cached reports')
     .action(async (opts: DemoOpts) => {
@@ -74,11 +77,6 @@ export function registerDemo(program: Command): void {
         else process.stdout.write(renderSummary(reports));
       });
     });
-}
-
-function splitOption(value: string): 'example' | 'heldout' | 'all' {
-  if (value === 'example' || value === 'heldout' || value === 'all') return value;
-  throw new InputError(`${value} is not one of example, heldout, all`);
 }
 
 function renderListing(listing: {

@@ -6,10 +6,10 @@ import { readTopicCatalog } from '../../audit/eval/topic-catalog';
 import { evaluateTriggers } from '../../audit/eval/trigger-eval';
 import { ModelResolver } from '../../audit/resolver';
 import { InputError } from '../../engine/checkpoint/types';
-import type { ProviderPreference } from '../../engine/runtime/ort-session';
+import type { ProviderPreference } from '../../engine/runtime/providers';
 import { loadTextCodec } from '../../engine/text/tokenizer';
 import { findManifest } from '../audit-support';
-import { positiveInt, provider } from '../options';
+import { positiveInt, providerOption } from '../options';
 import { withEngine } from '../with-engine';
 
 interface EvalOpts {
@@ -33,7 +33,7 @@ export function registerEval(program: Command): void {
     .option('--limit <n>', 'evaluate only the first N held-out diffs', positiveInt)
     .option('--gate-questions <n>', 'everyday questions per trigger-gate condition', positiveInt, 8)
     .option('--seed <n>', 'seed of the questions and codes', positiveInt, 7)
-    .option('--provider <ep>', 'execution provider: auto, cuda, webgpu, cpu', provider, 'cpu')
+    .addOption(providerOption('cpu'))
     .option(
       '--no-triggers',
       'skip the trigger search evaluation (an audit of every held-out and benign diff)',

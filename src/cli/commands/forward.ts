@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { CheckpointRef } from '../../engine/checkpoint/reference';
 import { forwardTrace } from '../../engine/forward';
-import { ADAPTER_OPTION, positiveInt, provider, tokenIdList } from '../options';
+import { ADAPTER_OPTION, positiveInt, providerOption, tokenIdList } from '../options';
 import { withEngine } from '../with-engine';
 
 export function registerForward(program: Command): void {
@@ -12,7 +12,7 @@ export function registerForward(program: Command): void {
     .option(ADAPTER_OPTION.flags, ADAPTER_OPTION.description, ADAPTER_OPTION.parse, [])
     .requiredOption('--ids <ids>', 'prompt token ids, comma-separated', tokenIdList)
     .option('--steps <k>', 'greedy steps after the prompt', positiveInt, 0)
-    .option('--provider <ep>', 'execution provider: auto, cuda, webgpu, cpu', provider, 'auto')
+    .addOption(providerOption('auto'))
     .option('--json', 'print JSON')
     .action(
       async (opts: {

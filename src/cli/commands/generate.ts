@@ -3,7 +3,7 @@ import type { CheckpointRef } from '../../engine/checkpoint/reference';
 import { generateFromText } from '../../engine/text/generate';
 import type { SamplingOptions } from '../../engine/text/sampling';
 import { loadTextCodec } from '../../engine/text/tokenizer';
-import { ADAPTER_OPTION, collect, finiteNumber, positiveInt, provider } from '../options';
+import { ADAPTER_OPTION, collect, finiteNumber, positiveInt, providerOption } from '../options';
 import { withEngine } from '../with-engine';
 
 interface GenerateOpts {
@@ -31,7 +31,7 @@ export function registerGenerate(program: Command): void {
     .option('--temperature <t>', 'sample at this temperature (greedy when absent or 0)', finiteNumber)
     .option('--top-p <p>', 'nucleus sampling threshold', finiteNumber, 1)
     .option('--seed <n>', 'sampling seed', positiveInt, 0)
-    .option('--provider <ep>', 'execution provider: auto, cuda, webgpu, cpu', provider, 'auto')
+    .addOption(providerOption('auto'))
     .option('--json', 'print JSON')
     .action(async (opts: GenerateOpts) => {
       const codec = await loadTextCodec(opts.model);

@@ -3,12 +3,12 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { PROVIDER_NAMES, type ProviderName, type ProviderPreference } from './providers';
 
 // Errors reach the caller as exceptions; ORT's own console logging would only duplicate them.
 ort.env.logLevel = 'fatal';
 
-export type ProviderPreference = 'auto' | 'cuda' | 'webgpu' | 'cpu';
-export type ProviderName = 'cuda' | 'webgpu' | 'cpu';
+export type { ProviderName, ProviderPreference } from './providers';
 
 export interface ProviderChoice {
   readonly provider: ProviderName;
@@ -103,7 +103,7 @@ export async function createOrtModel(options: CreateOptions): Promise<OrtModel> 
 
 function providerOrder(preference: ProviderPreference): ProviderName[] {
   if (preference !== 'auto') return [preference];
-  return ['cuda', 'webgpu', 'cpu'];
+  return [...PROVIDER_NAMES];
 }
 
 function sessionOptions(options: CreateOptions, provider: ProviderName): ort.InferenceSession.SessionOptions {

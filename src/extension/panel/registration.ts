@@ -2,9 +2,9 @@
 // restored by VS Code after a reload (the serializer). Button clicks are routed to PanelActions.
 import * as vscode from 'vscode';
 import type { AuditReport } from '../../audit/report';
+import { formatCheckpointRef } from '../../engine/checkpoint/reference';
+import type { AuditTarget, PanelState, RevealWhich, WebviewMessage } from '../../protocol/panel';
 import type { Log } from '../log';
-import type { AuditTarget, PanelState, RevealWhich, WebviewMessage } from './protocol';
-import { subjectOf } from './protocol';
 import { type PanelMessageHandler, REPORT_VIEW_TYPE, ReportPanel } from './report-panel';
 import { restoredState } from './restore';
 
@@ -42,7 +42,7 @@ export class ReportPanels implements vscode.Disposable, PanelMessageHandler {
 
   /** The panel of `target`, created or revealed, showing `state`. */
   show(state: PanelState): ReportPanel {
-    const key = subjectOf(state.target);
+    const key = formatCheckpointRef(state.target);
     const existing = this.panels.get(key);
     if (existing) {
       existing.setState(state);
@@ -55,7 +55,7 @@ export class ReportPanels implements vscode.Disposable, PanelMessageHandler {
   }
 
   get(target: AuditTarget): ReportPanel | undefined {
-    return this.panels.get(subjectOf(target));
+    return this.panels.get(formatCheckpointRef(target));
   }
 
   onMessage(panel: ReportPanel, message: WebviewMessage): void {
@@ -112,7 +112,7 @@ export class ReportPanels implements vscode.Disposable, PanelMessageHandler {
       panel.dispose();
       return;
     }
-    const key = subjectOf(state.target);
+    const key = formatCheckpointRef(state.target);
     if (this.panels.has(key)) {
       panel.dispose();
       return;

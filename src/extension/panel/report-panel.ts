@@ -1,14 +1,14 @@
 // One report panel: a webview that shows one audit target's state. It owns its webview's
 // disposables; what the buttons do is decided by the registration (PanelActions).
 import * as vscode from 'vscode';
-import { makeNonce, panelHtml } from './html';
 import {
   type AuditTarget,
   type HostMessage,
   isWebviewMessage,
   type PanelState,
   type WebviewMessage,
-} from './protocol';
+} from '../../protocol/panel';
+import { makeNonce, panelHtml } from './html';
 
 export const REPORT_VIEW_TYPE = 'ditAuditor.report';
 

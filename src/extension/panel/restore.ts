@@ -1,6 +1,6 @@
 // What a panel restored after a reload may show (no VS Code API: tested directly).
 import { parseReport } from '../../audit/report';
-import { isPanelState, type PanelState } from './protocol';
+import { isPanelState, type PanelState } from '../../protocol/panel';
 
 /**
  * A restored panel's saved state, checked: a report must still match the schema, and an audit

@@ -1,12 +1,6 @@
 // The panel protocol's guards: the webview is another process, its messages are input.
 import { describe, expect, it } from 'vitest';
-import {
-  isAuditTarget,
-  isHostMessage,
-  isPanelState,
-  isWebviewMessage,
-  subjectOf,
-} from '../../src/extension/panel/protocol';
+import { isAuditTarget, isHostMessage, isPanelState, isWebviewMessage } from '../../src/protocol/panel';
 import { sampleReport } from './sample-report';
 
 const target = { path: '/ws/diffs.pt', entry: 3, label: 'diffs.pt#3' };
@@ -78,11 +72,6 @@ describe('messages to the webview', () => {
 });
 
 describe('audit targets', () => {
-  it('names a .pt entry FILE#INDEX, anything else by its path', () => {
-    expect(subjectOf(target)).toBe('/ws/diffs.pt#3');
-    expect(subjectOf({ path: '/ws/adapter', label: 'adapter' })).toBe('/ws/adapter');
-  });
-
   it('checks the target shape', () => {
     expect(isAuditTarget(target)).toBe(true);
     expect(isAuditTarget({ path: '/a', label: 'a', entry: -1 })).toBe(false);
