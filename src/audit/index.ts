@@ -2,7 +2,6 @@
 // cache reports, render them. Nothing here imports vscode.
 export { type CacheKeyParts, cacheKey, ReportCache } from './cache';
 export { AuditCancelledError } from './errors';
-export { highestSeverity } from './findings';
 export { FileHasher } from './hashing';
 export { defaultHfCacheDirs } from './hf-cache';
 export type { InterpreterSpec } from './identities';

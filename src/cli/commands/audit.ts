@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
 import {
   AuditCancelledError,
-  highestSeverity,
   type InterpreterSpec,
   ModelResolver,
   questionKindOf,
@@ -100,8 +99,8 @@ export function registerAudit(program: Command): void {
             ? renderReportMarkdown(report)
             : renderReportText(report);
         process.stdout.write(text);
-        const worst = highestSeverity(report.findings);
-        process.exitCode = worst === 'warning' || worst === 'error' ? 1 : 0;
+        const { level } = report.verdict;
+        process.exitCode = level === 'warning' || level === 'error' ? 1 : 0;
       } catch (error) {
         if (!(error instanceof AuditCancelledError)) throw error;
         process.stderr.write('dit-audit: audit cancelled\n');
