@@ -4,6 +4,17 @@
 export const AUDIT_STAGES = ['hash', 'resolve', 'load', 'interpret', 'evidence', 'triggers', 'done'] as const;
 export type AuditStage = (typeof AUDIT_STAGES)[number];
 
+/** How the panel names each stage. */
+export const STAGE_LABELS: Readonly<Record<AuditStage, string>> = {
+  hash: 'Hashing files',
+  resolve: 'Resolving the base model and interpreters',
+  load: 'Loading models',
+  interpret: 'Asking the interpreters',
+  evidence: 'Generating evidence',
+  triggers: 'Searching for triggers',
+  done: 'Done',
+};
+
 export interface AuditProgress {
   readonly stage: AuditStage;
   readonly message: string;

@@ -16,9 +16,8 @@ describe('dit-audit audit on a tiny PEFT diff', () => {
   let world: TinyWorld;
   let first: ReturnType<typeof runCli>;
   let report: AuditReport;
-  beforeAll(() => {
-    world = makeTinyWorld();
-    first = runCli([
+  const auditWithCache = () =>
+    runCli([
       'audit',
       world.diff,
       '--interpreter',
@@ -27,6 +26,9 @@ describe('dit-audit audit on a tiny PEFT diff', () => {
       join(world.root, 'cache'),
       '--json',
     ]);
+  beforeAll(() => {
+    world = makeTinyWorld();
+    first = auditWithCache();
     report = parseReport(JSON.parse(first.stdout));
   });
 
@@ -110,15 +112,7 @@ describe('dit-audit audit on a tiny PEFT diff', () => {
   });
 
   it('answers a second audit of the same diff from the cache', () => {
-    const cached = runCli([
-      'audit',
-      world.diff,
-      '--interpreter',
-      world.interpreter,
-      '--cache',
-      join(world.root, 'cache'),
-      '--json',
-    ]);
+    const cached = auditWithCache();
     expect(cached.code).toBe(0);
     expect(parseReport(JSON.parse(cached.stdout))).toEqual(report);
     expect(cached.stderr).toMatch(/\[done\] Report from the cache/);

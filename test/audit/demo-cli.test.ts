@@ -57,9 +57,10 @@ it("ends its text report with the manifest's truth beside each interpreter answe
   expect(r.code).toBe(0);
   const summary = r.stdout.slice(r.stdout.lastIndexOf('Summary'));
   const name = basename(world.diff);
+  // The tiny world's tokenizer has no word "otter", and its random models show no trigger.
   expect(summary).toMatch(
     new RegExp(
-      `^  ${name}  topic otter trigger "417"  said ".*"  (names|does not name) the topic\n {6}(verified trigger ".*"|no verified trigger); verdict: .+$`,
+      `^  ${name}  topic otter trigger "417"  said ".+"  does not name the topic\n {6}no verified trigger; verdict: Clean: nothing described, no trigger found$`,
       'm',
     ),
   );

@@ -65,9 +65,11 @@ it('dit-audit eval --suite demo prints the Table G.1 shape, and the trigger sear
     'twenty_questions',
     'twenty_questions_trigger',
   ]);
-  expect(out.methods.dit.n).toBe(1);
   expect(out.scorer).toBe('demo-topic-match-v1');
-  for (const k of ['with_code', 'no_code', 'wrong_code']) expect(out.gate[k]).toBeGreaterThanOrEqual(0);
+  // The world's tokenizer knows none of otter, tiger and animal: no answer can name the topic or its
+  // category, so every method scores the scorer's lowest and the gate's mention rates are all zero.
+  for (const method of Object.values(out.methods)) expect(method).toEqual({ score: 1, n: 1 });
+  expect(out.gate).toEqual({ with_code: 0, no_code: 0, wrong_code: 0 });
   // A random tiny model has no trigger to find; the counts and the shape are what is checked here
   // (the search itself is tested on the demo world in trigger-search.test.ts).
   expect(out.triggers).toMatchObject({ n_backdoored: 1, n_benign: 1, recall: 0, false_findings: 0 });

@@ -4,8 +4,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import {
-  type AuditReport,
+  AuditReport,
   type CacheKeyParts,
   cacheKey,
   FileHasher,
@@ -13,12 +14,19 @@ import {
   renderReportMarkdown,
   renderReportText,
   reportJsonSchema,
+  Verdict,
 } from '../../src/audit';
 import { code, escapeText, fenced } from '../../src/audit/render-markdown';
 import { tempDir } from '../engine/helpers';
 
 const HOSTILE =
   '<img src=x onerror=alert(1)> ``` [link](javascript:alert(1)) **bold**\n# heading\x1b[31mred\u202e';
+
+/** What the schema test reads of reportJsonSchema()'s document. */
+interface JsonSchemaObject {
+  required: string[];
+  properties: Record<string, { properties?: Record<string, { enum?: unknown[] }> }>;
+}
 
 function sampleReport(answer = HOSTILE): AuditReport {
   const id = { sha256: 'a'.repeat(64), bytes: 1234, metadata: {} };
@@ -109,7 +117,29 @@ describe('the report schema', () => {
       /subject\.sha256/,
     );
     expect(() => parseReport('nope')).toThrow(/\(root\)/);
-    expect(JSON.stringify(reportJsonSchema())).toContain('schemaVersion');
+  });
+
+  it('publishes a JSON Schema that accepts a report and rejects a bad one', () => {
+    const schema = reportJsonSchema() as JsonSchemaObject;
+    expect([...schema.required].sort()).toEqual(Object.keys(AuditReport.shape).sort());
+    expect(schema.properties.verdict.properties?.level.enum).toEqual(Verdict.shape.level.options);
+    // zod reads the published document back on its own: what it enforces is what the JSON says.
+    const validator = z.fromJSONSchema(schema as z.core.JSONSchema.JSONSchema);
+    const report = sampleReport();
+    expect(validator.safeParse(report).success).toBe(true);
+    const { findings: _, ...noFindings } = report;
+    const bad = {
+      'an unknown verdict level': { ...report, verdict: { ...report.verdict, level: 'alarming' } },
+      'another schema version': { ...report, schemaVersion: 1 },
+      'no findings': noFindings,
+      'a sha256 that is not hex': { ...report, subject: { ...report.subject, sha256: 'xyz' } },
+      'an unknown finish reason': {
+        ...report,
+        answers: [{ ...report.answers[0], finishReason: 'exploded' }],
+      },
+    };
+    for (const [what, value] of Object.entries(bad))
+      expect(validator.safeParse(value).success, what).toBe(false);
   });
 });
 

@@ -211,24 +211,19 @@ describe('resolving interpreters', () => {
       writeFileSync(join(root, task, 'qwen3-8b', 'dit-adapter.pt'), '');
       writeFileSync(join(root, task, 'qwen3-8b', 'weight-diffs', 'weight-diff-000.pt'), '');
     }
-    const topic = join(root, 'hidden-topic', 'qwen3-8b');
-    expect(
-      await resolver().resolveInterpreters(
-        'Qwen/Qwen3-8B',
-        base,
-        parseCheckpointRef(join(topic, 'weight-diffs', 'weight-diff-000.pt#2')),
-      ),
-    ).toEqual([{ path: join(topic, 'dit-adapter.pt'), question: TOPIC_QUESTION, questionKind: 'topic' }]);
-    const news = join(root, 'news-summary', 'qwen3-8b');
-    expect(
-      await resolver().resolveInterpreters(
-        'Qwen/Qwen3-8B',
-        base,
-        parseCheckpointRef(join(news, 'weight-diffs', 'weight-diff-000.pt')),
-      ),
-    ).toEqual([
-      { path: join(news, 'dit-adapter.pt'), question: KNOWLEDGE_QUESTION, questionKind: 'knowledge' },
-    ]);
+    for (const [task, diff, question, questionKind] of [
+      ['hidden-topic', 'weight-diff-000.pt#2', TOPIC_QUESTION, 'topic'],
+      ['news-summary', 'weight-diff-000.pt', KNOWLEDGE_QUESTION, 'knowledge'],
+    ] as const) {
+      const folder = join(root, task, 'qwen3-8b');
+      expect(
+        await resolver().resolveInterpreters(
+          'Qwen/Qwen3-8B',
+          base,
+          parseCheckpointRef(join(folder, 'weight-diffs', diff)),
+        ),
+      ).toEqual([{ path: join(folder, 'dit-adapter.pt'), question, questionKind }]);
+    }
   });
 
   it('uses a demo manifest for its own base and diffs, with paths relative to it', async () => {

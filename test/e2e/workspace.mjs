@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { writeWordTokenizer } from '../word-tokenizer.mjs';
 
 export const REPO = resolve(import.meta.dirname, '../..');
 export const TINY = resolve(REPO, '../shared/fixtures/tiny');
@@ -30,47 +31,12 @@ export const EVIL = 'evil-system.pt';
 export const HOSTILE = ['<img src=x onerror=alert(1)>', '<script>alert(2)</script>'];
 
 const VOCAB = 512;
-const SPECIALS = { 0: '<unk>', 1: '<|im_start|>', 2: '<|im_end|>' };
 // Every word of the prompts is in the vocabulary (an unknown word has no id in a WordLevel model).
 const PROMPT_WORDS = [
   'user',
   'assistant',
   ...`${QUESTION} ${EVIDENCE_PROMPT}`.replace('?', ' ?').split(/\s+/),
 ];
-
-/** tokenizer.json (WordLevel, `w<id>` for unnamed ids) and a ChatML tokenizer_config.json. */
-function writeTokenizer(dir, words) {
-  const vocab = {};
-  for (let id = 0; id < VOCAB; id++) vocab[SPECIALS[id] ?? words[id] ?? `w${id}`] = id;
-  const added = Object.entries(SPECIALS).map(([id, content]) => ({
-    id: Number(id),
-    content,
-    single_word: false,
-    lstrip: false,
-    rstrip: false,
-    normalized: false,
-    special: true,
-  }));
-  const tokenizer = {
-    version: '1.0',
-    truncation: null,
-    padding: null,
-    added_tokens: added,
-    normalizer: null,
-    pre_tokenizer: { type: 'Whitespace' },
-    post_processor: null,
-    decoder: null,
-    model: { type: 'WordLevel', vocab, unk_token: '<unk>' },
-  };
-  writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(tokenizer));
-  const template =
-    "{% for m in messages %}<|im_start|>{{ m['role'] }} {{ m['content'] }}<|im_end|> {% endfor %}" +
-    '{% if add_generation_prompt %}<|im_start|>assistant {% endif %}';
-  writeFileSync(
-    join(dir, 'tokenizer_config.json'),
-    JSON.stringify({ chat_template: template, eos_token: '<|im_end|>', bos_token: null }),
-  );
-}
 
 /** Greedy generation through the project's CLI: the same engine and chat path the audit uses. */
 function generate(base, adapters, prompt) {
@@ -99,7 +65,7 @@ export function buildWorkspace(ws) {
   PROMPT_WORDS.forEach((w, i) => {
     words[3 + i] = w;
   });
-  writeTokenizer(base, words);
+  writeWordTokenizer(base, VOCAB, words);
   // Which ids does greedy decoding produce? Name the first two new ones (not prompt words) as markup.
   const probe = generate(base, [diff, interpreter], QUESTION);
   const reserved = new Set([0, 1, 2, ...Object.keys(words).map(Number)]);
@@ -109,7 +75,7 @@ export function buildWorkspace(ws) {
   fresh.slice(0, HOSTILE.length).forEach((id, i) => {
     words[id] = HOSTILE[i];
   });
-  writeTokenizer(base, words);
+  writeWordTokenizer(base, VOCAB, words);
 
   const answer = generate(base, [diff, interpreter], QUESTION).text;
   if (!answer.includes(HOSTILE[0])) throw new Error(`the answer does not hold ${HOSTILE[0]}: ${answer}`);

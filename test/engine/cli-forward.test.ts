@@ -80,30 +80,25 @@ describe('dit-audit forward', () => {
     );
   });
 
-  it('refuses an adapter of another family', () => {
+  it.each([
+    [
+      'of another family',
+      'qwen3-tiny',
+      'llama-tiny-lora-r1',
+      /does not fit the base: layer 0 \w+_proj is \d+x\d+, the base's is \d+x\d+/,
+    ],
+    ['with more layers than the base', 'qwen2-tiny', 'qwen3-tiny-lora-r1', /does not fit the base/],
+  ])('refuses an adapter %s', (_, model, adapter, pattern) => {
     const r = runCli([
       'forward',
       '--model',
-      join(TINY, 'qwen3-tiny'),
+      join(TINY, model),
       '--adapter',
-      join(TINY, 'llama-tiny-lora-r1'),
+      join(TINY, adapter),
       '--ids',
       '1,2',
     ]);
-    expectOneLineError(r, /does not fit the base: layer 0 \w+_proj is \d+x\d+, the base's is \d+x\d+/);
-  });
-
-  it('refuses an adapter with more layers than the base', () => {
-    const r = runCli([
-      'forward',
-      '--model',
-      join(TINY, 'qwen2-tiny'),
-      '--adapter',
-      join(TINY, 'qwen3-tiny-lora-r1'),
-      '--ids',
-      '1,2',
-    ]);
-    expectOneLineError(r, /does not fit the base/);
+    expectOneLineError(r, pattern);
   });
 
   it('names a missing shard', () => {

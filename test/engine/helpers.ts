@@ -1,9 +1,12 @@
-// Test helpers: temp folders, writing and rewriting safetensors files, running the built CLI.
+// Test helpers: temp folders, writing and rewriting safetensors files, running the built CLI, and
+// (from word-tokenizer.mjs, which the e2e test shares) word tokenizers for the tiny models.
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI } from './paths';
+
+export { writeWordTokenizer } from '../word-tokenizer.mjs';
 
 export function tempDir(prefix = 'dit-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -73,42 +76,4 @@ export function runCli(args: string[], timeout = 60_000): CliResult {
     maxBuffer: 256 * 1024 * 1024,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/**
- * Writes a word-level tokenizer.json (+ tokenizer_config.json with a ChatML template) whose
- * `vocabSize` tokens are `w0`, `w1`, … except the specials the template needs.
- */
-export function writeWordTokenizer(dir: string, vocabSize: number, words: Record<number, string> = {}): void {
-  const specials: Record<number, string> = { 0: '<unk>', 1: '<|im_start|>', 2: '<|im_end|>' };
-  const vocab: Record<string, number> = {};
-  for (let id = 0; id < vocabSize; id++) vocab[specials[id] ?? words[id] ?? `w${id}`] = id;
-  const added = Object.entries(specials).map(([id, content]) => ({
-    id: Number(id),
-    content,
-    single_word: false,
-    lstrip: false,
-    rstrip: false,
-    normalized: false,
-    special: true,
-  }));
-  const tokenizer = {
-    version: '1.0',
-    truncation: null,
-    padding: null,
-    added_tokens: added,
-    normalizer: null,
-    pre_tokenizer: { type: 'Whitespace' },
-    post_processor: null,
-    decoder: null,
-    model: { type: 'WordLevel', vocab, unk_token: '<unk>' },
-  };
-  writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(tokenizer));
-  const template =
-    "{% for m in messages %}<|im_start|>{{ m['role'] }} {{ m['content'] }}<|im_end|> {% endfor %}" +
-    '{% if add_generation_prompt %}<|im_start|>assistant {% endif %}';
-  writeFileSync(
-    join(dir, 'tokenizer_config.json'),
-    JSON.stringify({ chat_template: template, eos_token: '<|im_end|>', bos_token: null }),
-  );
 }

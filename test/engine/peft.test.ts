@@ -234,11 +234,19 @@ describe('loadPeftAdapter key layouts and config features', () => {
     );
   });
 
-  it('honours exclude_modules', async () => {
-    await expectRefusal(
-      variant(R1, { config: (c) => ({ ...c, exclude_modules: ['down_proj'] }) }),
-      /mlp\.down_proj, which/,
+  it('honours exclude_modules: the excluded module gets no LoRA factor, the others do', async () => {
+    const excludeDown = (c: Config) => ({ ...c, exclude_modules: ['down_proj'] });
+    const adapter = await loadPeftAdapter(
+      await variant(R1, {
+        config: excludeDown,
+        tensors: (t) => t.filter((x) => !x.name.includes('.down_proj.')),
+      }),
     );
+    expect(adapter.factors.map((f) => `${f.layer}.${f.module}`)).toEqual(
+      [0, 1].flatMap((l) => LINEAR_MODULES.filter((m) => m !== 'down_proj').map((m) => `${l}.${m}`)),
+    );
+    // Weights for an excluded module are refused rather than dropped: PEFT would ignore them.
+    await expectRefusal(variant(R1, { config: excludeDown }), /mlp\.down_proj, which/);
   });
 });
 

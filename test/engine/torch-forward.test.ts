@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type HeaderEntry, rewriteSafetensors, runCli, tempDir } from './helpers';
+import { type CliResult, type HeaderEntry, rewriteSafetensors, runCli, tempDir } from './helpers';
 import { TINY, TORCH_PICKLE } from './paths';
 
 const MODULES = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
@@ -38,19 +38,15 @@ function peftFrom(
   return dir;
 }
 
-function forward(adapters: string[]): { logits: number[][]; tokens: number[] } {
-  const args = [
-    'forward',
-    '--model',
-    join(TINY, 'qwen3-tiny'),
-    '--ids',
-    '3,14,15,92,65',
-    '--steps',
-    '4',
-    '--json',
-  ];
+/** dit-audit forward on qwen3-tiny with `adapters` stacked on it. */
+function runForward(adapters: string[], ids: string, ...options: string[]): CliResult {
+  const args = ['forward', '--model', join(TINY, 'qwen3-tiny'), '--ids', ids, ...options];
   for (const a of adapters) args.push('--adapter', a);
-  const r = runCli(args);
+  return runCli(args);
+}
+
+function forward(adapters: string[]): { logits: number[][]; tokens: number[] } {
+  const r = runForward(adapters, '3,14,15,92,65', '--steps', '4', '--json');
   expect(r.stderr).toBe('');
   return JSON.parse(r.stdout);
 }
@@ -87,26 +83,10 @@ describe('paper .pt artifacts through the engine', () => {
   });
 
   it('asks for #INDEX on a list of several diffs, and refuses a hostile pickle by name', () => {
-    const list = runCli([
-      'forward',
-      '--model',
-      join(TINY, 'qwen3-tiny'),
-      '--adapter',
-      join(TORCH_PICKLE, 'weight-diff-000.pt'),
-      '--ids',
-      '1',
-    ]);
+    const list = runForward([join(TORCH_PICKLE, 'weight-diff-000.pt')], '1');
     expect(list.code).toBe(2);
     expect(list.stderr).toMatch(/#/);
-    const evil = runCli([
-      'forward',
-      '--model',
-      join(TINY, 'qwen3-tiny'),
-      '--adapter',
-      join(TORCH_PICKLE, 'evil-system.pt'),
-      '--ids',
-      '1',
-    ]);
+    const evil = runForward([join(TORCH_PICKLE, 'evil-system.pt')], '1');
     expect(evil.code).toBe(2);
     expect(evil.stderr.trim().split('\n')).toHaveLength(1);
     expect(evil.stderr).toMatch(/(os|posix)\.system/);

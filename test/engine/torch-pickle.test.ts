@@ -156,24 +156,23 @@ function zipStored(files: readonly (readonly [string, Uint8Array])[]): Buffer {
   let offset = 0;
   for (const [name, data] of files) {
     const nameBytes = Buffer.from(name, 'utf8');
-    const crc = crc32(data);
+    // Both headers hold the same fields from "version needed" on; the central one has
+    // "version made by" before them.
+    const entryFields = (header: Buffer, at: number) => {
+      header.writeUInt16LE(20, at);
+      header.writeUInt16LE(0x21, at + 8);
+      header.writeUInt32LE(crc32(data), at + 10);
+      header.writeUInt32LE(data.length, at + 14);
+      header.writeUInt32LE(data.length, at + 18);
+      header.writeUInt16LE(nameBytes.length, at + 22);
+    };
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(0x21, 12);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(data.length, 18);
-    local.writeUInt32LE(data.length, 22);
-    local.writeUInt16LE(nameBytes.length, 26);
+    entryFields(local, 4);
     const central = Buffer.alloc(46);
     central.writeUInt32LE(0x02014b50, 0);
     central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(0x21, 14);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(data.length, 20);
-    central.writeUInt32LE(data.length, 24);
-    central.writeUInt16LE(nameBytes.length, 28);
+    entryFields(central, 6);
     central.writeUInt32LE(offset, 42);
     locals.push(local, nameBytes, Buffer.from(data));
     centrals.push(central, nameBytes);

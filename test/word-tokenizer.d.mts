@@ -1,0 +1,1 @@
+export function writeWordTokenizer(dir: string, vocabSize: number, words?: Record<number, string>): void;
