@@ -1,6 +1,8 @@
 // Pure helpers of the report view: no DOM, so that the unit tests (Node) can run them.
 import type { AuditReport, CheckpointIdentity, DiffStatistics } from '../src/audit/report';
 
+export { formatBytes, formatMs } from '../src/audit/units';
+
 function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
@@ -47,25 +49,6 @@ export function heatMap(statistics: DiffStatistics): { modules: string[]; rows: 
 
 export function percent(x: number): string {
   return `${Math.round(100 * x)} %`;
-}
-
-export function formatMs(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
-  const m = Math.floor(ms / 60_000);
-  const s = Math.round((ms % 60_000) / 1000);
-  return `${m} min ${s} s`;
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = bytes;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${bytes} B` : `${v.toFixed(v < 10 ? 2 : 1)} ${units[u]}`;
 }
 
 export function shortHash(sha256: string): string {

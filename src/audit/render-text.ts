@@ -1,5 +1,6 @@
 // The report as compact plain text, for a terminal. Model output is printed as inert text.
 import type { AuditReport, CheckpointIdentity } from './report';
+import { formatBytes, formatMs } from './units';
 import { oneLine, showControls } from './untrusted-text';
 
 export function renderReportText(report: AuditReport): string {
@@ -14,9 +15,9 @@ export function renderReportText(report: AuditReport): string {
   if (report.executionProvider) {
     const t = report.timings;
     line(
-      `ran on       ${report.executionProvider.name} · total ${seconds(t.totalMs)} ` +
-        `(load ${seconds(t.loadMs)}, interpret ${seconds(t.interpretMs)}, evidence ${seconds(t.evidenceMs)}, ` +
-        `triggers ${seconds(t.triggerMs)})`,
+      `ran on       ${report.executionProvider.name} · total ${formatMs(t.totalMs)} ` +
+        `(load ${formatMs(t.loadMs)}, interpret ${formatMs(t.interpretMs)}, evidence ${formatMs(t.evidenceMs)}, ` +
+        `triggers ${formatMs(t.triggerMs)})`,
     );
   }
   if (report.answers.length > 0) {
@@ -42,7 +43,7 @@ export function renderReportText(report: AuditReport): string {
   if (search) {
     line();
     line(
-      `Trigger search: ${search.candidatesScored} candidates (${search.rowsScored} of ${search.budget} rows) scored in ${seconds(report.timings.triggerMs)} ` +
+      `Trigger search: ${search.candidatesScored} candidates (${search.rowsScored} of ${search.budget} rows) scored in ${formatMs(report.timings.triggerMs)} ` +
         `(${search.stoppedBy}; ${search.singleTokens} of ${search.vocabulary} tokens tried alone); looking for ${search.keywords.length > 0 ? search.keywords.map(oneLine).join(', ') : 'any change of answer'}`,
     );
     for (const t of report.triggers) {
@@ -98,7 +99,7 @@ function pct(x: number): string {
 function identity(c: CheckpointIdentity & { question?: string; questionKind?: string }): string {
   const parts = [c.kind, oneLine(c.name)];
   if (c.entry !== undefined) parts.push(`entry #${c.entry}`);
-  parts.push(`sha256 ${c.sha256.slice(0, 12)}`, size(c.bytes));
+  parts.push(`sha256 ${c.sha256.slice(0, 12)}`, formatBytes(c.bytes));
   const facts = Object.entries(c.metadata).map(([k, v]) => `${oneLine(k)}=${oneLine(String(v))}`);
   if (facts.length > 0) parts.push(facts.join(' '));
   const head = parts.join(' · ');
@@ -108,19 +109,4 @@ function identity(c: CheckpointIdentity & { question?: string; questionKind?: st
 
 function indent(text: string, by: string): string {
   return text.replace(/\n/g, `\n${by}`);
-}
-
-function seconds(ms: number): string {
-  return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
-}
-
-function size(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let v = bytes;
-  let u = 0;
-  while (v >= 1000 && u < units.length - 1) {
-    v /= 1000;
-    u++;
-  }
-  return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
 }

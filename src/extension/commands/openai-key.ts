@@ -1,4 +1,4 @@
-// Set / clear the OpenAI API key (used by the LLM-judge features). Kept in SecretStorage only.
+// Set / clear the OpenAI API key, kept in SecretStorage only, for the LLM judge still to come (see secrets.ts).
 import * as vscode from 'vscode';
 import type { Log } from '../log';
 import { openAiKeyProblem } from '../openai-key';
