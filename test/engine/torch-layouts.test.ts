@@ -21,5 +21,4 @@ describe('describeTorchFile', () => {
     expect(second).not.toBe(first);
     expect((await second).layout).toBe('dit-adapter');
   });
-
 });
