@@ -32,7 +32,7 @@ export function isTorchFile(path: string): boolean {
 }
 
 /** A PEFT adapter folder (`adapter_config.json`), a model folder (`config.json` and safetensors weights), or neither. */
-export function folderKind(dir: string): 'peft-adapter' | 'model-folder' | undefined {
+export function folderKind(dir: string): Exclude<CheckpointKind, 'torch-file'> | undefined {
   const names = namesIn(dir);
   if (names?.includes(ADAPTER_CONFIG)) return 'peft-adapter';
   return names !== undefined && modelFolderProblem(dir, names) === undefined ? 'model-folder' : undefined;
