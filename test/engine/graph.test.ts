@@ -78,12 +78,20 @@ describe('config normalisation', () => {
   const llama = JSON.parse(readFileSync(join(TINY, 'llama-tiny/config.json'), 'utf8'));
 
   it('reads head_dim when it differs from hidden / heads', () => {
-    const o = normalizeConfig(JSON.parse(readFileSync(join(TINY, 'qwen3-tiny/config.json'), 'utf8')), hasAll);
-    expect(o.headDim).toBe(16);
-    expect(o.hiddenSize / o.numHeads).toBe(16);
+    // llama-tiny: 48 hidden over 6 heads, 8 each.
     const wide = normalizeConfig({ ...llama, head_dim: 16 }, hasAll);
     expect(wide.headDim).toBe(16);
     expect(wide.attentionScale).toBeCloseTo(0.25);
+    const qwen3 = JSON.parse(readFileSync(join(TINY, 'qwen3-tiny/config.json'), 'utf8'));
+    expect(normalizeConfig({ ...qwen3, head_dim: 32 }, hasAll).headDim).toBe(32);
+  });
+
+  it("defaults a missing head_dim as the family's transformers config does", () => {
+    const { head_dim: _drop, ...qwen3 } = JSON.parse(
+      readFileSync(join(TINY, 'qwen3-tiny/config.json'), 'utf8'),
+    );
+    expect(normalizeConfig(qwen3, hasAll).headDim).toBe(128);
+    expect(normalizeConfig(llama, hasAll).headDim).toBe(8);
   });
 
   it('reads rope_scaling of types linear and llama3, and refuses others by name', () => {
