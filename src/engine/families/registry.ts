@@ -3,6 +3,7 @@ import { InputError } from '../checkpoint/types';
 import type { Family } from './family';
 import { gemma3, gemma3Text } from './gemma3';
 import { llama } from './llama';
+import { mistral } from './mistral';
 import { qwen2 } from './qwen2';
 import { qwen3 } from './qwen3';
 
@@ -12,6 +13,7 @@ const FAMILIES = new Map<string, Family>([
   ['qwen3', qwen3],
   ['gemma3_text', gemma3Text],
   ['gemma3', gemma3],
+  ['mistral', mistral],
 ]);
 
 export function familyOf(modelType: unknown): Family {
