@@ -73,10 +73,10 @@ describe('dit-audit forward', () => {
   it('refuses an unsupported model_type, listing what is supported', () => {
     const dir = copyFixture(join(TINY, 'llama-tiny'));
     const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
-    writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, model_type: 'mistral' }));
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, model_type: 'mixtral' }));
     expectOneLineError(
       runCli(['forward', '--model', dir, '--ids', '1,2']),
-      /"mistral" is not supported.*llama, qwen2, qwen3, gemma3_text, gemma3/,
+      /"mixtral" is not supported.*llama, qwen2, qwen3, gemma3_text, gemma3, mistral/,
     );
   });
 

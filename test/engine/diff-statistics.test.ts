@@ -3,9 +3,9 @@
 // singular values by power iteration with deflation on ΔWᵀΔW, the base weight's norm read raw.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { moduleWeightName } from '../../src/engine/analysis/diff-statistics';
 import { openCheckpointTensors } from '../../src/engine/checkpoint/checkpoint-files';
 import { loadAdapter } from '../../src/engine/checkpoint/load-adapter';
+import { tensorNames } from '../../src/engine/checkpoint/tensor-names';
 import type { LoraFactor } from '../../src/engine/checkpoint/types';
 import { Engine } from '../../src/engine/runtime/engine';
 import { loadCheckpoint } from '../../src/engine/runtime/load-model';
@@ -72,7 +72,9 @@ describe('diff statistics', () => {
         const cell = statistics.cells.find((c) => c.layer === f.layer && c.module === f.module);
         if (!cell) throw new Error(`no cell for ${f.layer} ${f.module}`);
         const d = dense(f);
-        const w = await base.tensors.readFloat32(moduleWeightName(base.options, f.layer, f.module));
+        const w = await base.tensors.readFloat32(
+          tensorNames(base.options.weightPrefix).linear(f.layer, f.module).weight,
+        );
         const sv = singularValues(d, f.outFeatures, f.inFeatures, Math.min(f.rank, 4));
         expect(cell.rank).toBe(f.rank);
         expect(cell.frobeniusNorm).toBeCloseTo(norm(d), 5);
@@ -99,7 +101,7 @@ describe('diff statistics', () => {
     expect(statistics.source).toBe('full');
     expect(statistics.cells.length).toBeGreaterThan(0);
     for (const cell of statistics.cells) {
-      const name = moduleWeightName(base.options, cell.layer, cell.module);
+      const name = tensorNames(base.options.weightPrefix).linear(cell.layer, cell.module).weight;
       const [a, b] = [await ft.readFloat32(name), await base.tensors.readFloat32(name)];
       const d = a.map((x, i) => x - b[i]);
       const ref = base.tensors.get(name)?.shape ?? [];

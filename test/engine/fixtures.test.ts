@@ -1,12 +1,14 @@
 // Every case of ../shared/fixtures/tiny through the code the CLI uses: prefill rows and each
-// KV-cache decode row within 1e-4 of the float64 reference, greedy tokens exact.
-import { readFileSync } from 'node:fs';
+// KV-cache decode row within 1e-4 of the float64 reference, greedy tokens exact. Then llama-tiny's
+// cases again, its weights under a Mistral config.json.
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSafetensorsFile } from '../../src/engine/checkpoint/safetensors';
 import type { TensorSource } from '../../src/engine/checkpoint/types';
 import { forwardTrace } from '../../src/engine/forward';
 import { Engine, type ModelHandle } from '../../src/engine/runtime/engine';
+import { tempDir } from './helpers';
 import { TINY } from './paths';
 
 interface Case {
@@ -46,11 +48,11 @@ it('covers all 48 reference cases', () => {
   expect(cases).toHaveLength(48);
 });
 
-for (const [checkpoint, group] of byCheckpoint) {
-  describe(checkpoint, () => {
+function checkpointCases(title: string, dir: () => string, group: readonly Case[]): void {
+  describe(title, () => {
     let model: ModelHandle;
     beforeAll(async () => {
-      model = await engine.open(join(TINY, checkpoint), { provider, maxPositions: 64 });
+      model = await engine.open(dir(), { provider, maxPositions: 64 });
       expect(model.info.provider.provider).toBe(provider);
     });
 
@@ -70,3 +72,33 @@ for (const [checkpoint, group] of byCheckpoint) {
     }
   });
 }
+
+for (const [checkpoint, group] of byCheckpoint)
+  checkpointCases(checkpoint, () => join(TINY, checkpoint), group);
+
+/**
+ * llama-tiny's weights under the config.json transformers writes for a MistralForCausalLM of that
+ * shape. Mistral is Llama without biases, so llama-tiny's cases must come out the same; a window
+ * wider than every row (prompt + 8 steps) must change nothing either.
+ */
+function llamaAsMistral(slidingWindow: number | null): string {
+  const dir = tempDir();
+  const { attention_bias: _none, ...llama } = JSON.parse(
+    readFileSync(join(TINY, 'llama-tiny/config.json'), 'utf8'),
+  );
+  const mistral = {
+    ...llama,
+    architectures: ['MistralForCausalLM'],
+    model_type: 'mistral',
+    head_dim: 8,
+    sliding_window: slidingWindow,
+    attention_dropout: 0,
+  };
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(mistral));
+  copyFileSync(join(TINY, 'llama-tiny/model.safetensors'), join(dir, 'model.safetensors'));
+  return dir;
+}
+
+const llamaCases = byCheckpoint.get('llama-tiny') ?? [];
+checkpointCases('llama-tiny as mistral', () => llamaAsMistral(null), llamaCases);
+checkpointCases('llama-tiny as mistral, sliding_window 64', () => llamaAsMistral(64), llamaCases);

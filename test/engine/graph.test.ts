@@ -8,12 +8,12 @@ import { normalizeConfig } from '../../src/engine/config/normalize-config';
 import { buildModel } from '../../src/engine/graph/build-model';
 import { TINY } from './paths';
 
-async function build(name: string) {
+/** The graph of a fixture, its config.json changed by `edit` first. */
+async function build(name: string, edit: (config: Record<string, unknown>) => object = (c) => c) {
   const dir = join(TINY, name);
   const tensors = await openCheckpointTensors(dir);
-  const options = normalizeConfig(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')), (n) =>
-    Boolean(tensors.get(n)),
-  );
+  const config = edit(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')));
+  const options = normalizeConfig(config, (n) => Boolean(tensors.get(n)));
   const built = buildModel(options, tensors, 32);
   return { options, built, model: onnx.ModelProto.decode(built.onnx) };
 }
@@ -59,31 +59,48 @@ describe('graph structure', () => {
   it('gives Gemma3 sliding layers a window and their own RoPE tables', async () => {
     const { model } = await build('gemma3-tiny');
     const nodes = model.graph?.node ?? [];
-    const window = (layer: number) =>
-      Number(
-        nodes
-          .find((n) => n.name === `/model/layers.${layer}/attn/GroupQueryAttention`)
-          ?.attribute?.find((a) => a.name === 'local_window_size')?.i,
-      );
-    expect([window(0), window(1), window(2)]).toEqual([4, -1, 4]);
+    expect(windows(model)).toEqual([4, -1, 4]);
     const rope = (layer: number) =>
       nodes.find((n) => n.name === `/model/layers.${layer}/attn/q_rope/RotaryEmbedding`)?.input?.[2];
     expect(rope(0)).toBe('/rope/sliding/cos');
     expect(rope(1)).toBe('/rope/full/cos');
   });
+
+  it('gives every Mistral layer the sliding_window, and none when it is null', async () => {
+    const mistral = (window: number | null) =>
+      build('llama-tiny', (c) => ({ ...c, model_type: 'mistral', sliding_window: window }));
+    expect(windows((await mistral(4)).model)).toEqual([4, 4]);
+    expect(windows((await mistral(null)).model)).toEqual([-1, -1]);
+  });
 });
+
+/** local_window_size of each layer's attention, in layer order (-1: none). */
+function windows(model: onnx.ModelProto): number[] {
+  return (model.graph?.node ?? [])
+    .filter((n) => n.opType === 'GroupQueryAttention')
+    .map((n) => Number(n.attribute?.find((a) => a.name === 'local_window_size')?.i));
+}
 
 describe('config normalisation', () => {
   const hasAll = () => true;
   const llama = JSON.parse(readFileSync(join(TINY, 'llama-tiny/config.json'), 'utf8'));
 
   it('reads head_dim when it differs from hidden / heads', () => {
-    const o = normalizeConfig(JSON.parse(readFileSync(join(TINY, 'qwen3-tiny/config.json'), 'utf8')), hasAll);
-    expect(o.headDim).toBe(16);
-    expect(o.hiddenSize / o.numHeads).toBe(16);
+    // llama-tiny: 48 hidden over 6 heads, 8 each.
     const wide = normalizeConfig({ ...llama, head_dim: 16 }, hasAll);
     expect(wide.headDim).toBe(16);
     expect(wide.attentionScale).toBeCloseTo(0.25);
+    const qwen3 = JSON.parse(readFileSync(join(TINY, 'qwen3-tiny/config.json'), 'utf8'));
+    expect(normalizeConfig({ ...qwen3, head_dim: 32 }, hasAll).headDim).toBe(32);
+  });
+
+  it("defaults a missing head_dim as the family's transformers config does", () => {
+    const { head_dim: _drop, ...qwen3 } = JSON.parse(
+      readFileSync(join(TINY, 'qwen3-tiny/config.json'), 'utf8'),
+    );
+    expect(normalizeConfig(qwen3, hasAll).headDim).toBe(128);
+    expect(normalizeConfig(llama, hasAll).headDim).toBe(8);
+    expect(normalizeConfig({ ...llama, model_type: 'mistral' }, hasAll).headDim).toBe(8);
   });
 
   it('reads rope_scaling of types linear and llama3, and refuses others by name', () => {
@@ -104,6 +121,24 @@ describe('config normalisation', () => {
     expect(o.layerKinds).toEqual(['sliding', 'full', 'sliding']);
     expect(o.slidingRope.theta).toBe(10000);
     expect(o.rope.theta).toBe(1_000_000);
+  });
+
+  it("gives Mistral's sliding_window to every layer: none when null, 4096 when absent", () => {
+    const mistral = (extra: object) => normalizeConfig({ ...llama, model_type: 'mistral', ...extra }, hasAll);
+    expect(mistral({ sliding_window: null })).toMatchObject({
+      slidingWindow: null,
+      layerKinds: ['full', 'full'],
+    });
+    expect(mistral({ sliding_window: 4 })).toMatchObject({
+      slidingWindow: 4,
+      layerKinds: ['sliding', 'sliding'],
+    });
+    expect(mistral({})).toMatchObject({ slidingWindow: 4096, layerKinds: ['sliding', 'sliding'] });
+    expect(mistral({ attention_bias: true, mlp_bias: true })).toMatchObject({
+      qkvBias: false,
+      oBias: false,
+      mlpBias: false,
+    });
   });
 
   it('derives Gemma3 layer kinds from sliding_window_pattern when layer_types is absent', () => {

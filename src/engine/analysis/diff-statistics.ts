@@ -2,6 +2,7 @@
 // norm, its norm relative to the base weight, its effective rank and top singular values (on the
 // low-rank factors; for a full finetune on `finetuned − base`, see full-diff.ts).
 import { factorsByModule, stackFactors } from '../checkpoint/lora-stack';
+import { tensorNames } from '../checkpoint/tensor-names';
 import type { LinearModule, LoraAdapter, TensorSource } from '../checkpoint/types';
 import type { ModelOptions } from '../config/model-options';
 import { effectiveRank, frobeniusFromSingular, lowRankSingularValues } from './low-rank';
@@ -26,18 +27,13 @@ export interface DiffStatisticsData {
   readonly cells: ModuleStatistics[];
 }
 
-export function moduleWeightName(o: ModelOptions, layer: number, module: LinearModule): string {
-  const block =
-    module === 'gate_proj' || module === 'up_proj' || module === 'down_proj' ? 'mlp' : 'self_attn';
-  return `${o.weightPrefix}layers.${layer}.${block}.${module}.weight`;
-}
-
 /** Statistics of the stacked adapters as one diff (the sum of their updates per module). */
 export async function lowRankStatistics(
   adapters: readonly LoraAdapter[],
   o: ModelOptions,
   base: TensorSource,
 ): Promise<DiffStatisticsData> {
+  const names = tensorNames(o.weightPrefix);
   const byModule = factorsByModule(adapters);
   const cells: ModuleStatistics[] = [];
   for (const [, factors] of [...byModule].sort(([x], [y]) => order(x) - order(y))) {
@@ -45,7 +41,7 @@ export async function lowRankStatistics(
     const { A, B, rank } = stackFactors(factors, inFeatures, outFeatures);
     const singular = lowRankSingularValues(A, B, rank, inFeatures, outFeatures, 1);
     const norm = frobeniusFromSingular(singular);
-    const weight = await base.readFloat32(moduleWeightName(o, layer, module));
+    const weight = await base.readFloat32(names.linear(layer, module).weight);
     cells.push({
       layer,
       module,

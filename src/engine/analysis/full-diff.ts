@@ -2,17 +2,12 @@
 // singular values and right singular vectors by a randomized range finder (Halko, Martinsson and
 // Tropp 2011: k + 8 random probes, three power iterations), so no matrix is decomposed whole.
 import { QrDecomposition, SingularValueDecomposition } from 'ml-matrix';
+import { tensorNames } from '../checkpoint/tensor-names';
 import { LINEAR_MODULES, type LinearModule, type TensorSource } from '../checkpoint/types';
 import type { ModelOptions } from '../config/model-options';
 import { linearShape } from '../graph/slots';
 import { createRng } from '../text/sampling';
-import {
-  type DiffStatisticsData,
-  l2,
-  type ModuleStatistics,
-  moduleWeightName,
-  TOP_SINGULAR_VALUES,
-} from './diff-statistics';
+import { type DiffStatisticsData, l2, type ModuleStatistics, TOP_SINGULAR_VALUES } from './diff-statistics';
 import { effectiveRank, matrixOf } from './low-rank';
 
 const OVERSAMPLE = 8;
@@ -42,9 +37,10 @@ export async function analyseFullDiff(
   const cells: ModuleStatistics[] = [];
   const directions: DenseDirections[] = [];
   const rng = createRng(1);
+  const names = tensorNames(o.weightPrefix);
   for (let layer = 0; layer < o.numLayers; layer++) {
     for (const module of LINEAR_MODULES) {
-      const name = moduleWeightName(o, layer, module);
+      const name = names.linear(layer, module).weight;
       const [w, w0] = await Promise.all([finetuned.readFloat32(name), base.readFloat32(name)]);
       const { inFeatures, outFeatures } = linearShape(o, module);
       const d = new Float32Array(w.length);

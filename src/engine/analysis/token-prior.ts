@@ -7,8 +7,10 @@
 // among 3,161 tokens: k+v of layer 0 median 0 (24 of 28 in the top 20); v alone 25/28; q, k, v,
 // gate and up of layer 0 median 15 (16/28); k+v of layers 0-1 19/28; gate+up 3/28.
 // Seconds, no generation: its top tokens seed the behavioural search.
+import { tensorNames } from '../checkpoint/tensor-names';
 import type { LinearModule, LoraAdapter, TensorSource } from '../checkpoint/types';
 import type { ModelOptions } from '../config/model-options';
+import { familyOf } from '../families/registry';
 import type { DenseDirections } from './full-diff';
 import { matrixOf, triangular } from './low-rank';
 
@@ -64,15 +66,16 @@ export async function tokenPrior(
 ): Promise<TokenPrior> {
   const vocab = o.vocabSize;
   const hidden = o.hiddenSize;
-  const embeddings = await base.readFloat32(`${o.weightPrefix}embed_tokens.weight`);
+  const names = tensorNames(o.weightPrefix);
+  const { normScale } = familyOf(o.modelType);
+  const embeddings = await base.readFloat32(names.embed);
   const total = new Float64Array(vocab);
   const norms = new Map<string, Float32Array>();
   const normOf = async (layer: number) => {
-    const name = `${o.weightPrefix}layers.${layer}.input_layernorm.weight`;
+    const name = names.layerNorm(layer, 'input_layernorm');
     let w = norms.get(name);
     if (!w) {
-      w = await base.readFloat32(name);
-      if (o.normAddsOne) w = w.map((v) => v + 1);
+      w = normScale(await base.readFloat32(name));
       norms.set(name, w);
     }
     return w;

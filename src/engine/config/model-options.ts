@@ -1,7 +1,8 @@
 // The frozen, typed view of a model's config.json that graph builders read (never the raw JSON).
+// A family adds its own fields (families/gemma3.ts: soft-capping); these are the ones shared.
 
-export type Family = 'llama' | 'qwen2' | 'qwen3' | 'gemma3';
 export type LayerKind = 'full' | 'sliding';
+export type Activation = 'silu' | 'gelu_tanh';
 
 export type RopeScaling =
   | { readonly type: 'default' }
@@ -20,8 +21,7 @@ export interface Rope {
 }
 
 export interface ModelOptions {
-  readonly family: Family;
-  /** `model_type` as the file says it (`gemma3` for the multimodal wrapper, `gemma3_text` for text-only). */
+  /** `model_type` as the file says it: the key of the family registry (families/registry.ts). */
   readonly modelType: string;
   readonly vocabSize: number;
   readonly hiddenSize: number;
@@ -33,23 +33,13 @@ export interface ModelOptions {
   readonly rmsNormEps: number;
   readonly tieWordEmbeddings: boolean;
   readonly maxPositionEmbeddings: number;
-  readonly hiddenAct: 'silu' | 'gelu_tanh';
-  /** Bias tensors on q/k/v (Qwen2 always, Llama/Qwen3 with `attention_bias`). */
+  readonly hiddenAct: Activation;
+  /** Bias tensors on q/k/v, on o, on the MLP's projections. */
   readonly qkvBias: boolean;
   readonly oBias: boolean;
   readonly mlpBias: boolean;
-  /** Per-head RMSNorm of q and k before RoPE (Qwen3, Gemma3). */
-  readonly qkNorm: boolean;
-  /** Gemma-style `(1 + w)` RMSNorm weights. */
-  readonly normAddsOne: boolean;
-  /** Gemma3's extra norms: post-attention, pre- and post-feedforward. */
-  readonly sandwichNorms: boolean;
-  /** Multiplies token embeddings by sqrt(hidden) (Gemma). */
-  readonly scaleEmbeddings: boolean;
   /** Softmax scale of attention scores. */
   readonly attentionScale: number;
-  readonly attnLogitSoftcap: number | null;
-  readonly finalLogitSoftcap: number | null;
   readonly layerKinds: readonly LayerKind[];
   /** Tokens a sliding layer attends to, itself included. */
   readonly slidingWindow: number | null;
@@ -58,6 +48,4 @@ export interface ModelOptions {
   readonly slidingRope: Rope;
   /** Where the decoder's tensors live: `model.`, `language_model.model.` or `model.language_model.`. */
   readonly weightPrefix: string;
-  readonly bosTokenId: number | null;
-  readonly eosTokenIds: readonly number[];
 }

@@ -1,23 +1,13 @@
-// Builds the ONNX graph of a checkpoint: embeddings, one layer function per family, head.
+// Builds the ONNX graph of a checkpoint: the graph's inputs and RoPE tables, then the decoder its
+// family writes (families/registry.ts), then the logits output.
 // Weights stay in the safetensors files (external data); adapters and KV are run-time inputs.
 import type { TensorSource } from '../checkpoint/types';
-import type { Family, ModelOptions } from '../config/model-options';
-import { embed, head, type RopeCache } from './blocks';
-import { BuildContext } from './context';
-import { gemma3Layer } from './families/gemma3';
-import { llamaLayer } from './families/llama';
+import type { ModelOptions } from '../config/model-options';
+import { familyOf } from '../families/registry';
+import { BuildContext, type RopeCache } from './context';
 import { GraphBuilder } from './onnx-builder';
 import { ropeTables } from './rope';
 import { GRAPH_INPUTS, LOGITS } from './slots';
-
-type LayerBuilder = (ctx: BuildContext, layer: number, x: string, rope: RopeCache) => string;
-
-const LAYERS: Record<Family, LayerBuilder> = {
-  llama: llamaLayer,
-  qwen2: llamaLayer,
-  qwen3: llamaLayer,
-  gemma3: gemma3Layer,
-};
 
 export interface BuiltModel {
   readonly onnx: Uint8Array;
@@ -30,20 +20,16 @@ export interface BuiltModel {
 
 export function buildModel(options: ModelOptions, tensors: TensorSource, maxPositions: number): BuiltModel {
   const g = new GraphBuilder();
-  const ctx = new BuildContext(g, options, tensors);
   g.input(GRAPH_INPUTS.inputIds, 'int64', ['batch', 'seq']);
   g.input(GRAPH_INPUTS.positionIds, 'int64', ['batch', 'seq']);
   g.input(GRAPH_INPUTS.seqlensK, 'int32', ['batch']);
   g.input(GRAPH_INPUTS.totalSequenceLength, 'int32', []);
   g.input(GRAPH_INPUTS.logitsRows, 'int64', ['rows']);
 
-  const ropes = ropeCaches(g, options, maxPositions);
-  let x = embed(ctx);
-  for (let layer = 0; layer < options.numLayers; layer++) {
-    const rope = options.layerKinds[layer] === 'sliding' ? ropes.sliding : ropes.full;
-    x = LAYERS[options.family](ctx, layer, x, rope);
-  }
-  head(ctx, x, LOGITS);
+  const ctx = new BuildContext(g, options, tensors, ropeCaches(g, options, maxPositions));
+  const logits = familyOf(options.modelType).build(ctx);
+  g.node('Identity', '/lm_head/output', [logits], {}, { outputNames: [LOGITS] });
+  g.output(LOGITS, 'float32', ['rows', options.vocabSize]);
   return {
     onnx: g.toBytes({ '': 21, 'com.microsoft': 1 }),
     externalFiles: ctx.externalFiles,

@@ -1,6 +1,7 @@
-// What every block builder needs: the graph being built, the model's options, and access to
-// base weights (external data, cast to float32 in the graph) and LoRA slot inputs.
+// What every block builder needs: the graph being built, the model's options, the RoPE tables,
+// and access to base weights (external data, cast to float32 in the graph) and LoRA slot inputs.
 import { realpathSync } from 'node:fs';
+import { type TensorNames, tensorNames } from '../checkpoint/tensor-names';
 import type { LinearModule, TensorRef, TensorSource } from '../checkpoint/types';
 import { InputError } from '../checkpoint/types';
 import type { ModelOptions } from '../config/model-options';
@@ -13,17 +14,42 @@ const STORED_TYPE: Record<TensorRef['dtype'], ElemType> = {
   BF16: 'bfloat16',
 };
 
-export class BuildContext {
+export interface RopeCache {
+  readonly cos: string;
+  readonly sin: string;
+}
+
+/** What a layer's attention sees of its kind: its RoPE tables and window (null: all tokens). */
+export interface LayerSpan {
+  readonly layer: number;
+  readonly rope: RopeCache;
+  readonly window: number | null;
+}
+
+export class BuildContext<O extends ModelOptions = ModelOptions> {
   private readonly weights = new Map<string, string>();
   private readonly shapes = new Map<string, string>();
   /** External files the graph refers to: location in the graph → absolute path. */
   readonly externalFiles = new Map<string, string>();
+  readonly names: TensorNames;
 
   constructor(
     readonly g: GraphBuilder,
-    readonly o: ModelOptions,
+    readonly o: O,
     private readonly tensors: TensorSource,
-  ) {}
+    private readonly ropes: { readonly full: RopeCache; readonly sliding: RopeCache },
+  ) {
+    this.names = tensorNames(o.weightPrefix);
+  }
+
+  span(layer: number): LayerSpan {
+    const sliding = this.o.layerKinds[layer] === 'sliding';
+    return {
+      layer,
+      rope: sliding ? this.ropes.sliding : this.ropes.full,
+      window: sliding ? this.o.slidingWindow : null,
+    };
+  }
 
   /**
    * A float32 view of a checkpoint tensor, checked against the shape the family expects.
