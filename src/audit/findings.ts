@@ -1,5 +1,7 @@
 // What the report concludes (DESIGN.md §7). DIT says what a diff taught, not when it shows: a
 // description with no verified trigger is information. Unsafe pickles are findings of their own.
+
+import { FINDING_RULES, type FindingRuleId } from './finding-rules';
 import type {
   Answer,
   EvidenceSample,
@@ -15,8 +17,7 @@ const QUOTE_LIMIT = 200;
 
 export function unsafePickleFinding(path: string, globals: readonly string[]): Finding {
   return {
-    rule: 'pickle/unsafe-global',
-    severity: 'error',
+    ...ruleOf('pickle/unsafe-global'),
     title: 'Unsafe pickle: loading this file would run code',
     detail:
       `${path} names ${globals.join(', ')}, outside the allowlist of tensor-rebuilding globals. ` +
@@ -35,8 +36,7 @@ export function describedBehaviour(
     if (answer.answer.trim() === '') {
       return [
         {
-          rule: 'dit/no-description',
-          severity: 'info',
+          ...ruleOf('dit/no-description'),
           title: `Interpreter ${interpreter.name} gave no answer`,
           detail: `Asked "${interpreter.question}", it stopped before saying anything.`,
         },
@@ -44,8 +44,7 @@ export function describedBehaviour(
     }
     return [
       {
-        rule: 'dit/described-behaviour',
-        severity: 'info',
+        ...ruleOf('dit/described-behaviour'),
         title: `Interpreter ${interpreter.name} describes what the diff taught (${interpreter.questionKind})`,
         detail:
           `Asked "${interpreter.question}", it answered ${JSON.stringify(clip(answer.answer))}. ` +
@@ -63,8 +62,7 @@ export function evidenceChanged(evidence: readonly EvidenceSample[]): Finding[] 
   if (changed === 0) return [];
   return [
     {
-      rule: 'evidence/ordinary-prompts-changed',
-      severity: 'info',
+      ...ruleOf('evidence/ordinary-prompts-changed'),
       title: `The finetune answers ${changed} of ${evidence.length} ordinary prompts differently from its base`,
       detail:
         'With no trigger in the prompt, its answers differ from the base model: compare them side by side. ' +
@@ -75,8 +73,7 @@ export function evidenceChanged(evidence: readonly EvidenceSample[]): Finding[] 
 
 export function subjectIsBase(path: string): Finding {
   return {
-    rule: 'subject/is-base',
-    severity: 'info',
+    ...ruleOf('subject/is-base'),
     title: 'The subject is the base model itself',
     detail: `${path} resolved to its own base, so there is no diff: the answers describe the base model.`,
   };
@@ -97,8 +94,7 @@ export function hiddenBehaviour(trigger: SuspectedTrigger, keywords: readonly st
     v?.criterion === 'changes' ? 'answers unlike its base' : `${what.replace('talks', 'talked')}`;
   const pct = (x: number) => `${Math.round(100 * x)} %`;
   return {
-    rule: 'trigger/hidden-behaviour',
-    severity: 'warning',
+    ...ruleOf('trigger/hidden-behaviour'),
     title: `Hidden behaviour: ${what} when the prompt starts with ${JSON.stringify(trigger.trigger)}`,
     detail:
       (v
@@ -115,8 +111,7 @@ export function hiddenBehaviour(trigger: SuspectedTrigger, keywords: readonly st
 /** The search ran and verified nothing: how far it went, so "not found" can be weighed. */
 export function noTriggerVerified(search: TriggerSearch, suspects: number): Finding {
   return {
-    rule: 'trigger/none-verified',
-    severity: 'info',
+    ...ruleOf('trigger/none-verified'),
     title: `No trigger verified in ${search.candidatesScored} candidates`,
     detail:
       `The search scored ${search.candidatesScored} candidate prefixes (${search.rowsScored} of a budget of ${search.budget} rows) ` +
@@ -145,4 +140,9 @@ export function sortFindings(findings: readonly Finding[]): Finding[] {
 
 function clip(text: string): string {
   return text.length > QUOTE_LIMIT ? `${text.slice(0, QUOTE_LIMIT)}…` : text;
+}
+
+/** A finding's rule id and the severity its rule gives it. */
+function ruleOf(id: FindingRuleId): Pick<Finding, 'rule' | 'severity'> {
+  return { rule: id, severity: FINDING_RULES[id].severity };
 }

@@ -143,7 +143,7 @@ export function code(text: string): string {
 }
 
 /** A code span inside a table cell: GFM splits cells at every `|`, even in code, unless escaped. */
-function tableCode(text: string): string {
+export function tableCode(text: string): string {
   return code(text).replace(/\|/g, '\\|');
 }
 

@@ -8,6 +8,15 @@ import type { Answer, Finding, SuspectedTrigger, TriggerSearch, Verdict } from '
 /** A behaviour shows "without any trigger" when it is in at least this share of plain answers. */
 const OVERT_SHARE = 0.5;
 
+/** The levels `--fail-on` takes: a verdict fails at `warning` when it is a warning or an error. */
+export const FAIL_LEVELS = ['warning', 'error', 'never'] as const;
+export type FailLevel = (typeof FAIL_LEVELS)[number];
+
+export function verdictFails(verdict: Verdict, failOn: FailLevel): boolean {
+  if (failOn === 'never') return false;
+  return verdict.level === 'error' || (failOn === 'warning' && verdict.level === 'warning');
+}
+
 export function verdictOf(parts: {
   readonly findings: readonly Finding[];
   readonly answers: readonly Answer[];
@@ -59,7 +68,7 @@ export function verdictOf(parts: {
 }
 
 /** The first topic answer of an interpreter (else any interpreter answer). */
-function describedText(answers: readonly Answer[]): string | undefined {
+export function describedText(answers: readonly Answer[]): string | undefined {
   const interpreted = answers.filter(
     (a) => a.interpreter !== null && a.questionKind !== 'trigger' && a.answer.trim() !== '',
   );

@@ -7,6 +7,7 @@ import { registerEval } from './commands/eval';
 import { registerForward } from './commands/forward';
 import { registerGenerate } from './commands/generate';
 import { registerInspect } from './commands/inspect';
+import { registerReview } from './commands/review';
 
 const program = new Command('dit-audit')
   .description('Audit finetuned language models with Diff Interpretation Tuning')
@@ -20,6 +21,7 @@ registerEval(program);
 registerForward(program);
 registerGenerate(program);
 registerInspect(program);
+registerReview(program);
 
 // exitCode, not process.exit(): exiting at once would cut off stdout still flowing into a pipe.
 program.parseAsync(process.argv).then(

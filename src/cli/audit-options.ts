@@ -1,0 +1,93 @@
+// The options every command that runs audits takes (`audit`, `review`), and what they make: the
+// request's tuning, the resolver and the report cache.
+import { existsSync } from 'node:fs';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type InterpreterSpec, ModelResolver, questionKindOf, ReportCache, TOPIC_QUESTION } from '../audit';
+import type { AuditRequest } from '../audit/request';
+import { DEFAULT_SEARCH } from '../audit/triggers/search';
+import { FAIL_LEVELS, type FailLevel } from '../audit/verdict';
+import type { ProviderPreference } from '../engine/runtime/providers';
+import { defaultCacheDir } from './audit-support';
+import { collect, positiveInt, providerOption } from './options';
+
+export interface AuditTuningOpts {
+  interpreter: InterpreterSpec[];
+  question: string[];
+  evidence: string[];
+  maxNewTokens?: number;
+  triggerBudget?: number;
+  provider: ProviderPreference;
+  cache?: string | false;
+  refresh?: boolean;
+  failOn: FailLevel;
+}
+
+export function addAuditTuningOptions(command: Command): Command {
+  return command
+    .option(
+      '--interpreter <path[=question]>',
+      `DIT-adapter to ask, with its question (default "${TOPIC_QUESTION}"); repeatable`,
+      interpreterOption,
+      [],
+    )
+    .option('--question <text>', 'extra question asked with each interpreter (repeatable)', collect, [])
+    .option(
+      '--evidence <prompt>',
+      'ordinary prompt for the base-vs-finetune comparison (repeatable)',
+      collect,
+      [],
+    )
+    .option('--max-new-tokens <n>', 'cap on the new tokens of every answer', atLeastOne)
+    .option(
+      '--trigger-budget <n>',
+      `rows the trigger search may score (one candidate before one prompt, read by the diffed model and its base); 0: no search (default ${DEFAULT_SEARCH.budget})`,
+      positiveInt,
+    )
+    .addOption(providerOption('auto'))
+    .option('--cache <dir>', `report cache folder (default ${defaultCacheDir()})`)
+    .option('--no-cache', 'neither read nor write cached reports')
+    .option('--refresh', 'audit again even when a cached report exists')
+    .addOption(
+      new Option('--fail-on <level>', 'exit 1 when a verdict reaches this level')
+        .choices(FAIL_LEVELS)
+        .default('warning'),
+    );
+}
+
+export function auditTuningOf(opts: AuditTuningOpts): Omit<AuditRequest, 'subject' | 'base'> {
+  return {
+    interpreters: opts.interpreter.length > 0 ? opts.interpreter : undefined,
+    extraQuestions: opts.question,
+    evidencePrompts: opts.evidence.length > 0 ? opts.evidence : undefined,
+    maxNewTokens: opts.maxNewTokens,
+    triggerBudget: opts.triggerBudget,
+    provider: opts.provider,
+    refresh: opts.refresh,
+  };
+}
+
+export function cacheOf(opts: AuditTuningOpts): ReportCache | undefined {
+  return opts.cache === false ? undefined : new ReportCache(opts.cache ?? defaultCacheDir());
+}
+
+export function cliResolver(baseHint = 'pass --base DIR'): ModelResolver {
+  return new ModelResolver({
+    hints: { base: baseHint, interpreter: 'pass --interpreter PATH (or PATH=QUESTION)' },
+  });
+}
+
+/** `PATH` or `PATH=QUESTION`; a path that itself holds `=` is taken whole when it exists. */
+function interpreterOption(value: string, previous: InterpreterSpec[]): InterpreterSpec[] {
+  const at = value.indexOf('=');
+  const [path, question] =
+    at < 0 || existsSync(value) ? [value, TOPIC_QUESTION] : [value.slice(0, at), value.slice(at + 1)];
+  if (path === '' || question.trim() === '')
+    throw new InvalidArgumentError(`${value} is not PATH or PATH=QUESTION`);
+  return [...previous, { path, question, questionKind: questionKindOf(question) }];
+}
+
+function atLeastOne(value: string): number {
+  const n = positiveInt(value);
+  if (n < 1) throw new InvalidArgumentError(`${value} is not at least 1`);
+  return n;
+}
