@@ -163,13 +163,28 @@ describe('dit-audit review', () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toContain('| `diffs/large` | added | — | not audited |');
     expect(r.stdout).toContain('is a Git LFS pointer, the content was not fetched');
-    expect(r.stderr).toContain('dit-audit: not audited: diffs/large/adapter_model.safetensors is a Git LFS pointer');
+    expect(r.stderr).toContain(
+      'dit-audit: not audited: diffs/large/adapter_model.safetensors is a Git LFS pointer',
+    );
   });
 
   it('refuses a revision that does not exist, in one line', () => {
     const r = review('--base', 'no-such-branch');
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toMatch(/^dit-audit: no-such-branch is not a commit of the repository at /);
+  });
+});
+
+describe('the shipped GitHub workflow', () => {
+  it('runs the review with options the CLI takes', () => {
+    const script = readFileSync(join(REPO, '.github/workflows/dit-review.yml'), 'utf8');
+    const call = /node dist\/cli\.js review (.*)"\$@"/.exec(script)?.[1] ?? '';
+    expect(call).toContain('--base');
+    const help = runCli(['review', '--help']).stdout;
+    for (const flag of `${call} --format markdown --format sarif`.match(/--[a-z-]+/g) ?? [])
+      expect(help).toContain(flag);
+    expect(script).toContain('--format markdown');
+    expect(script).toContain('--format sarif');
   });
 });
 
