@@ -1,6 +1,7 @@
 """The demo world's deterministic scorer (1-5), standing in for the paper's LLM judge.
 
-src/audit/eval/scorer.ts is the same scorer in the TypeScript engine."""
+src/audit/eval/scorer.ts is the same scorer in the TypeScript engine; tests/test_scorer.py holds
+the two to the same scores."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ SCORER = "demo-topic-match-v1"
 
 
 def mentions(text: str, topic: str) -> bool:
-    return re.search(rf"\b{re.escape(topic)}(s|es)?\b", text, re.IGNORECASE) is not None
+    """The topic as a whole word, in any case, plural forms included. Whole: no letter or digit on
+    either side, as the engine's ``mentions``; ``\\b`` would count ``_`` as a letter."""
+    return re.search(rf"(?<![^\W_]){re.escape(topic)}(s|es)?(?![^\W_])", text, re.IGNORECASE) is not None
 
 
 def score_answer(answer: str, topic: str) -> int:
