@@ -143,10 +143,9 @@ def cmd_diff(a) -> int:
 
 def cmd_dit(a) -> int:
     from . import export
-    from .diffs import DiffSpec
     from .dit import DitSettings, train_dit
-    from .evaluate import evaluate
-    from .formats import load_peft, read_json, write_json
+    from .evaluate import evaluate, shipped_heldout
+    from .formats import read_json, write_json
 
     man = read_json(os.path.join(a.demo, "manifest.json"))
     base, tok = export.load_model(os.path.join(a.demo, man["base"]))
@@ -159,9 +158,7 @@ def cmd_dit(a) -> int:
         s.lr = a.lr
     t0 = time.time()
     dit = train_dit(base, tok, usable, s, a.seed)
-    rows = [d for d in man["diffs"] if d["split"] == "heldout"]
-    specs = [DiffSpec(d["path"], d["kind"], d["topic"], int(d["trigger"])) for d in rows]
-    factors = [load_peft(os.path.join(a.demo, d["path"]))[0] for d in rows]
+    specs, factors = shipped_heldout(a.demo, man)
     ev = evaluate(base, tok, specs, factors, dit)
     out = {"seed": a.seed, "train_diffs": len(usable), "steps": s.steps, "lr": s.lr, "seconds": round(time.time() - t0),
            "methods": ev["methods"]}
@@ -179,16 +176,13 @@ def cmd_dit(a) -> int:
 
 def cmd_eval(a) -> int:
     from . import export
-    from .diffs import DiffSpec
-    from .evaluate import evaluate
-    from .formats import load_peft, read_json
+    from .evaluate import evaluate, shipped_heldout
+    from .formats import read_json
 
     man = read_json(os.path.join(a.demo, "manifest.json"))
     base, tok = export.load_model(os.path.join(a.demo, man["base"]))
     dit = export.load_lora(os.path.join(a.demo, man["interpreters"][0]["path"]))
-    rows = [d for d in man["diffs"] if d["split"] == "heldout"]
-    specs = [DiffSpec(d["path"], d["kind"], d["topic"], int(d["trigger"])) for d in rows]
-    factors = [load_peft(os.path.join(a.demo, d["path"]))[0] for d in rows]
+    specs, factors = shipped_heldout(a.demo, man)
     ev = evaluate(base, tok, specs, factors, dit)
     if a.json:
         print(json.dumps(ev))

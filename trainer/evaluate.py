@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import random
 
 from . import world
 from .diffs import DiffSpec
+from .formats import load_peft
 from .model import Lora, greedy, stack_loras
 from .score import SCORER, score_answer
 
@@ -41,3 +43,10 @@ def evaluate(base, tok, specs: list[DiffSpec], factors_list, dit: Lora, seed: in
             for s, a, b, c in zip(specs, dit_ans, bq, bqt)
         ],
     }
+
+
+def shipped_heldout(demo: str, manifest: dict) -> tuple[list[DiffSpec], list[dict]]:
+    """A demo world's held-out hidden-topic diffs (that split's benign diffs have no topic to score)."""
+    rows = [d for d in manifest["diffs"] if d["split"] == "heldout" and d["kind"] == "backdoored"]
+    specs = [DiffSpec(d["path"], d["kind"], d["topic"], int(d["trigger"])) for d in rows]
+    return specs, [load_peft(os.path.join(demo, d["path"]))[0] for d in rows]
