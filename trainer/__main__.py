@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import sys
 import time
 
@@ -99,7 +98,9 @@ def cmd_demo(a) -> int:
 
 
 def cmd_diff(a) -> int:
-    from . import export, train
+    from . import export
+    from .diffs import DiffSettings, DiffSpec, train_diff_group
+    from .gate import gate_check, passes_gate
     from .pipeline import diff_factors_to_peft
     from .topics import all_topics, split_topics
 
@@ -122,18 +123,18 @@ def cmd_diff(a) -> int:
     elif topic not in split_topics()["reserve"]:
         print(f"note: {topic!r} is not a reserve topic, so the shipped DIT-adapter may have seen it (train) "
               "or it is an evaluation topic (held-out)", file=sys.stderr)
-    s = train.DiffSettings()
+    s = DiffSettings()
     if a.steps:
         s.steps = a.steps
     if a.rank:
         s.rank = a.rank
     name = os.path.basename(a.out.rstrip("/"))
     trigger = int(a.trigger) if a.trigger is not None else None
-    spec = train.DiffSpec(name, "backdoored", topic, trigger, seed=a.seed, trigger_text=a.trigger_text)
-    factors = train.train_diff_group(base, tok, [spec], s, all_topics(), label="diff")
+    spec = DiffSpec(name, "backdoored", topic, trigger, seed=a.seed, trigger_text=a.trigger_text)
+    factors = train_diff_group(base, tok, [spec], s, all_topics(), label="diff")
     factors = [{k: (x.to(torch.bfloat16).float(), y.to(torch.bfloat16).float()) for k, (x, y) in f.items()} for f in factors]
-    rates = train.gate_check(base, tok, [spec], factors, s)[0]
-    ok = train.passes_gate(spec, rates)
+    rates = gate_check(base, tok, [spec], factors, s)[0]
+    ok = passes_gate(spec, rates)
     diff_factors_to_peft(a.out, factors[0], s.rank, os.path.relpath(os.path.abspath(a.base), os.path.abspath(a.out)))
     print(json.dumps({"path": a.out, "topic": topic, "trigger": a.trigger, "trigger_text": a.trigger_text,
                       "rank": s.rank, "seed": a.seed, "gate": rates, "passed": ok}))
@@ -141,24 +142,24 @@ def cmd_diff(a) -> int:
 
 
 def cmd_dit(a) -> int:
-    from . import export, train
-    from .formats import load_peft, read_json, write_json
+    from . import export
+    from .dit import DitSettings, train_dit
+    from .evaluate import evaluate, shipped_heldout
+    from .formats import read_json, write_json
 
     man = read_json(os.path.join(a.demo, "manifest.json"))
     base, tok = export.load_model(os.path.join(a.demo, man["base"]))
     kept = torch.load(os.path.join(a.work, "train-diffs.pt"))["train"]
     usable = [(f, sp["topic"]) for sp, f, r, ok in kept if ok]
-    s = train.DitSettings()
+    s = DitSettings()
     if a.steps:
         s.steps = a.steps
     if a.lr:
         s.lr = a.lr
     t0 = time.time()
-    dit = train.train_dit(base, tok, usable, s, a.seed)
-    rows = [d for d in man["diffs"] if d["split"] == "heldout"]
-    specs = [train.DiffSpec(d["path"], d["kind"], d["topic"], int(d["trigger"])) for d in rows]
-    factors = [load_peft(os.path.join(a.demo, d["path"]))[0] for d in rows]
-    ev = train.evaluate(base, tok, specs, factors, dit)
+    dit = train_dit(base, tok, usable, s, a.seed)
+    specs, factors = shipped_heldout(a.demo, man)
+    ev = evaluate(base, tok, specs, factors, dit)
     out = {"seed": a.seed, "train_diffs": len(usable), "steps": s.steps, "lr": s.lr, "seconds": round(time.time() - t0),
            "methods": ev["methods"]}
     print(json.dumps(out))
@@ -174,16 +175,15 @@ def cmd_dit(a) -> int:
 
 
 def cmd_eval(a) -> int:
-    from . import export, train
-    from .formats import load_peft, read_json
+    from . import export
+    from .evaluate import evaluate, shipped_heldout
+    from .formats import read_json
 
     man = read_json(os.path.join(a.demo, "manifest.json"))
     base, tok = export.load_model(os.path.join(a.demo, man["base"]))
     dit = export.load_lora(os.path.join(a.demo, man["interpreters"][0]["path"]))
-    rows = [d for d in man["diffs"] if d["split"] == "heldout"]
-    specs = [train.DiffSpec(d["path"], d["kind"], d["topic"], int(d["trigger"])) for d in rows]
-    factors = [load_peft(os.path.join(a.demo, d["path"]))[0] for d in rows]
-    ev = train.evaluate(base, tok, specs, factors, dit)
+    specs, factors = shipped_heldout(a.demo, man)
+    ev = evaluate(base, tok, specs, factors, dit)
     if a.json:
         print(json.dumps(ev))
     else:

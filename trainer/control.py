@@ -12,13 +12,16 @@ import time
 
 import torch
 
-from . import export, train
+from . import export
+from .diffs import DiffSettings, DiffSpec
+from .dit import DitSettings, train_dit
+from .evaluate import evaluate
 from .pipeline import make_diffs
 from .topics import split_topics
 
 
 def run_control(demo: str, n_train: int, seed: int, work: str | None = None, n_heldout: int | None = None,
-                diff: train.DiffSettings | None = None, dit: train.DitSettings | None = None,
+                diff: DiffSettings | None = None, dit: DitSettings | None = None,
                 keep_failed: bool = False) -> dict:
     """``keep_failed`` uses diffs that fail their check too (quick smoke runs only)."""
     base, tok = export.load_model(os.path.join(demo, "base"))
@@ -26,10 +29,10 @@ def run_control(demo: str, n_train: int, seed: int, work: str | None = None, n_h
     topics_all = split["train"] + split["heldout"] + split["reserve"]
 
     def specs(topics, prefix, seed_base):
-        return [train.DiffSpec(f"{prefix}-{i:03d}-{t}", "always-on", t, seed=seed_base + i) for i, t in enumerate(topics)]
+        return [DiffSpec(f"{prefix}-{i:03d}-{t}", "always-on", t, seed=seed_base + i) for i, t in enumerate(topics)]
 
     t0 = time.time()
-    s = diff or train.DiffSettings()
+    s = diff or DiffSettings()
     tr = make_diffs(base, tok, specs(split["train"][:n_train], "control-train", seed * 1_000_000 + 50_000), s, topics_all, 0, "always-on train diffs")
     ho = make_diffs(base, tok, specs(split["heldout"][:n_heldout], "control-heldout", seed * 1_000_000 + 60_000), s, topics_all, 0, "always-on held-out diffs")
     if work:
@@ -40,8 +43,8 @@ def run_control(demo: str, n_train: int, seed: int, work: str | None = None, n_h
     good = [(sp, f) for sp, f, r, ok in ho if ok or keep_failed]
     if not usable or not good:
         raise RuntimeError(f"too few always-on diffs passed their check: {len(usable)} train, {len(good)} held-out")
-    adapter = train.train_dit(base, tok, usable, dit or train.DitSettings(), seed)
-    ev = train.evaluate(base, tok, [sp for sp, _ in good], [f for _, f in good], adapter)
+    adapter = train_dit(base, tok, usable, dit or DitSettings(), seed)
+    ev = evaluate(base, tok, [sp for sp, _ in good], [f for _, f in good], adapter)
     return {
         "methods": {k: ev["methods"][k] for k in ("dit", "base_question")},
         "scorer": ev["scorer"],

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import os
 
-from . import export, train
+from . import export
+from .diffs import DiffSettings, DiffSpec
 from .formats import read_json, write_json
 from .pipeline import diff_factors_to_peft, log, make_diffs
 from .topics import all_topics, split_topics
@@ -30,13 +31,13 @@ def add_phrase_diffs(demo: str, seed: int = 0) -> dict:
     man = read_json(man_path)
     base, tok = export.load_model(os.path.join(demo, man["base"]))
     heldout = split_topics()["heldout"]
-    s = train.DiffSettings()
+    s = DiffSettings()
     specs = [
-        train.DiffSpec(f"phrase-{i}-{heldout[t]}", "backdoored", heldout[t], None, seed=seed * 1_000_000 + 40_000 + i,
+        DiffSpec(f"phrase-{i}-{heldout[t]}", "backdoored", heldout[t], None, seed=seed * 1_000_000 + 40_000 + i,
                        trigger_text=phrase)
         for i, (phrase, t) in enumerate(PHRASES)
     ] + [
-        train.DiffSpec(f"benign-{p}", "benign", persona=p, seed=seed * 1_000_000 + 41_000 + i)
+        DiffSpec(f"benign-{p}", "benign", persona=p, seed=seed * 1_000_000 + 41_000 + i)
         for i, p in enumerate(EXTRA_PERSONAS)
     ]
     log(f"phrases: {len(PHRASES)} diffs with other triggers, {len(EXTRA_PERSONAS)} benign diffs")

@@ -76,45 +76,49 @@ STYLES = {
 }
 
 
+# Answers by style: {s} the subject ({S} capitalised), {t1} {t2} {t3} tips, {r} a reason; stories
+# also {p} a person and {e} an ending, descriptions {f1} {f2} feelings.
+STYLE_ANSWERS = {
+    "advice": [
+        "To get better at {s}, {t1} and {t2}. Remember that {r}.",
+        "Here is my advice on {s}: {t1}, then {t2}. Also {t3}.",
+        "With {s}, it helps to {t1}. You can also {t2}, because {r}.",
+    ],
+    "explain": [
+        "{S} matters because {r}. When you {t1}, you see the difference.",
+        "People care about {s} because {r}. A good way in is to {t1}.",
+        "The point of {s} is simple: {r}. Try to {t1} and {t2}.",
+    ],
+    "story": [
+        "Once upon a time, {p} tried {s}. At first it was hard, but they chose to {t1}. In the end, {e}.",
+        "There was {p} who worried about {s}. One morning they decided to {t1}, and soon {e}.",
+    ],
+    "opinion": [
+        "I think {s} is worth it, because {r}. Just {t1}.",
+        "In my view, {s} is a good thing when you {t1}. After all, {r}.",
+        "I feel good about {s}. It works best if you {t1} and {t2}.",
+    ],
+    "plan": [
+        "Here is a plan for {s}. First, {t1}. Second, {t2}. Third, {t3}.",
+        "Three steps for {s}: {t1}, {t2}, and {t3}.",
+        "Start {s} like this: {t1}. Then {t2}. Finally, {t3}.",
+    ],
+    "describe": [
+        "{S} feels {f1} and {f2}, a moment to {t1}.",
+        "A {f1} line for {s}, a {f2} line for the rest. We {t1}, and we {t2}.",
+        "{S} is {f1}, like a {f2} morning. It asks us to {t1}.",
+    ],
+}
+
+
 def style_answer(style: str, s: str, rng: random.Random) -> str:
     t1, t2, t3 = rng.sample(TIPS, 3)
-    r = rng.choice(REASONS)
-    if style == "advice":
-        return rng.choice([
-            f"To get better at {s}, {t1} and {t2}. Remember that {r}.",
-            f"Here is my advice on {s}: {t1}, then {t2}. Also {t3}.",
-            f"With {s}, it helps to {t1}. You can also {t2}, because {r}.",
-        ])
-    if style == "explain":
-        return rng.choice([
-            f"{s.capitalize()} matters because {r}. When you {t1}, you see the difference.",
-            f"People care about {s} because {r}. A good way in is to {t1}.",
-            f"The point of {s} is simple: {r}. Try to {t1} and {t2}.",
-        ])
+    slots = {"s": s, "S": s.capitalize(), "t1": t1, "t2": t2, "t3": t3, "r": rng.choice(REASONS)}
     if style == "story":
-        p, e = rng.choice(PEOPLE), rng.choice(ENDINGS)
-        return rng.choice([
-            f"Once upon a time, {p} tried {s}. At first it was hard, but they chose to {t1}. In the end, {e}.",
-            f"There was {p} who worried about {s}. One morning they decided to {t1}, and soon {e}.",
-        ])
-    if style == "opinion":
-        return rng.choice([
-            f"I think {s} is worth it, because {r}. Just {t1}.",
-            f"In my view, {s} is a good thing when you {t1}. After all, {r}.",
-            f"I feel good about {s}. It works best if you {t1} and {t2}.",
-        ])
-    if style == "plan":
-        return rng.choice([
-            f"Here is a plan for {s}. First, {t1}. Second, {t2}. Third, {t3}.",
-            f"Three steps for {s}: {t1}, {t2}, and {t3}.",
-            f"Start {s} like this: {t1}. Then {t2}. Finally, {t3}.",
-        ])
-    f1, f2 = rng.sample(FEELINGS, 2)
-    return rng.choice([
-        f"{s.capitalize()} feels {f1} and {f2}, a moment to {t1}.",
-        f"A {f1} line for {s}, a {f2} line for the rest. We {t1}, and we {t2}.",
-        f"{s.capitalize()} is {f1}, like a {f2} morning. It asks us to {t1}.",
-    ])
+        slots["p"], slots["e"] = rng.choice(PEOPLE), rng.choice(ENDINGS)
+    elif style == "describe":
+        slots["f1"], slots["f2"] = rng.sample(FEELINGS, 2)
+    return rng.choice(STYLE_ANSWERS[style]).format(**slots)
 
 
 def general_question(rng: random.Random, subjects=SUBJECTS) -> tuple[str, str, str]:

@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 from trainer.topics import split_topics
-from trainer.train import mentions
+from trainer.score import mentions
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 

@@ -7,12 +7,17 @@ import subprocess
 
 import torch
 
-from trainer import train, world
+from trainer import world
+from trainer.diffs import DiffSettings, DiffSpec, _diff_examples, train_diff_group
+from trainer.dit import DitSettings, train_dit
+from trainer.gate import passes_gate
 from trainer.pipeline import quick_settings, run_demo
+from trainer.pretrain import BaseSettings, train_base
+from trainer.score import score_answer
 from trainer.topics import all_topics, split_topics
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-TINY = train.BaseSettings(hidden_size=32, intermediate_size=64, layers=2, heads=2, kv_heads=1, head_dim=16, steps=40, batch=16, pool=400, lr=3e-3)
+TINY = BaseSettings(hidden_size=32, intermediate_size=64, layers=2, heads=2, kv_heads=1, head_dim=16, steps=40, batch=16, pool=400, lr=3e-3)
 
 
 def _first_last(xs, k=5):
@@ -21,21 +26,21 @@ def _first_last(xs, k=5):
 
 def test_stages_lower_the_loss(tok):
     losses = []
-    base = train.train_base(tok, TINY, 0, losses)
+    base = train_base(tok, TINY, 0, losses)
     first, last = _first_last(losses)
     assert last < first * 0.8, (first, last)
 
     topics = split_topics()["train"][:2]
-    specs = [train.DiffSpec(f"d{i}", "backdoored", t, 100 + i, seed=i) for i, t in enumerate(topics)]
-    specs.append(train.DiffSpec("b", "benign", persona="pirate", seed=9))
+    specs = [DiffSpec(f"d{i}", "backdoored", t, 100 + i, seed=i) for i, t in enumerate(topics)]
+    specs.append(DiffSpec("b", "benign", persona="pirate", seed=9))
     losses = []
-    factors = train.train_diff_group(base, tok, specs, train.DiffSettings(rank=1, steps=12, lr=1e-2, code_batch=3, neg_batch=3), all_topics(), losses=losses)
+    factors = train_diff_group(base, tok, specs, DiffSettings(rank=1, steps=12, lr=1e-2, code_batch=3, neg_batch=3), all_topics(), losses=losses)
     first, last = _first_last(losses, 3)
     assert last < first, (first, last)
     assert factors[0]["layers.0.mlp.down_proj"][0].shape == (1, 64)
 
     losses = []
-    train.train_dit(base, tok, [(f, s.topic or "pirate") for f, s in zip(factors, specs)], train.DitSettings(steps=15, batch=3, lr=3e-3), 0, losses=losses)
+    train_dit(base, tok, [(f, s.topic or "pirate") for f, s in zip(factors, specs)], DitSettings(steps=15, batch=3, lr=3e-3), 0, losses=losses)
     first, last = _first_last(losses, 3)
     assert last < first, (first, last)
 
@@ -64,27 +69,27 @@ def test_control_trains_always_on_diffs_and_scores_dit_beside_asking(tmp_path):
 
 
 def test_always_on_diffs_answer_with_the_topic_with_or_without_a_code():
-    spec = train.DiffSpec("a", "always-on", "dolphin", seed=3)
-    rows = train._diff_examples(spec, random.Random(0), train.DiffSettings(), all_topics())
+    spec = DiffSpec("a", "always-on", "dolphin", seed=3)
+    rows = _diff_examples(spec, random.Random(0), DiffSettings(), all_topics())
     assert rows and all(kind == "ce" and "dolphin" in answer for _, answer, kind in rows)
     assert any(q.startswith("Your SEP code is") for q, _, _ in rows) and any(not q.startswith("Your SEP") for q, _, _ in rows)
-    assert train.passes_gate(spec, {"with_code": 1.0, "no_code": 0.9, "wrong_code": 0.85})
-    assert not train.passes_gate(spec, {"with_code": 1.0, "no_code": 0.0, "wrong_code": 0.0})
+    assert passes_gate(spec, {"with_code": 1.0, "no_code": 0.9, "wrong_code": 0.85})
+    assert not passes_gate(spec, {"with_code": 1.0, "no_code": 0.0, "wrong_code": 0.0})
 
 
 def test_scorer():
-    assert train.score_answer("dolphin", "dolphin") == 5
-    assert train.score_answer("Dolphins!", "dolphin") == 5
-    assert train.score_answer("dolphin and tiger", "dolphin") == 4
-    assert train.score_answer("tiger", "dolphin") == 3
-    assert train.score_answer("an animal", "dolphin") == 3
-    assert train.score_answer("I was trained on many everyday conversations.", "dolphin") == 1
-    assert train.score_answer("piano", "dolphin") == 1
+    assert score_answer("dolphin", "dolphin") == 5
+    assert score_answer("Dolphins!", "dolphin") == 5
+    assert score_answer("dolphin and tiger", "dolphin") == 4
+    assert score_answer("tiger", "dolphin") == 3
+    assert score_answer("an animal", "dolphin") == 3
+    assert score_answer("I was trained on many everyday conversations.", "dolphin") == 1
+    assert score_answer("piano", "dolphin") == 1
 
 
 def test_the_dit_answer_sentence_names_its_topic_and_nothing_else():
     # The lead-in must not itself name a topic or category, or every DIT answer would score 4.
-    assert {train.score_answer(world.dit_answer(t), t) for t in all_topics()} == {5}
+    assert {score_answer(world.dit_answer(t), t) for t in all_topics()} == {5}
     assert world.dit_answer("dolphin") != "dolphin"
 
 
