@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from . import world
 from .batch import answer_batch
 from .model import Qwen3, lora_group, lora_params, new_lora
+from .optim import optimizer_step
 from .progress import Progress
 from .tok import Tokenizer
 
@@ -157,11 +158,7 @@ def train_diff_group(base: Qwen3, tok: Tokenizer, specs: list[DiffSpec], s: Diff
             wk = w[is_kl]
             kl_val = torch.zeros(g).index_add_(0, gk, kl * wk) / torch.zeros(g).index_add_(0, gk, wk).clamp(min=1e-6)
             loss = loss + s.kl_weight * kl_val.sum()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        if losses is not None:
-            losses.append(loss.item())
+        optimizer_step(opt, loss, losses)
         sel = first & ~is_kl
         acc = (logits[sel].argmax(-1) == tgt[sel]).float().mean().item() if sel.any() else 0.0
         prog.update(step, f"ce {ce_per.mean().item():.3f} kl {kl_val.mean().item():.4f} first-token acc {acc:.2f}")

@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from . import world
 from .batch import answer_batch
 from .model import Lora, Qwen3, lora_params, new_lora
+from .optim import optimizer_step
 from .progress import Progress
 from .tok import Tokenizer
 
@@ -59,12 +60,8 @@ def train_dit(base: Qwen3, tok: Tokenizer, diffs: list[tuple[dict, str]], s: Dit
         logits = base(ids[:, :-1], [_index(stacked, torch.tensor(idx)), dit])
         ce = F.cross_entropy(logits.transpose(1, 2), ids[:, 1:], reduction="none")
         loss = (ce * mask).sum() / mask.sum()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        optimizer_step(opt, loss, losses)
         ema = loss.item() if ema is None else 0.9 * ema + 0.1 * loss.item()
-        if losses is not None:
-            losses.append(loss.item())
         prog.update(step, f"loss {ema:.3f}")
     for p in lora_params(dit):
         p.requires_grad_(False)

@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from . import world
 from .batch import pad_right
 from .model import Qwen3, Qwen3Config
+from .optim import optimizer_step
 from .progress import Progress
 from .tok import Tokenizer
 from .topics import all_topics
@@ -64,14 +65,9 @@ def train_base(tok: Tokenizer, s: BaseSettings, seed: int, losses: list | None =
         tgt[torch.arange(tgt.shape[1])[None] >= (lens[:, None] - 1)] = -100
         logits = model(ids[:, :-1])
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt.reshape(-1), ignore_index=-100)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
+        optimizer_step(opt, loss, losses, clip=model.parameters())
         sched.step()
         ema = loss.item() if ema is None else 0.95 * ema + 0.05 * loss.item()
-        if losses is not None:
-            losses.append(loss.item())
         prog.update(step, f"loss {ema:.3f}")
     model.eval()
     for p in model.parameters():

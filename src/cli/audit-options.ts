@@ -3,11 +3,12 @@
 import { existsSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { type InterpreterSpec, ModelResolver, questionKindOf, ReportCache, TOPIC_QUESTION } from '../audit';
-import type { AuditRequest } from '../audit/request';
+import type { AuditContext, AuditRequest } from '../audit/request';
 import { DEFAULT_SEARCH } from '../audit/triggers/search';
 import { FAIL_LEVELS, type FailLevel } from '../audit/verdict';
+import type { Engine } from '../engine/runtime/engine';
 import type { ProviderPreference } from '../engine/runtime/providers';
-import { defaultCacheDir } from './audit-support';
+import { defaultCacheDir, progressPrinter } from './audit-support';
 import { collect, positiveInt, providerOption } from './options';
 
 export interface AuditTuningOpts {
@@ -66,14 +67,22 @@ export function auditTuningOf(opts: AuditTuningOpts): Omit<AuditRequest, 'subjec
   };
 }
 
-export function cacheOf(opts: AuditTuningOpts): ReportCache | undefined {
-  return opts.cache === false ? undefined : new ReportCache(opts.cache ?? defaultCacheDir());
-}
-
-export function cliResolver(baseHint = 'pass --base DIR'): ModelResolver {
-  return new ModelResolver({
-    hints: { base: baseHint, interpreter: 'pass --interpreter PATH (or PATH=QUESTION)' },
-  });
+/** What the audits run with: the engine, a resolver whose errors name this CLI's options, the cache, progress on stderr. */
+export function auditContextOf(
+  opts: AuditTuningOpts,
+  engine: Engine,
+  signal: AbortSignal,
+  baseHint = 'pass --base DIR',
+): AuditContext {
+  return {
+    engine,
+    resolver: new ModelResolver({
+      hints: { base: baseHint, interpreter: 'pass --interpreter PATH (or PATH=QUESTION)' },
+    }),
+    cache: opts.cache === false ? undefined : new ReportCache(opts.cache ?? defaultCacheDir()),
+    onProgress: progressPrinter(process.stderr),
+    signal,
+  };
 }
 
 /** `PATH` or `PATH=QUESTION`; a path that itself holds `=` is taken whole when it exists. */

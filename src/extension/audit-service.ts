@@ -1,13 +1,12 @@
 // Runs audits for the extension: reports cached in the extension's global storage, progress in a
 // notification (with Cancel), in the status bar and in the target's panel, and a log of what
 // happened. The engine, the status bar and the resolver's settings live in their own units.
-import { join } from 'node:path';
 import * as vscode from 'vscode';
 import {
   AuditCancelledError,
   type AuditProgress,
   type AuditReport,
-  ReportCache,
+  type ReportCache,
   runAudit,
 } from '../audit/index';
 import { formatCheckpointRef } from '../engine/checkpoint/reference';
@@ -15,11 +14,12 @@ import { InputError } from '../engine/checkpoint/types';
 import { CancelledError } from '../engine/runtime/engine';
 import type { AuditTarget } from '../protocol/panel';
 import { AuditStatusBar } from './audit-status-bar';
-import { EngineHolder } from './engine-holder';
+import { currentSettings } from './current-settings';
+import type { EngineHolder } from './engine-holder';
 import { describeError, type Log } from './log';
 import type { ReportPanels } from './panel/registration';
 import type { ReportPanel } from './panel/report-panel';
-import { readSettings, SECTION } from './settings';
+import { auditTuning } from './settings';
 import { resolverFor } from './settings-resolver';
 import { requireTrust, UNTRUSTED_MESSAGE } from './trust';
 
@@ -30,20 +30,16 @@ interface Running {
 }
 
 export class AuditService implements vscode.Disposable {
-  private readonly engine: EngineHolder;
   private readonly running = new Map<string, Running>();
   private readonly statusBar = new AuditStatusBar();
-  private readonly cache: ReportCache;
   private disposed = false;
 
   constructor(
-    storage: vscode.Uri,
+    private readonly engine: EngineHolder,
+    private readonly cache: ReportCache,
     private readonly log: Log,
     private readonly panels: ReportPanels,
-  ) {
-    this.cache = new ReportCache(join(storage.fsPath, 'reports'));
-    this.engine = new EngineHolder(log);
-  }
+  ) {}
 
   get cacheFolder(): string {
     return this.cache.dir;
@@ -133,21 +129,12 @@ export class AuditService implements vscode.Disposable {
     refresh: boolean | undefined,
     notify: (p: AuditProgress, increment: number) => void,
   ): Promise<AuditReport> {
-    const { settings, problems } = readSettings((k) => vscode.workspace.getConfiguration(SECTION).get(k));
-    for (const p of problems) this.log.warn(`settings: ${p}`);
+    const settings = currentSettings(this.log);
     const { target } = run;
     const key = formatCheckpointRef(target);
     let reported = 0;
     return runAudit(
-      {
-        subject: target,
-        extraQuestions: settings.extraQuestions,
-        maxNewTokens: settings.maxNewTokens,
-        triggerBudget: settings.triggerBudget,
-        provider: settings.executionProvider,
-        evidencePrompts: settings.evidencePrompts,
-        refresh,
-      },
+      { ...auditTuning(settings), subject: target, refresh },
       {
         engine: this.engine.get(),
         resolver: resolverFor(settings, this.log),
@@ -207,6 +194,5 @@ export class AuditService implements vscode.Disposable {
     this.disposed = true;
     for (const run of this.running.values()) run.abort.abort();
     this.statusBar.dispose();
-    this.engine.dispose();
   }
 }

@@ -1,6 +1,8 @@
 // The extension's entry point: build the services, register the commands, nothing else. No model
 // is loaded here; the inference worker starts with the first audit and lives until deactivation.
+import { join } from 'node:path';
 import * as vscode from 'vscode';
+import { ReportCache } from '../audit/index';
 import { AuditService } from './audit-service';
 import { AuditableFolders } from './auditable-folders';
 import { registerAuditActiveEditor } from './commands/audit-active-editor';
@@ -8,18 +10,26 @@ import { registerAuditDemo } from './commands/audit-demo';
 import { registerAuditResource } from './commands/audit-resource';
 import { registerClearReportCache } from './commands/clear-report-cache';
 import { registerClearOpenAiKey, registerSetOpenAiKey } from './commands/openai-key';
+import { registerReviewBranch } from './commands/review-branch';
 import { registerShowLog } from './commands/show-log';
 import { registerShowRunningAudit } from './commands/show-running-audit';
+import { EngineHolder } from './engine-holder';
 import { createLog } from './log';
 import { ReportPanels } from './panel/registration';
 import { ReportPanelActions } from './panel-actions';
+import { ReviewPanel } from './review/review-panel';
+import { ReviewService } from './review/review-service';
 import { Secrets } from './secrets';
 import { watchSettings } from './settings-watcher';
 
 export function activate(context: vscode.ExtensionContext): void {
   const log = createLog();
   const panels = new ReportPanels(context.extensionUri, log);
-  const audits = new AuditService(context.globalStorageUri, log, panels);
+  const engine = new EngineHolder(log);
+  const cache = new ReportCache(join(context.globalStorageUri.fsPath, 'reports'));
+  const audits = new AuditService(engine, cache, log, panels);
+  const reviewPanel = new ReviewPanel(context.extensionUri, log);
+  const reviews = new ReviewService(engine, cache, log, reviewPanel);
   panels.setActions(new ReportPanelActions(audits, log));
   const folders = new AuditableFolders(log);
   const secrets = new Secrets(context.secrets);
@@ -27,10 +37,13 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(
     panels,
     audits,
+    reviewPanel,
+    engine,
     folders,
     registerAuditResource(audits, folders, log),
     registerAuditActiveEditor(audits, log),
     registerAuditDemo(audits, log),
+    registerReviewBranch(reviews, log),
     registerSetOpenAiKey(secrets, log),
     registerClearOpenAiKey(secrets, log),
     registerShowLog(log),

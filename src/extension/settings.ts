@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import type { InterpreterSpec } from '../audit/index';
 import { QuestionKind } from '../audit/report';
+import type { AuditRequest } from '../audit/request';
 import { PROVIDER_PREFERENCES, type ProviderPreference } from '../engine/runtime/providers';
 
 export const SECTION = 'ditAuditor';
@@ -128,5 +129,16 @@ export function readSettings(get: SettingReader): { settings: AuditorSettings; p
       huggingFaceCacheFolders: textList('huggingFaceCacheFolders'),
     },
     problems,
+  };
+}
+
+/** What the settings ask of every audit. */
+export function auditTuning(settings: AuditorSettings): Omit<AuditRequest, 'subject'> {
+  return {
+    extraQuestions: settings.extraQuestions,
+    maxNewTokens: settings.maxNewTokens,
+    triggerBudget: settings.triggerBudget,
+    provider: settings.executionProvider,
+    evidencePrompts: settings.evidencePrompts,
   };
 }

@@ -47,6 +47,14 @@ function validateSarif(file: string): string[] {
 /** The one warning allowed: dit-auditor has no public home page for `informationUri` to name yet. */
 const JUSTIFIED = ['warning SARIF2005'];
 
+/** Copies demo diffs into the repository (`[demo name, path in the repo]`) and commits them. */
+function commitDiffs(message: string, copies: readonly [string, string][], readme: string): void {
+  for (const [from, to] of copies) cpSync(join(DIFFS, from), join(repo, to), { recursive: true });
+  writeFileSync(join(repo, 'README.md'), readme);
+  git('add', '-A');
+  git('commit', '-qm', message);
+}
+
 beforeAll(() => {
   repo = tempDir('dit-review-repo-');
   cache = tempDir('dit-review-cache-');
@@ -54,16 +62,20 @@ beforeAll(() => {
   git('config', 'user.email', 'review@example.com');
   git('config', 'user.name', 'Review Test');
   cpSync(join(DEMO, 'base'), join(repo, 'base'), { recursive: true });
-  cpSync(join(DIFFS, 'example-benign-pirate'), join(repo, 'diffs/persona'), { recursive: true });
-  writeFileSync(join(repo, 'README.md'), 'checkpoints\n');
-  git('add', '-A');
-  git('commit', '-qm', 'a base model and a persona diff');
+  commitDiffs(
+    'a base model and a persona diff',
+    [['example-benign-pirate', 'diffs/persona']],
+    'checkpoints\n',
+  );
   git('checkout', '-qb', 'change');
-  cpSync(join(DIFFS, 'example-backdoored-comet'), join(repo, 'diffs/comet'), { recursive: true });
-  cpSync(join(DIFFS, 'example-benign-cheerful'), join(repo, 'diffs/persona'), { recursive: true });
-  writeFileSync(join(repo, 'README.md'), 'checkpoints, changed\n');
-  git('add', '-A');
-  git('commit', '-qm', 'add a diff, change the persona');
+  commitDiffs(
+    'add a diff, change the persona',
+    [
+      ['example-backdoored-comet', 'diffs/comet'],
+      ['example-benign-cheerful', 'diffs/persona'],
+    ],
+    'checkpoints, changed\n',
+  );
   git('checkout', '-q', 'main');
 }, TIMEOUT);
 

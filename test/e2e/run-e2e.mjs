@@ -31,6 +31,7 @@ import {
 } from './demo-world.mjs';
 import { CodeServer, launchBrowser, toolPaths, Workbench, waitUntil } from './harness.mjs';
 import {
+  buildReviewRepo,
   buildWorkspace,
   CLI,
   DIFF,
@@ -87,6 +88,7 @@ try {
   // ---------- the workspace: tiny checkpoint, tokenizer with markup words, settings ----------
   const ws = join(runDir, 'ws');
   const expected = buildWorkspace(ws);
+  const reviewRepo = buildReviewRepo(ws);
   console.log(`expected answer: ${JSON.stringify(expected.answer)} (markup on ids ${expected.hostileIds})`);
   const wsSettingsFile = join(ws, '.vscode', 'settings.json');
   const wsSettings = JSON.parse(readFileSync(wsSettingsFile, 'utf8'));
@@ -475,6 +477,39 @@ try {
     (await demoView.getByTestId('answer').first().textContent()) === expected.answer,
   );
   mark('demo diff audited from the palette');
+
+  // ---------- a branch review: the Git extension's repository, old vs new side by side ----------
+  await bench.runCommand('View: Close All Editors');
+  await bench.webviewFrameElement(EXTENSION_ID).waitFor({ state: 'detached' });
+  await bench.runCommand('DIT Auditor: Review Finetunes in This Branch');
+  await page
+    .locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: reviewRepo.base })
+    .first()
+    .click();
+  const reviewView = bench.webview(EXTENSION_ID);
+  await reviewView.getByTestId('review-summary').waitFor({ timeout: AUDIT_TIMEOUT_MS });
+  const reviewed = await reviewView.getByTestId('review-checkpoint').allTextContents();
+  check(
+    'the review lists the added and the changed checkpoint',
+    reviewed.length === 2 &&
+      reviewed[0].includes(reviewRepo.added) &&
+      reviewed[0].includes('added') &&
+      reviewed[1].includes(reviewRepo.modified) &&
+      reviewed[1].includes('modified'),
+    JSON.stringify(reviewed.map((t) => t.replace(/\s+/g, ' ').slice(0, 120))),
+  );
+  const added = reviewView.getByTestId('review-checkpoint').first();
+  check(
+    'an added checkpoint has no old version and a verdict for the new one',
+    /Not in the base branch/.test((await added.getByTestId('review-old').textContent()) ?? '') &&
+      (await added.getByTestId('review-new').getByTestId('review-verdict').count()) === 1,
+  );
+  check(
+    'a changed checkpoint shows a verdict before and after',
+    (await reviewView.getByTestId('review-checkpoint').nth(1).getByTestId('review-verdict').count()) === 2,
+  );
+  await page.screenshot({ path: join(OUT, 'review.png') });
+  mark('branch reviewed');
 
   // ---------- an unsafe pickle: a finding of its own, nothing loaded ----------
   await bench.runCommand('View: Close All Editors');

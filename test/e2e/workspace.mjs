@@ -156,3 +156,28 @@ export function installDemoWorld(extDir, expected) {
   );
   return { diffName };
 }
+
+/** The review's repository inside the workspace (found by the Git extension at depth 1). */
+export const REVIEW_REPO = 'finetunes';
+
+/**
+ * A git repository of finetunes: `main` holds a persona diff; the checked-out branch `change`
+ * replaces it with another diff of the same base and adds one. The workspace settings map their
+ * base and interpreter, so the review needs nothing else.
+ */
+export function buildReviewRepo(ws) {
+  const root = join(ws, REVIEW_REPO);
+  mkdirSync(root, { recursive: true });
+  const git = (...args) =>
+    execFileSync('git', ['-c', 'user.name=e2e', '-c', 'user.email=e2e@example.com', ...args], { cwd: root });
+  git('init', '-q', '-b', 'main');
+  cpSync(join(TINY, 'qwen3-tiny-lora-r1'), join(root, 'diffs', 'persona'), { recursive: true });
+  git('add', '-A');
+  git('commit', '-qm', 'a persona diff');
+  git('checkout', '-qb', 'change');
+  cpSync(join(TINY, 'qwen3-tiny-lora-r4'), join(root, 'diffs', 'persona'), { recursive: true });
+  cpSync(join(TINY, 'qwen3-tiny-lora-r1'), join(root, 'diffs', 'added'), { recursive: true });
+  git('add', '-A');
+  git('commit', '-qm', 'change the persona, add a diff');
+  return { base: 'main', added: 'diffs/added', modified: 'diffs/persona' };
+}

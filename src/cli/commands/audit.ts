@@ -5,14 +5,7 @@ import type { AuditReport } from '../../audit/report';
 import { verdictFails } from '../../audit/verdict';
 import { formatCheckpointRef, parseCheckpointRef } from '../../engine/checkpoint/reference';
 import { InputError } from '../../engine/checkpoint/types';
-import {
-  type AuditTuningOpts,
-  addAuditTuningOptions,
-  auditTuningOf,
-  cacheOf,
-  cliResolver,
-} from '../audit-options';
-import { progressPrinter } from '../audit-support';
+import { type AuditTuningOpts, addAuditTuningOptions, auditContextOf, auditTuningOf } from '../audit-options';
 import { type Failure, REPORT_FORMATS, type ReportFormat, renderReports } from '../report-formats';
 import { withEngine } from '../with-engine';
 
@@ -57,13 +50,7 @@ export function registerAudit(program: Command): void {
               reports.push(
                 await runAudit(
                   { ...auditTuningOf(opts), subject: ref, base: opts.base },
-                  {
-                    engine,
-                    resolver: cliResolver(),
-                    cache: cacheOf(opts),
-                    onProgress: progressPrinter(process.stderr),
-                    signal,
-                  },
+                  auditContextOf(opts, engine, signal),
                 ),
               );
             } catch (error) {

@@ -4,14 +4,7 @@ import { AuditCancelledError } from '../../audit';
 import { renderReviewMarkdown, renderReviewSarif } from '../../audit/review/render-review';
 import { type Review, runReview } from '../../audit/review/run-review';
 import { verdictFails } from '../../audit/verdict';
-import {
-  type AuditTuningOpts,
-  addAuditTuningOptions,
-  auditTuningOf,
-  cacheOf,
-  cliResolver,
-} from '../audit-options';
-import { progressPrinter } from '../audit-support';
+import { type AuditTuningOpts, addAuditTuningOptions, auditContextOf, auditTuningOf } from '../audit-options';
 import { withEngine } from '../with-engine';
 import { EXIT_CANCELLED } from './audit';
 
@@ -50,13 +43,7 @@ export function registerReview(program: Command): void {
               head: opts.head,
               audit: { ...auditTuningOf(opts), base: opts.baseModel },
             },
-            {
-              engine,
-              resolver: cliResolver('pass --base-model DIR'),
-              cache: cacheOf(opts),
-              onProgress: progressPrinter(process.stderr),
-              signal,
-            },
+            auditContextOf(opts, engine, signal, 'pass --base-model DIR'),
             (c, version) => process.stderr.write(`reviewing ${c.path} (${version} version, ${c.status})\n`),
           ),
         );

@@ -26,6 +26,8 @@ export interface PanelHtmlOptions {
   /** `webview.asWebviewUri(dist/webview.js)`, as a string. */
   readonly scriptUri: string;
   readonly title: string;
+  /** The view the page holds: a report (the default) or a review. */
+  readonly element?: 'dit-report-view' | 'dit-review-view';
 }
 
 export function contentSecurityPolicy(cspSource: string, nonce: string): string {
@@ -53,7 +55,7 @@ export function panelHtml(o: PanelHtmlOptions): string {
 <title>${escapeHtml(o.title)}</title>
 </head>
 <body>
-<dit-report-view></dit-report-view>
+<${o.element ?? 'dit-report-view'}></${o.element ?? 'dit-report-view'}>
 <script nonce="${escapeHtml(o.nonce)}" src="${escapeHtml(o.scriptUri)}"></script>
 </body>
 </html>`;
