@@ -40,7 +40,9 @@ const USER_SETTINGS = {
   'extensions.autoCheckUpdates': false,
   'extensions.ignoreRecommendations': true,
   'security.workspace.trust.enabled': false,
-  'git.enabled': false,
+  // Git on, for the branch review: it finds the workspace's repository one folder down.
+  'git.autoRepositoryDetection': 'subFolders',
+  'git.openRepositoryInParentFolders': 'never',
   'window.commandCenter': false,
 };
 

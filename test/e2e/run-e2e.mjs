@@ -482,10 +482,15 @@ try {
   await bench.runCommand('View: Close All Editors');
   await bench.webviewFrameElement(EXTENSION_ID).waitFor({ state: 'detached' });
   await bench.runCommand('DIT Auditor: Review Finetunes in This Branch');
-  await page
+  const baseRow = page
     .locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: reviewRepo.base })
-    .first()
-    .click();
+    .first();
+  await baseRow.waitFor({ timeout: 30_000 }).catch(async () => {
+    throw new Error(
+      `no branch was offered to review against: ${JSON.stringify(await bench.notifications())}`,
+    );
+  });
+  await baseRow.click();
   const reviewView = bench.webview(EXTENSION_ID);
   await reviewView.getByTestId('review-summary').waitFor({ timeout: AUDIT_TIMEOUT_MS });
   const reviewed = await reviewView.getByTestId('review-checkpoint').allTextContents();

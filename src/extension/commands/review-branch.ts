@@ -11,8 +11,14 @@ interface GitRepository {
   readonly rootUri: vscode.Uri;
   readonly state: {
     readonly HEAD: { readonly name?: string } | undefined;
-    readonly refs: readonly { readonly type: number; readonly name?: string }[];
+    readonly refs: readonly GitRef[];
   };
+  /** VS Code 1.71+: `state.refs` may be empty until asked for. */
+  getRefs?(query: Record<string, never>): Promise<readonly GitRef[]>;
+}
+interface GitRef {
+  readonly type: number;
+  readonly name?: string;
 }
 interface GitApi {
   readonly repositories: readonly GitRepository[];
@@ -23,10 +29,16 @@ const LIKELY_BASES = ['main', 'master', 'origin/main', 'origin/master', 'develop
 
 export function registerReviewBranch(reviews: ReviewService, log: Log): vscode.Disposable {
   return vscode.commands.registerCommand(REVIEW_COMMAND, async () => {
-    const git = await gitApi();
+    let git: GitApi | undefined;
+    try {
+      git = await gitApi();
+    } catch (e) {
+      // getAPI throws when the extension runs without a model: `git.enabled` is off, or no git was found.
+      log.warn(`the Git extension gave no API: ${String(e)}`);
+    }
     if (!git) {
       void vscode.window.showErrorMessage(
-        'Reviewing a branch needs the built-in Git extension, which is disabled or missing.',
+        'Reviewing a branch needs the built-in Git extension, enabled ("git.enabled") and with git installed.',
       );
       return;
     }
@@ -61,7 +73,8 @@ async function pickRepository(repositories: readonly GitRepository[]): Promise<G
 
 async function pickBase(repo: GitRepository): Promise<string | undefined> {
   const head = repo.state.HEAD?.name;
-  const branches = repo.state.refs
+  const refs = repo.getRefs ? await repo.getRefs({}) : repo.state.refs;
+  const branches = refs
     .filter(
       (r) => BRANCH_TYPES.has(r.type) && r.name !== undefined && r.name !== head && !r.name.endsWith('/HEAD'),
     )
