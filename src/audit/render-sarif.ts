@@ -11,7 +11,7 @@ import { FINDING_RULE_IDS, FINDING_RULES, type FindingRuleId } from './finding-r
 import type { AuditReport, CheckpointIdentity, Finding, Severity } from './report';
 import { ENGINE_VERSION } from './version';
 
-export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
+const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
 const SOURCE_ROOT = '%SRCROOT%';
 
 const LEVELS: Record<Severity, Sarif.Result.level> = { error: 'error', warning: 'warning', info: 'note' };

@@ -39,7 +39,3 @@ export function parseCheckpointRef(
 export function formatCheckpointRef(ref: CheckpointRef): string {
   return ref.entry === undefined ? ref.path : `${ref.path}#${ref.entry}`;
 }
-
-export function checkpointRef(path: string, entry?: number): CheckpointRef {
-  return entry === undefined ? { path } : { path, entry };
-}
