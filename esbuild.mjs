@@ -22,8 +22,15 @@ await Promise.all([
   build({ ...common, entryPoints: { 'engine-worker': 'src/engine/runtime/worker.ts' }, outdir: 'dist' }),
   build({ ...common, entryPoints: { 'bench-engine': 'bench/engine.ts' }, outdir: 'dist' }),
   build({ ...common, entryPoints: { 'bench-triggers': 'bench/triggers.ts' }, outdir: 'dist' }),
+  build({ ...common, entryPoints: { 'bench-pickle-scan': 'bench/pickle-scan.ts' }, outdir: 'dist' }),
   // The VS Code extension (extension host, Node).
   build({ ...common, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist' }),
+  // Its pickle scanner, a worker thread (the engine's allowlist reader, no VS Code API).
+  build({
+    ...common,
+    entryPoints: { 'pickle-scan-worker': 'src/extension/pickles/scan-worker.ts' },
+    outdir: 'dist',
+  }),
   // The report panel (a browser page inside a webview: no Node, strict CSP, one script).
   build({
     entryPoints: { webview: 'webview/main.ts' },

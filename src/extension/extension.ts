@@ -17,6 +17,8 @@ import { EngineHolder } from './engine-holder';
 import { createLog } from './log';
 import { ReportPanels } from './panel/registration';
 import { ReportPanelActions } from './panel-actions';
+import { PickleScanner } from './pickles/pickle-scanner';
+import { PickleScanClient } from './pickles/scan-client';
 import { ReviewPanel } from './review/review-panel';
 import { ReviewService } from './review/review-service';
 import { Secrets } from './secrets';
@@ -53,6 +55,9 @@ export function activate(context: vscode.ExtensionContext): void {
     log,
   );
   void folders.refresh();
+  const pickles = new PickleScanner(new PickleScanClient(join(context.extensionUri.fsPath, 'dist')), log);
+  context.subscriptions.push(pickles);
+  void pickles.scanWorkspace();
   log.info(
     `DIT Auditor ${context.extension.packageJSON.version} active; workspace ${vscode.workspace.isTrusted ? 'trusted' : 'restricted: audits are off'}`,
   );

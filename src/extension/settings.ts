@@ -23,6 +23,8 @@ export interface AuditorSettings {
   /** Undefined: the audit's default prompts. */
   readonly evidencePrompts: string[] | undefined;
   readonly huggingFaceCacheFolders: string[];
+  /** Flag unsafe pickles in the workspace (pickles/pickle-scanner.ts). */
+  readonly scanPickles: boolean;
 }
 
 /** Reads one setting; `inspect`-free so that tests can pass a plain object. */
@@ -127,6 +129,7 @@ export function readSettings(get: SettingReader): { settings: AuditorSettings; p
       extraQuestions: textList('extraQuestions'),
       evidencePrompts: evidence === undefined || evidence === null ? undefined : textList('evidencePrompts'),
       huggingFaceCacheFolders: textList('huggingFaceCacheFolders'),
+      scanPickles: read('scanPickles', z.boolean(), true, 'must be true or false; scanning'),
     },
     problems,
   };

@@ -52,6 +52,8 @@ const EXTENSION_ID = 'dit-auditor.dit-auditor';
 const AUDIT_TITLE = 'Audit Checkpoint';
 const OUT = join(REPO, 'test-results', 'e2e');
 const AUDIT_TIMEOUT_MS = 180_000;
+/** What the torch-pickle fixtures' payload would do if it ran: `touch /tmp/PWNED-by-pickle`. */
+const PAYLOAD_MARK = '/tmp/PWNED-by-pickle';
 /** The workspace folder that links the example diffs of the demo world shipped in the VSIX. */
 const DEMO_FOLDER = 'demo-world';
 
@@ -87,6 +89,7 @@ try {
 
   // ---------- the workspace: tiny checkpoint, tokenizer with markup words, settings ----------
   const ws = join(runDir, 'ws');
+  rmSync(PAYLOAD_MARK, { force: true });
   const expected = buildWorkspace(ws);
   const reviewRepo = buildReviewRepo(ws);
   console.log(`expected answer: ${JSON.stringify(expected.answer)} (markup on ids ${expected.hostileIds})`);
@@ -99,6 +102,7 @@ try {
   const extDir = server.installExtension(VSIX);
   check('the VSIX ships the inference worker', existsSync(join(extDir, 'dist', 'engine-worker.js')));
   check('the VSIX ships the panel script', existsSync(join(extDir, 'dist', 'webview.js')));
+  check('the VSIX ships the pickle-scan worker', existsSync(join(extDir, 'dist', 'pickle-scan-worker.js')));
   const binaries = join(extDir, 'node_modules', 'onnxruntime-node', 'bin', 'napi-v6');
   const platforms = existsSync(binaries) ? readdirSync(binaries) : [];
   check('only the Linux onnxruntime binaries are shipped', platforms.join() === 'linux', platforms.join());
@@ -126,6 +130,23 @@ try {
   await page.goto(`${server.url}/?folder=${encodeURIComponent(ws)}`);
   await bench.explorerRow(DIFF).waitFor();
   mark('workbench ready');
+
+  // ---------- unsafe pickles flagged where they lie, nothing run ----------
+  const evilRow = bench.explorerRow(EVIL);
+  await waitUntil(
+    async () => /monaco-decoration-/.test(await evilRow.innerHTML()),
+    60_000,
+    'the unsafe pickle’s explorer badge',
+  );
+  const errors = async () => (await page.locator('[id="status.problems"]').textContent()) ?? '';
+  await waitUntil(async () => /[1-9]/.test(await errors()), 20_000, 'an error in the Problems count');
+  check(
+    'an unsafe pickle in the workspace gets an explorer badge and an Error, without an audit',
+    true,
+    await errors(),
+  );
+  check('scanning it ran nothing (its payload would create a file)', !existsSync(PAYLOAD_MARK));
+  mark('unsafe pickle flagged by the scan');
 
   /** Writes the workspace settings and waits until the extension has read them. */
   const writeWorkspaceSettings = async (settings) => {

@@ -17,6 +17,7 @@ describe('readSettings', () => {
       extraQuestions: [],
       evidencePrompts: undefined,
       huggingFaceCacheFolders: [],
+      scanPickles: true,
     });
   });
 

@@ -7,7 +7,7 @@ import { ADAPTER_CONFIG, ADAPTER_WEIGHTS } from './peft/files';
 import { InputError } from './types';
 
 /** torch.save files (pickles): read by the engine's own unpickler, which never runs one. */
-export const TORCH_EXTENSIONS = ['.pt', '.pth', '.bin'] as const;
+export const TORCH_EXTENSIONS = ['.pt', '.pth', '.bin', '.ckpt'] as const;
 /** The files the explorer offers an audit for; package.json's `when` clauses say the same (a test checks). */
 export const CHECKPOINT_FILE_EXTENSIONS = ['.safetensors', ...TORCH_EXTENSIONS] as const;
 /** Files beside a model's weights that change what it says: its tokenizer and chat template. */
