@@ -2,7 +2,7 @@
 // holding a list of weight diffs asks which entry to audit.
 import { basename, dirname } from 'node:path';
 import * as vscode from 'vscode';
-import { classifyCheckpoint, folderKind } from '../engine/checkpoint/classify';
+import { type Checkpoint, classifyCheckpoint, folderKind } from '../engine/checkpoint/classify';
 import { describeTorchFile } from '../engine/checkpoint/torch-layouts';
 import type { AuditTarget } from '../protocol/panel';
 import { describeError, type Log } from './log';
@@ -21,7 +21,7 @@ export async function targetFromUri(uri: vscode.Uri, log: Log): Promise<AuditTar
   // An opened adapter_config.json / config.json stands for its folder.
   if (FOLDER_MARKER_FILES.includes(basename(path)) && folderKind(dirname(path)) !== undefined)
     path = dirname(path);
-  let checkpoint: ReturnType<typeof classifyCheckpoint>;
+  let checkpoint: Checkpoint;
   try {
     checkpoint = classifyCheckpoint(path);
   } catch (e) {
