@@ -74,6 +74,25 @@ export class FileHasher {
     return { sha256: sha256Hex(parts.map((p) => `${p.sha256}  ${p.name}\n`).join('')), bytes };
   }
 
+  /**
+   * `hashFiles`, unless more than `maxUnknownBytes` of the files are not in the memo (then
+   * undefined): what an editor can afford to ask about a checkpoint it merely sees named.
+   */
+  async hashFilesIfCheap(
+    root: string,
+    files: readonly string[],
+    maxUnknownBytes: number,
+  ): Promise<HashedFiles | undefined> {
+    const memo = await this.load();
+    let unknown = 0;
+    for (const file of files) {
+      const info = await stat(file);
+      const known = memo.get(resolve(file));
+      if (!known || known.size !== info.size || known.mtimeMs !== info.mtimeMs) unknown += info.size;
+    }
+    return unknown > maxUnknownBytes ? undefined : this.hashFiles(root, files);
+  }
+
   /** Writes the memo, merged with what another process may have written meanwhile. */
   async flush(): Promise<void> {
     if (!this.memoFile || !this.dirty || !this.memo) return;

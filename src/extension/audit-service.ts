@@ -32,6 +32,11 @@ interface Running {
 export class AuditService implements vscode.Disposable {
   private readonly running = new Map<string, Running>();
   private readonly statusBar = new AuditStatusBar();
+  private readonly audited = new vscode.EventEmitter<AuditReport>();
+  /** Fires with each report an audit produced or read from the cache. */
+  readonly onDidAudit = this.audited.event;
+  private readonly cleared = new vscode.EventEmitter<void>();
+  readonly onDidClearCache = this.cleared.event;
   private disposed = false;
 
   constructor(
@@ -53,9 +58,13 @@ export class AuditService implements vscode.Disposable {
   /**
    * Audits `target` and shows the report in its panel. A second request for a target already
    * being audited reveals that audit's panel instead. Never throws: failures end in the panel and
-   * a notification.
+   * a notification. `background`: no panel opens and progress shows in the status bar only (an
+   * automatic audit); a panel already open for the target still follows it.
    */
-  async audit(target: AuditTarget, options: { refresh?: boolean } = {}): Promise<AuditReport | undefined> {
+  async audit(
+    target: AuditTarget,
+    options: { refresh?: boolean; background?: boolean } = {},
+  ): Promise<AuditReport | undefined> {
     const key = formatCheckpointRef(target);
     if (!vscode.workspace.isTrusted) {
       this.panels.show({ kind: 'untrusted', target, message: UNTRUSTED_MESSAGE });
@@ -63,24 +72,23 @@ export class AuditService implements vscode.Disposable {
       return undefined;
     }
     if (this.running.has(key)) {
-      this.panels.get(target)?.reveal();
+      if (!options.background) this.panels.get(target)?.reveal();
       return undefined;
     }
     const run: Running = { target, abort: new AbortController(), progress: undefined };
     this.running.set(key, run);
     this.updateStatusBar();
-    const panel = this.panels.show({
-      kind: 'running',
-      target,
-      stage: 'hash',
-      message: 'Starting',
-      fraction: 0,
-    });
-    this.log.info(`audit of ${key} started${options.refresh ? ' (re-run: the cache is bypassed)' : ''}`);
+    const starting = { kind: 'running', target, stage: 'hash', message: 'Starting', fraction: 0 } as const;
+    const panel = options.background ? this.panels.get(target) : this.panels.show(starting);
+    this.log.info(
+      `${options.background ? 'automatic ' : ''}audit of ${key} started${options.refresh ? ' (re-run: the cache is bypassed)' : ''}`,
+    );
     try {
       const report = await vscode.window.withProgress(
         {
-          location: vscode.ProgressLocation.Notification,
+          location: options.background
+            ? vscode.ProgressLocation.Window
+            : vscode.ProgressLocation.Notification,
           title: `Auditing ${target.label}`,
           cancellable: true,
         },
@@ -96,7 +104,9 @@ export class AuditService implements vscode.Disposable {
         },
       );
       const fromCache = run.progress?.cached === true;
-      this.panels.show({ kind: 'report', target, report, fromCache });
+      if (!options.background || this.panels.get(target))
+        this.panels.show({ kind: 'report', target, report, fromCache });
+      this.audited.fire(report);
       this.log.info(
         `audit of ${key} ${fromCache ? 'read from the cache' : 'done'}: ${report.answers.length} answers, ` +
           `${report.findings.length} findings, ${report.executionProvider?.name ?? 'no'} execution provider, ` +
@@ -104,7 +114,7 @@ export class AuditService implements vscode.Disposable {
       );
       return report;
     } catch (error) {
-      this.fail(target, error);
+      this.fail(target, error, options.background === true);
       return undefined;
     } finally {
       this.running.delete(key);
@@ -125,7 +135,7 @@ export class AuditService implements vscode.Disposable {
   /** One audit with the settings as they are now; progress goes to the notification, the log and the panel. */
   private run(
     run: Running,
-    panel: ReportPanel,
+    panel: ReportPanel | undefined,
     refresh: boolean | undefined,
     notify: (p: AuditProgress, increment: number) => void,
   ): Promise<AuditReport> {
@@ -147,7 +157,7 @@ export class AuditService implements vscode.Disposable {
           this.log.debug(`${key}: ${p.stage} ${(p.fraction * 100).toFixed(0)}% ${p.message}`);
           this.updateStatusBar();
           if (p.stage !== 'done')
-            panel.setState({
+            panel?.setState({
               kind: 'running',
               target,
               stage: p.stage,
@@ -159,12 +169,12 @@ export class AuditService implements vscode.Disposable {
     );
   }
 
-  private fail(target: AuditTarget, error: unknown): void {
+  private fail(target: AuditTarget, error: unknown, background: boolean): void {
     const key = formatCheckpointRef(target);
     if (this.disposed) return;
     if (error instanceof AuditCancelledError || error instanceof CancelledError) {
       this.log.info(`audit of ${key} cancelled`);
-      this.panels.show({ kind: 'cancelled', target });
+      if (!background || this.panels.get(target)) this.panels.show({ kind: 'cancelled', target });
       return;
     }
     const message = describeError(error);
@@ -174,6 +184,7 @@ export class AuditService implements vscode.Disposable {
       // Not a problem with the files: the inference worker may be gone. Start afresh once idle.
       this.engine.markSuspect();
     }
+    if (background && !this.panels.get(target)) return;
     this.panels.show({ kind: 'error', target, message });
     void vscode.window
       .showErrorMessage(`Audit of ${target.label} failed: ${message}`, 'Show Log')
@@ -188,11 +199,14 @@ export class AuditService implements vscode.Disposable {
 
   async clearCache(): Promise<void> {
     await vscode.workspace.fs.delete(vscode.Uri.file(this.cache.dir), { recursive: true, useTrash: false });
+    this.cleared.fire();
   }
 
   dispose(): void {
     this.disposed = true;
     for (const run of this.running.values()) run.abort.abort();
     this.statusBar.dispose();
+    this.audited.dispose();
+    this.cleared.dispose();
   }
 }

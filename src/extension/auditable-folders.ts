@@ -18,12 +18,16 @@ export class AuditableFolders implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
   private scanning: Promise<void> = Promise.resolve();
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** Fires after a scan that changed the list. */
+  readonly onDidChange = this.changed.event;
 
   constructor(private readonly log: Log) {
     const watcher = vscode.workspace.createFileSystemWatcher(
       '**/{adapter_config.json,config.json,*.safetensors,*.safetensors.index.json}',
     );
     this.disposables.push(
+      this.changed,
       watcher,
       watcher.onDidCreate(() => this.schedule()),
       watcher.onDidDelete(() => this.schedule()),
@@ -39,6 +43,10 @@ export class AuditableFolders implements vscode.Disposable {
 
   list(): string[] {
     return [...this.folders].sort();
+  }
+
+  has(dir: string): boolean {
+    return this.folders.has(dir);
   }
 
   /** The file lies directly in a checkpoint folder (its weights, its config). */
@@ -60,7 +68,9 @@ export class AuditableFolders implements vscode.Disposable {
       const found = new Set(candidates.filter((dir) => folderKind(dir) !== undefined));
       if (markers.length >= MAX_MARKERS)
         this.log.warn(`stopped looking for checkpoint folders after ${MAX_MARKERS} config files`);
+      const same = found.size === this.folders.size && [...found].every((d) => this.folders.has(d));
       this.folders = found;
+      if (!same) this.changed.fire();
       // `resourcePath` is the fsPath of a file URI, and the path of a remote one as the UI sees it.
       const keys = new Set<string>();
       for (const dir of found) keys.add(dir).add(vscode.Uri.file(dir).path);

@@ -8,17 +8,24 @@ import { AuditableFolders } from './auditable-folders';
 import { registerAuditActiveEditor } from './commands/audit-active-editor';
 import { registerAuditDemo } from './commands/audit-demo';
 import { registerAuditResource } from './commands/audit-resource';
+import { registerCheckpointActions } from './commands/checkpoint-actions';
 import { registerClearReportCache } from './commands/clear-report-cache';
 import { registerClearOpenAiKey, registerSetOpenAiKey } from './commands/openai-key';
 import { registerReviewBranch } from './commands/review-branch';
 import { registerShowLog } from './commands/show-log';
 import { registerShowRunningAudit } from './commands/show-running-audit';
 import { EngineHolder } from './engine-holder';
-import { createLog } from './log';
+import { createLog, type Log } from './log';
 import { ReportPanels } from './panel/registration';
 import { ReportPanelActions } from './panel-actions';
 import { PickleScanner } from './pickles/pickle-scanner';
 import { PickleScanClient } from './pickles/scan-client';
+import { AutoAudit } from './references/auto-audit';
+import { CheckpointDecorations } from './references/checkpoint-decorations';
+import { CheckpointStatuses } from './references/checkpoint-statuses';
+import { registerReferenceActions } from './references/reference-actions';
+import { ReferenceDiagnostics } from './references/reference-diagnostics';
+import { registerReferenceHover } from './references/reference-hover';
 import { ReviewPanel } from './review/review-panel';
 import { ReviewService } from './review/review-service';
 import { Secrets } from './secrets';
@@ -58,9 +65,34 @@ export function activate(context: vscode.ExtensionContext): void {
   const pickles = new PickleScanner(new PickleScanClient(join(context.extensionUri.fsPath, 'dist')), log);
   context.subscriptions.push(pickles);
   void pickles.scanWorkspace();
+  context.subscriptions.push(...inlineWarnings(cache, audits, panels, folders, log));
   log.info(
     `DIT Auditor ${context.extension.packageJSON.version} active; workspace ${vscode.workspace.isTrusted ? 'trusted' : 'restricted: audits are off'}`,
   );
+}
+
+/** What an audit found, where checkpoints are named (diagnostics, hovers, quick fixes) and lie (explorer badges). */
+function inlineWarnings(
+  cache: ReportCache,
+  audits: AuditService,
+  panels: ReportPanels,
+  folders: AuditableFolders,
+  log: Log,
+): vscode.Disposable[] {
+  const statuses = new CheckpointStatuses(cache);
+  const references = new ReferenceDiagnostics(statuses, log);
+  references.refreshAll();
+  return [
+    statuses,
+    audits.onDidAudit(() => statuses.invalidate()),
+    audits.onDidClearCache(() => statuses.invalidate()),
+    references,
+    registerReferenceHover(references, log),
+    registerReferenceActions(references),
+    registerCheckpointActions(audits, panels, statuses, log),
+    new CheckpointDecorations(statuses, folders, log),
+    new AutoAudit(audits, statuses, folders, references, log),
+  ];
 }
 
 export function deactivate(): void {

@@ -25,6 +25,14 @@ export interface AuditorSettings {
   readonly huggingFaceCacheFolders: string[];
   /** Flag unsafe pickles in the workspace (pickles/pickle-scanner.ts). */
   readonly scanPickles: boolean;
+  /** Diagnostics on the lines of scripts and configs that name a checkpoint (references/). */
+  readonly referenceDiagnostics: boolean;
+  /** A hover with the report's summary on such a line. */
+  readonly referenceHovers: boolean;
+  /** Badges on checkpoint files and folders in the explorer: finding, clean, not audited. */
+  readonly explorerBadges: boolean;
+  /** Audit a checkpoint that is named or appears and has no report yet. Off by default: it is expensive. */
+  readonly autoAudit: boolean;
 }
 
 /** Reads one setting; `inspect`-free so that tests can pass a plain object. */
@@ -130,6 +138,15 @@ export function readSettings(get: SettingReader): { settings: AuditorSettings; p
       evidencePrompts: evidence === undefined || evidence === null ? undefined : textList('evidencePrompts'),
       huggingFaceCacheFolders: textList('huggingFaceCacheFolders'),
       scanPickles: read('scanPickles', z.boolean(), true, 'must be true or false; scanning'),
+      referenceDiagnostics: read(
+        'referenceDiagnostics',
+        z.boolean(),
+        true,
+        'must be true or false; showing them',
+      ),
+      referenceHovers: read('referenceHovers', z.boolean(), true, 'must be true or false; showing them'),
+      explorerBadges: read('explorerBadges', z.boolean(), true, 'must be true or false; showing them'),
+      autoAudit: read('autoAudit', z.boolean(), false, 'must be true or false; not auditing automatically'),
     },
     problems,
   };

@@ -18,6 +18,10 @@ describe('readSettings', () => {
       evidencePrompts: undefined,
       huggingFaceCacheFolders: [],
       scanPickles: true,
+      referenceDiagnostics: true,
+      referenceHovers: true,
+      explorerBadges: true,
+      autoAudit: false,
     });
   });
 
