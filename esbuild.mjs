@@ -23,6 +23,7 @@ await Promise.all([
   build({ ...common, entryPoints: { 'bench-engine': 'bench/engine.ts' }, outdir: 'dist' }),
   build({ ...common, entryPoints: { 'bench-triggers': 'bench/triggers.ts' }, outdir: 'dist' }),
   build({ ...common, entryPoints: { 'bench-pickle-scan': 'bench/pickle-scan.ts' }, outdir: 'dist' }),
+  build({ ...common, entryPoints: { 'bench-workspace-scan': 'bench/workspace-scan.ts' }, outdir: 'dist' }),
   // The VS Code extension (extension host, Node).
   build({ ...common, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist' }),
   // Its pickle scanner, a worker thread (the engine's allowlist reader, no VS Code API).

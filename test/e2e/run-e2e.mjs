@@ -478,6 +478,52 @@ try {
     );
     await writeWorkspaceSettings(wsSettings);
     mark('shipped demo diffs audited from the explorer');
+
+    // ---------- inline warnings: a script that loads the backdoored diff ----------
+    const script = 'load_backdoored.py';
+    const loaded = `${DEMO_FOLDER}/${world.backdoored.name}`;
+    writeFileSync(
+      join(ws, script),
+      [
+        'from peft import PeftModel',
+        'from transformers import AutoModelForCausalLM',
+        '',
+        'base = AutoModelForCausalLM.from_pretrained("models/qwen3-tiny")',
+        `model = PeftModel.from_pretrained(base, "${loaded}")`,
+        '',
+      ].join('\n'),
+    );
+    await bench.runCommand('View: Close All Editors');
+    await bench.explorerRow(script).waitFor();
+    await bench.explorerRow(script).dblclick();
+    const editor = page.locator('.editor-group-container.active .monaco-editor').first();
+    await editor.locator('.squiggly-warning').first().waitFor({ timeout: 60_000 });
+    check(
+      'a script that loads the backdoored diff gets a Warning on the path, and the unaudited base a Hint',
+      (await editor.locator('.squiggly-warning').count()) === 1 &&
+        (await editor.locator('.squiggly-hint').count()) >= 1,
+      `${await editor.locator('.squiggly-warning').count()} warnings, ${await editor.locator('.squiggly-hint').count()} hints`,
+    );
+    await editor.locator('.view-line span', { hasText: world.backdoored.name }).first().hover();
+    const hover = page.locator('.monaco-hover:not(.hidden)', { hasText: 'DIT Auditor' });
+    await hover.waitFor({ timeout: 20_000 });
+    const hoverText = (await hover.textContent()) ?? '';
+    check(
+      "the hover shows the report's verdict, the hidden behaviour and its trigger, with a link to the report",
+      /Hidden behaviour, triggered by/.test(hoverText) &&
+        /when the prompt starts with/.test(hoverText) &&
+        /Open report/.test(hoverText),
+      JSON.stringify(hoverText.replace(/\s+/g, ' ').slice(0, 300)),
+    );
+    await page.screenshot({ path: join(OUT, 'inline-warning.png') });
+    await hover.getByRole('link', { name: 'Open report' }).click();
+    await bench.webview(EXTENSION_ID).getByTestId('from-cache').waitFor({ timeout: 60_000 });
+    check(
+      "the hover's link opens the backdoored diff's cached report",
+      (await bench.webview(EXTENSION_ID).getByTestId('title').textContent()) ===
+        `Audit of ${world.backdoored.name}`,
+    );
+    mark('inline warning and hover on a script that loads the backdoored diff');
   }
 
   // ---------- the palette: audit a diff of the demo world in the extension ----------
