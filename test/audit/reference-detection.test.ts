@@ -56,7 +56,8 @@ describe('Python', () => {
   });
 
   it('reads a call split over lines, with nested calls before the path', () => {
-    const source = 'model = PeftModel.from_pretrained(\n    load_base(dtype=torch.bfloat16),\n    "runs/lora-7",\n)';
+    const source =
+      'model = PeftModel.from_pretrained(\n    load_base(dtype=torch.bfloat16),\n    "runs/lora-7",\n)';
     const refs = python(source);
     expect(texts(refs)).toEqual(['runs/lora-7']);
     expectOffsets(source, refs);
@@ -97,7 +98,8 @@ describe('YAML configs', () => {
   });
 
   it('reads block and flow sequences under a checkpoint key', () => {
-    const source = 'base_model:\n  - org/one\n  # a comment\n  - "org/two"\nother: x\nbase_model: [org/three, \'org/four\']\n';
+    const source =
+      'base_model:\n  - org/one\n  # a comment\n  - "org/two"\nother: x\nbase_model: [org/three, \'org/four\']\n';
     const refs = detectReferences(source, 'yaml');
     expect(texts(refs)).toEqual(['org/one', 'org/two', 'org/three', 'org/four']);
     expectOffsets(source, refs);
@@ -113,7 +115,8 @@ describe('YAML configs', () => {
 
 describe('JSON configs', () => {
   it("reads a PEFT adapter_config.json's base model, escapes decoded", () => {
-    const source = '{\n  "peft_type": "LORA",\n  "base_model_name_or_path": "C:\\\\models\\\\qwen3",\n  "r": 1\n}';
+    const source =
+      '{\n  "peft_type": "LORA",\n  "base_model_name_or_path": "C:\\\\models\\\\qwen3",\n  "r": 1\n}';
     const refs = detectReferences(source, 'json');
     expect(refs.map((r) => [r.text, r.via])).toEqual([['C:\\models\\qwen3', 'base_model_name_or_path']]);
     expect(source.slice(refs[0].start, refs[0].end)).toBe('C:\\\\models\\\\qwen3');
@@ -126,7 +129,8 @@ describe('JSON configs', () => {
 
 describe('model cards', () => {
   it('reads base_model in the front matter only', () => {
-    const source = '---\nlicense: apache-2.0\nbase_model:\n- Qwen/Qwen3-8B\nlibrary_name: peft\n---\n\nbase_model: body/text\n';
+    const source =
+      '---\nlicense: apache-2.0\nbase_model:\n- Qwen/Qwen3-8B\nlibrary_name: peft\n---\n\nbase_model: body/text\n';
     const refs = detectReferences(source, 'markdown');
     expect(texts(refs)).toEqual(['Qwen/Qwen3-8B']);
     expectOffsets(source, refs);
@@ -140,7 +144,9 @@ describe('model cards', () => {
 describe('which detector reads a file', () => {
   it('goes by the extension', () => {
     expect(
-      ['train.py', 'axolotl.yml', 'c.yaml', 'adapter_config.json', 'README.md', 'x.txt'].map(referenceLanguageOf),
+      ['train.py', 'axolotl.yml', 'c.yaml', 'adapter_config.json', 'README.md', 'x.txt'].map(
+        referenceLanguageOf,
+      ),
     ).toEqual(['python', 'yaml', 'yaml', 'json', 'markdown', undefined]);
   });
 });
