@@ -124,6 +124,19 @@ describe('checkpointStatus', () => {
     }
   });
 
+  it('tells a DIT-adapter .pt (an interpreter) from a diff: nothing to audit, no badge', async () => {
+    const cache = new ReportCache(tempDir('dit-references-cache-'));
+    try {
+      const dit = join(TORCH_PICKLE, 'dit-adapter.pt');
+      const status = await checkpointStatus({ path: dit }, { kind: 'torch-file', path: dit }, cache);
+      expect(status).toEqual({ kind: 'interpreter' });
+      expect(checkpointBadgeOf(status)).toBeUndefined();
+      expect(inlineWarningOf(status, 'dit-adapter.pt')).toBeUndefined();
+    } finally {
+      rmSync(cache.dir, { recursive: true, force: true });
+    }
+  });
+
   it('flags an unsafe pickle from its opcodes, with no report', async () => {
     const cache = new ReportCache(tempDir('dit-references-cache-'));
     try {

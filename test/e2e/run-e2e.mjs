@@ -504,16 +504,19 @@ try {
         (await editor.locator('.squiggly-hint').count()) >= 1,
       `${await editor.locator('.squiggly-warning').count()} warnings, ${await editor.locator('.squiggly-hint').count()} hints`,
     );
-    await editor.locator('.view-line span', { hasText: world.backdoored.name }).first().hover();
-    const hover = page.locator('.monaco-hover:not(.hidden)', { hasText: 'DIT Auditor' });
+    // The innermost span: a token, not the whole line.
+    await editor.locator('.view-line span span', { hasText: world.backdoored.name }).last().hover();
+    // The diagnostic's part of the hover comes first; the report's part follows.
+    const hover = page.locator('.monaco-hover:not(.hidden)', { hasText: 'Open report' });
     await hover.waitFor({ timeout: 20_000 });
-    const hoverText = (await hover.textContent()) ?? '';
+    // Rendered Markdown may space with U+00A0: compare with spaces normalised.
+    const hoverText = ((await hover.textContent()) ?? '').replace(/\s+/g, ' ');
     check(
       "the hover shows the report's verdict, the hidden behaviour and its trigger, with a link to the report",
       /Hidden behaviour, triggered by/.test(hoverText) &&
         /when the prompt starts with/.test(hoverText) &&
         /Open report/.test(hoverText),
-      JSON.stringify(hoverText.replace(/\s+/g, ' ').slice(0, 300)),
+      JSON.stringify(hoverText.slice(0, 600)),
     );
     await page.screenshot({ path: join(OUT, 'inline-warning.png') });
     await hover.getByRole('link', { name: 'Open report' }).click();

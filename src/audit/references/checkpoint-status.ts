@@ -9,6 +9,8 @@ import type { AuditReport } from '../report';
 
 export type CheckpointStatus =
   | { readonly kind: 'unsafe'; readonly globals: readonly string[] }
+  /** A DIT-adapter in the paper's `.pt` layout: it reads diffs, it is not one to audit. */
+  | { readonly kind: 'interpreter' }
   | { readonly kind: 'audited'; readonly report: AuditReport }
   /** `too-large`: not hashed, so a report about the same content elsewhere would not be found. */
   | { readonly kind: 'not-audited'; readonly identified: boolean }
@@ -28,6 +30,7 @@ export async function checkpointStatus(
       const described = await describeTorchFile(checkpoint.path);
       if (described.forbiddenGlobals.length > 0)
         return { kind: 'unsafe', globals: described.forbiddenGlobals };
+      if (described.layout === 'dit-adapter') return { kind: 'interpreter' };
     }
     const files = await checkpointFiles(checkpoint);
     const hashed = await cache.hasher.hashFilesIfCheap(checkpoint.path, files, maxHashBytes);

@@ -33,6 +33,7 @@ export function inlineWarningOf(status: CheckpointStatus, name: string): InlineW
         message: `${name} has not been audited by DIT Auditor`,
       };
     case 'unreadable':
+    case 'interpreter':
       return undefined;
     case 'audited':
       return auditedWarning(status.report, name);
@@ -74,6 +75,7 @@ export function checkpointBadgeOf(status: CheckpointStatus): CheckpointBadge | u
     case 'not-audited':
       return { badge: '?', tone: 'not-audited', tooltip: 'DIT Auditor: not audited' };
     case 'unreadable':
+    case 'interpreter':
       return undefined;
     case 'audited': {
       const { level, label } = status.report.verdict;

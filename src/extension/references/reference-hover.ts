@@ -46,6 +46,9 @@ export function hoverOf(reference: LocatedReference): vscode.MarkdownString {
     case 'unreadable':
       md.appendText(`Not readable as a checkpoint: ${status.message}`);
       break;
+    case 'interpreter':
+      md.appendText('A DIT-adapter (an interpreter): it reads weight diffs and is not audited itself.');
+      break;
     case 'not-audited':
       md.appendMarkdown(
         `$(circle-outline) Not audited yet. ${link('Audit this checkpoint', AUDIT_CHECKPOINT_COMMAND)}`,
