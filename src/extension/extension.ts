@@ -91,7 +91,7 @@ function inlineWarnings(
     registerReferenceActions(references),
     registerCheckpointActions(audits, panels, statuses, log),
     new CheckpointDecorations(statuses, folders, log),
-    new AutoAudit(audits, statuses, folders, references, log),
+    new AutoAudit(audits, statuses, references, log),
   ];
 }
 

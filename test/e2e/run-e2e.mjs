@@ -12,6 +12,7 @@
 //        CODE_SERVER, NODE24_BIN, CHROMIUM to override single tools; KEEP=1 keeps the run folder.
 import { execFileSync } from 'node:child_process';
 import {
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -317,6 +318,39 @@ try {
   );
   await bench.explorerRow(DIFF).click();
   mark('active editor audited');
+
+  // ---------- ditAuditor.autoAudit: a new checkpoint is audited in the background ----------
+  await bench.runCommand('View: Close All Editors');
+  await bench.webviewFrameElement(EXTENSION_ID).waitFor({ state: 'detached' });
+  await writeWorkspaceSettings({ ...wsSettings, 'ditAuditor.autoAudit': true });
+  const autoDiff = join(ws, 'auto-diff');
+  cpSync(join(ws, DIFF), autoDiff, { recursive: true });
+  // Other content than the audited DIFF, so no cached report answers for it.
+  const autoConfig = join(autoDiff, 'adapter_config.json');
+  writeFileSync(autoConfig, readFileSync(autoConfig, 'utf8').replace('{', '{\n  "revision": "auto",'));
+  await waitUntil(
+    () => new RegExp(`audit of ${autoDiff} (done|read from the cache)`).test(server.extensionLog()),
+    AUDIT_TIMEOUT_MS,
+    'the automatic audit of a new checkpoint',
+  );
+  // Same weights as DIFF, so the same verdict: the same badge (decoration classes) as DIFF's row.
+  const badgeOf = async (name) =>
+    [...new Set((await bench.explorerRow(name).innerHTML()).match(/monaco-decoration-[\w-]+/g) ?? [])]
+      .sort()
+      .join(' ');
+  await waitUntil(
+    async () => (await badgeOf('auto-diff')) === (await badgeOf(DIFF)) && (await badgeOf(DIFF)) !== '',
+    30_000,
+    "the new checkpoint's badge after its audit",
+  );
+  check(
+    'with autoAudit on, a checkpoint that appears is audited in the background, no panel opened, and badged',
+    server.extensionLog().includes(`automatic audit of ${autoDiff} started`) &&
+      (await bench.webviewFrameElement(EXTENSION_ID).count()) === 0,
+    await badgeOf('auto-diff'),
+  );
+  await writeWorkspaceSettings(wsSettings);
+  mark('new checkpoint audited automatically');
 
   // ---------- a .pt list of weight diffs (the paper's layout): a quick pick chooses the entry ----------
   await bench.runCommand('View: Close All Editors');

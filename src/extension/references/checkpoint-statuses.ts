@@ -40,6 +40,11 @@ export class CheckpointStatuses implements vscode.Disposable {
     return status;
   }
 
+  /** What was known about `ref` only: it is asked afresh next time, nobody is told. */
+  forget(ref: CheckpointRef): void {
+    this.known.delete(formatCheckpointRef(ref));
+  }
+
   /** Now: an audit ended or the cache was cleared. */
   invalidate(): void {
     clearTimeout(this.timer);
