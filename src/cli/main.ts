@@ -8,6 +8,7 @@ import { registerForward } from './commands/forward';
 import { registerGenerate } from './commands/generate';
 import { registerInspect } from './commands/inspect';
 import { registerReview } from './commands/review';
+import { registerServe } from './commands/serve';
 
 const program = new Command('dit-audit')
   .description('Audit finetuned language models with Diff Interpretation Tuning')
@@ -22,6 +23,7 @@ registerForward(program);
 registerGenerate(program);
 registerInspect(program);
 registerReview(program);
+registerServe(program);
 
 // exitCode, not process.exit(): exiting at once would cut off stdout still flowing into a pipe.
 program.parseAsync(process.argv).then(
