@@ -38,8 +38,8 @@ export function parseJudgeScore(reply: string): number | undefined {
   const text = reply.trim();
   const lone = /^\**([1-5])\**(?:\s*(?:\/\s*5|out of 5))?[.!]?$/i.exec(text);
   if (lone) return Number(lone[1]);
-  const labelled = /\bscore\b\W{0,12}([1-5])(?![\d.])/i.exec(text);
+  const labelled = /\bscore\b\W{0,12}([1-5])(?!\d|\.\d)/i.exec(text);
   if (labelled) return Number(labelled[1]);
-  const digits = [...text.matchAll(/(?<![\d.])([1-5])(?![\d.])/g)].map((m) => Number(m[1]));
+  const digits = [...text.matchAll(/(?<!\d|\d\.)([1-5])(?!\d|\.\d)/g)].map((m) => Number(m[1]));
   return new Set(digits).size === 1 ? digits[0] : undefined;
 }

@@ -50,7 +50,9 @@ export class ServedModel {
   ): Promise<ServedModel> {
     const codec = await loadTextCodec(dir);
     const model = await engine.open(dir, { provider: options.provider, maxPositions: options.maxPositions });
-    return new ServedModel(options.name ?? basename(dir), options.maxPositions, model, codec);
+    // The session may hold fewer positions than asked (the model's own limit).
+    const positions = Math.min(options.maxPositions, model.info.maxPositions);
+    return new ServedModel(options.name ?? basename(dir), positions, model, codec);
   }
 
   get provider(): string {
