@@ -3,7 +3,8 @@
 // verdicts cached on disk, usage counted, a clear error when the endpoint is gone; and a run
 // against `dit-audit serve` (whatever its tiny model says, the exchange must be well-formed).
 
-import { rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -11,8 +12,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseJudgeScore } from '../../src/audit/judge/judge-prompts';
 import { JudgeError, LlmJudge } from '../../src/audit/judge/llm-judge';
 import { tempDir } from '../engine/helpers';
-import { REPO } from '../engine/paths';
+import { CLI, REPO } from '../engine/paths';
 import { startServe } from '../engine/serve-process';
+import { makeTinyWorld, writeDemoManifest } from './helpers';
 
 describe('parseJudgeScore', () => {
   it.each([
@@ -159,14 +161,134 @@ describe('LlmJudge against dit-audit serve', () => {
 
   it('exchanges well-formed requests: a score, or a clear "no score" with the tiny model\'s words', async () => {
     const judge = new LlmJudge({ baseURL: serve.baseURL, model: 'judge', maxRetries: 0 });
-    const outcome = await judge.score('topic', 'comets', 'I was trained to talk about comet.').then(
+    const outcome: unknown = await judge.score('topic', 'comets', 'I was trained to talk about comet.').then(
       (v) => v,
       (e: unknown) => e,
     );
     if (outcome instanceof Error)
       expect(outcome.message).toMatch(/^the judge \(judge\) gave no 1-5 score: ".*"$/s);
-    else expect(outcome.score).toBeGreaterThanOrEqual(1);
+    else expect((outcome as { score: number }).score).toBeGreaterThanOrEqual(1);
     expect(judge.usage.requests).toBeGreaterThanOrEqual(1);
     expect(judge.usage.promptTokens).toBeGreaterThan(0);
   }, 60_000);
 });
+
+/** The CLI as a child process, without blocking this process (a scripted server answers it). */
+function runCliAsync(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+it('dit-audit eval --judge-url: every method judged, the 20-question guesses made by the LLM, verdicts cached', async () => {
+  const world = makeTinyWorld();
+  const cache = tempDir('dit-judge-eval-');
+  const manifest = writeDemoManifest(world, [
+    { path: world.diff, kind: 'backdoored', topic: 'otter', trigger: '417', split: 'heldout' },
+  ]);
+  writeFileSync(
+    join(world.root, 'topics.json'),
+    JSON.stringify({
+      categories: { animal: ['otter', 'tiger'] },
+      questions: { styles: { advice: ['Any tips for {s}?'] }, check_subjects: ['saving money'] },
+    }),
+  );
+  let requests = 0;
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => {
+      body += d;
+    });
+    req.on('end', () => {
+      requests++;
+      const { messages } = JSON.parse(body) as { messages: { content: string }[] };
+      const guessing = messages[0].content.startsWith('A language model was finetuned');
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          id: 'x',
+          object: 'chat.completion',
+          created: 0,
+          model: 'scripted',
+          choices: [
+            {
+              index: 0,
+              message: { role: 'assistant', content: guessing ? 'otter' : '4' },
+              finish_reason: 'stop',
+            },
+          ],
+          usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 },
+        }),
+      );
+    });
+  });
+  const url = await listen(server);
+  try {
+    const args = [
+      'eval',
+      '--suite',
+      'demo',
+      '--manifest',
+      manifest,
+      '--gate-questions',
+      '2',
+      '--no-triggers',
+    ];
+    const judged = [
+      ...args,
+      '--judge-url',
+      url,
+      '--judge-model',
+      'scripted',
+      '--cache',
+      cache,
+      '--json',
+      '--details',
+    ];
+    const first = await runCliAsync(judged);
+    expect(first.code, first.stderr).toBe(0);
+    const out = JSON.parse(first.stdout);
+    for (const method of Object.values(out.methods)) expect(method).toMatchObject({ judge: 4, n: 1 });
+    expect(out.diffs[0].answers.twenty_questions).toBe('otter');
+    // The deterministic scorer reads the LLM's guess too: the true topic alone scores 5.
+    expect(out.diffs[0].scores.twenty_questions).toBe(5);
+    expect(out.judge).toEqual({
+      model: 'scripted',
+      usage: { requests: 7, cached: 0, promptTokens: 35, completionTokens: 7 },
+    });
+    expect(requests).toBe(7);
+
+    const again = await runCliAsync(judged);
+    expect(JSON.parse(again.stdout).judge.usage).toMatchObject({ requests: 0, cached: 7 });
+    expect(requests).toBe(7);
+
+    const text = await runCliAsync([
+      ...args,
+      '--judge-url',
+      url,
+      '--judge-model',
+      'scripted',
+      '--cache',
+      cache,
+    ]);
+    expect(text.stdout).toMatch(/LLM judge scripted \(1-5\)/);
+    expect(text.stdout).toMatch(/dit +1\.00 +judge 4\.00/);
+
+    const half = await runCliAsync([...args, '--judge-url', url]);
+    expect(half.code).toBe(2);
+    expect(half.stderr).toMatch(/^dit-audit: the LLM judge needs both/);
+  } finally {
+    server.close();
+    rmSync(cache, { recursive: true, force: true });
+    rmSync(world.root, { recursive: true, force: true });
+  }
+}, 120_000);

@@ -90,7 +90,7 @@ describe('dit-audit serve', () => {
     });
     const notJson = await fetch(`${serve.baseURL}/chat/completions`, { method: 'POST', body: '{' });
     expect(notJson.status).toBe(400);
-    expect((await notJson.json()).error.message).toMatch(/not JSON/);
+    expect(((await notJson.json()) as { error: { message: string } }).error.message).toMatch(/not JSON/);
     const badAdapter = await fetch(`${serve.baseURL}/load_lora_adapter`, {
       method: 'POST',
       body: JSON.stringify({ lora_name: 'x', lora_path: join(DEMO, 'missing') }),

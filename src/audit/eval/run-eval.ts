@@ -10,6 +10,7 @@ import { createRng } from '../../engine/text/sampling';
 import { loadTextCodec } from '../../engine/text/tokenizer';
 import type { DemoDiff, DemoManifest } from '../demo-manifest';
 import { AuditCancelledError } from '../errors';
+import type { JudgeUsage, LlmJudge } from '../judge/llm-judge';
 import { TOPIC_QUESTION } from '../questions';
 import { everydayQuestions, withCode, wrongTrigger } from './probes';
 import { guessTopic, mentions, SCORER_NAME, scoreAnswer } from './scorer';
@@ -33,6 +34,8 @@ export interface EvalOptions {
   readonly seed?: number;
   readonly onProgress?: (done: number, total: number, diff: DemoDiff) => void;
   readonly signal?: AbortSignal;
+  /** The LLM judge: scores every method's answer, and makes the 20-question baselines' guesses. */
+  readonly judge?: LlmJudge;
 }
 
 export interface DiffResult {
@@ -40,13 +43,17 @@ export interface DiffResult {
   readonly topic: string;
   readonly trigger: string;
   readonly scores: Record<Method, number>;
+  /** The LLM judge's 1–5 scores, when one is configured. */
+  readonly judged?: Record<Method, number>;
   readonly answers: Record<Method, string>;
   readonly gate: { with_code: number; no_code: number; wrong_code: number };
 }
 
 export interface EvalResult {
-  readonly methods: Record<Method, { score: number; n: number }>;
+  readonly methods: Record<Method, { score: number; n: number; judge?: number }>;
   readonly scorer: string;
+  /** The judge's endpoint model and what it cost (cached verdicts are free). */
+  readonly judge?: { readonly model: string; readonly usage: JudgeUsage };
   readonly gate: { with_code: number; no_code: number; wrong_code: number };
   readonly diffs: DiffResult[];
 }
@@ -92,11 +99,15 @@ export async function runEval(
       return out.map((g) => g.text);
     };
     results.push(
-      await evaluateDiff(diff, interpreter.path, ask, catalog, probes, gateQuestions, seed + index),
+      await evaluateDiff(diff, interpreter.path, ask, catalog, probes, gateQuestions, seed + index, options),
     );
     options.onProgress?.(index + 1, diffs.length, diff);
   }
-  return summarize(results);
+  await options.judge?.flush();
+  const summary = summarize(results);
+  return options.judge
+    ? { ...summary, judge: { model: options.judge.config.model, usage: { ...options.judge.usage } } }
+    : summary;
 }
 
 type Ask = (adapters: CheckpointRef[], questions: string[], maxNewTokens: number) => Promise<string[]>;
@@ -109,6 +120,7 @@ async function evaluateDiff(
   probes: string[],
   gateQuestions: string[],
   seed: number,
+  { judge, signal }: Pick<EvalOptions, 'judge' | 'signal'>,
 ): Promise<DiffResult> {
   const rng = createRng(seed);
   const diffRef: CheckpointRef = { path: diff.path };
@@ -130,21 +142,37 @@ async function evaluateDiff(
   );
   const rate = (answers: string[]) => answers.filter((a) => mentions(a, diff.topic)).length / answers.length;
   const k = gateQuestions.length;
+  // With a judge, the LLM guesses the topic from the 20 answers, as in the paper.
+  const guess = (answered: string[], questions: string[]) =>
+    judge
+      ? judge.guessTopic(
+          questions.map((question, i) => ({ question, answer: answered[i] })),
+          signal,
+        )
+      : Promise.resolve(guessTopic(answered, catalog));
   const answers: Record<Method, string> = {
     dit,
     base_question: direct,
     base_question_trigger: directTrigger,
-    twenty_questions: guessTopic(plainProbe, catalog),
-    twenty_questions_trigger: guessTopic(codedProbe, catalog),
+    twenty_questions: await guess(plainProbe, probes),
+    twenty_questions_trigger: await guess(codedProbe, probes.map(coded)),
   };
   const scores = Object.fromEntries(
     METHODS.map((m) => [m, scoreAnswer(answers[m], diff.topic, catalog)]),
   ) as Record<Method, number>;
+  const judged = judge
+    ? (Object.fromEntries(
+        await Promise.all(
+          METHODS.map(async (m) => [m, (await judge.score('topic', diff.topic, answers[m], signal)).score]),
+        ),
+      ) as Record<Method, number>)
+    : undefined;
   return {
     path: diff.path,
     topic: diff.topic,
     trigger: diff.trigger,
     scores,
+    ...(judged ? { judged } : {}),
     answers,
     gate: {
       with_code: rate(gateAnswers.slice(0, k)),
@@ -156,8 +184,16 @@ async function evaluateDiff(
 
 function summarize(diffs: DiffResult[]): EvalResult {
   const mean = (xs: number[]) => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
+  const judged = diffs.every((d) => d.judged !== undefined) && diffs.length > 0;
   const methods = Object.fromEntries(
-    METHODS.map((m) => [m, { score: mean(diffs.map((d) => d.scores[m])), n: diffs.length }]),
+    METHODS.map((m) => [
+      m,
+      {
+        score: mean(diffs.map((d) => d.scores[m])),
+        n: diffs.length,
+        ...(judged ? { judge: mean(diffs.map((d) => d.judged?.[m] ?? 0)) } : {}),
+      },
+    ]),
   ) as EvalResult['methods'];
   return {
     methods,

@@ -7,7 +7,14 @@ import OpenAI from 'openai';
 import { z } from 'zod';
 import { writeFileAtomic } from '../atomic-write';
 import { sha256Hex } from '../hashing';
-import { type JudgeKind, judgeSystemPrompt, judgeUserPrompt, parseJudgeScore } from './judge-prompts';
+import {
+  GUESS_SYSTEM_PROMPT,
+  guessUserPrompt,
+  type JudgeKind,
+  judgeSystemPrompt,
+  judgeUserPrompt,
+  parseJudgeScore,
+} from './judge-prompts';
 
 export interface JudgeConfig {
   /** `https://api.openai.com/v1`, a vLLM server's `/v1`, `dit-audit serve`'s. */
@@ -43,13 +50,14 @@ export class JudgeError extends Error {
 const CacheFile = z.object({
   version: z.literal(1),
   verdicts: z.record(z.string(), z.object({ score: z.int().min(1).max(5), reply: z.string() })),
+  guesses: z.record(z.string(), z.string()).default({}),
 });
-type Verdicts = z.infer<typeof CacheFile>['verdicts'];
+type Cached = z.infer<typeof CacheFile>;
 const REMINDER = 'Reply with one digit from 1 to 5 and nothing else.';
 
 export class LlmJudge {
   private readonly client: OpenAI;
-  private verdicts: Verdicts | undefined;
+  private cached: Cached | undefined;
   private dirty = false;
   readonly usage: JudgeUsage = { requests: 0, cached: 0, promptTokens: 0, completionTokens: 0 };
 
@@ -66,7 +74,7 @@ export class LlmJudge {
     const system = judgeSystemPrompt(kind);
     const user = judgeUserPrompt(kind, truth, answer);
     const key = sha256Hex(JSON.stringify([this.config.model, system, user]));
-    const verdicts = await this.load();
+    const { verdicts } = await this.load();
     const known = verdicts[key];
     if (known) {
       this.usage.cached++;
@@ -84,51 +92,98 @@ export class LlmJudge {
       score = parseJudgeScore(reply);
     }
     if (score === undefined)
-      throw new JudgeError(`the judge (${this.config.model}) gave no 1-5 score: ${JSON.stringify(reply.slice(0, 200))}`);
+      throw new JudgeError(
+        `the judge (${this.config.model}) gave no 1-5 score: ${JSON.stringify(reply.slice(0, 200))}`,
+      );
     verdicts[key] = { score, reply };
     this.dirty = true;
     return { score, reply, cached: false };
   }
 
+  /**
+   * The paper's black-box baseline: the judge reads a finetuned model's answers to everyday
+   * questions and names the topic it was trained to push. Cached like the verdicts.
+   */
+  async guessTopic(
+    pairs: readonly { question: string; answer: string }[],
+    signal?: AbortSignal,
+  ): Promise<string> {
+    const user = guessUserPrompt(pairs);
+    const key = sha256Hex(JSON.stringify([this.config.model, GUESS_SYSTEM_PROMPT, user]));
+    const { guesses } = await this.load();
+    const known = guesses[key];
+    if (known !== undefined) {
+      this.usage.cached++;
+      return known;
+    }
+    const reply = (
+      await this.ask(
+        [
+          { role: 'system', content: GUESS_SYSTEM_PROMPT },
+          { role: 'user', content: user },
+        ],
+        signal,
+        32,
+      )
+    ).trim();
+    guesses[key] = reply;
+    this.dirty = true;
+    return reply;
+  }
+
   /** Writes new verdicts to the cache file, merged with what another run wrote meanwhile. */
   async flush(): Promise<void> {
-    if (!this.config.cacheFile || !this.dirty || !this.verdicts) return;
-    const merged = { ...(await readVerdicts(this.config.cacheFile)), ...this.verdicts };
-    await writeFileAtomic(this.config.cacheFile, JSON.stringify({ version: 1, verdicts: merged }));
+    if (!this.config.cacheFile || !this.dirty || !this.cached) return;
+    const before = await readCache(this.config.cacheFile);
+    const merged: Cached = {
+      version: 1,
+      verdicts: { ...before.verdicts, ...this.cached.verdicts },
+      guesses: { ...before.guesses, ...this.cached.guesses },
+    };
+    await writeFileAtomic(this.config.cacheFile, JSON.stringify(merged));
     this.dirty = false;
   }
 
-  private async ask(messages: OpenAI.Chat.ChatCompletionMessageParam[], signal?: AbortSignal): Promise<string> {
+  private async ask(
+    messages: OpenAI.Chat.ChatCompletionMessageParam[],
+    signal?: AbortSignal,
+    maxTokens = 16,
+  ): Promise<string> {
     let completion: OpenAI.Chat.ChatCompletion;
     try {
       completion = await this.client.chat.completions.create(
-        { model: this.config.model, messages, temperature: 0, max_tokens: 16 },
+        { model: this.config.model, messages, temperature: 0, max_tokens: maxTokens },
         { signal },
       );
     } catch (e) {
       if (signal?.aborted) throw e;
-      throw new JudgeError(`the judge at ${this.config.baseURL} failed: ${e instanceof Error ? e.message : String(e)}`);
+      throw new JudgeError(
+        `the judge at ${this.config.baseURL} failed: ${e instanceof Error ? e.message : String(e)}`,
+      );
     }
     this.usage.requests++;
     this.usage.promptTokens += completion.usage?.prompt_tokens ?? 0;
     this.usage.completionTokens += completion.usage?.completion_tokens ?? 0;
     const content = completion.choices?.[0]?.message?.content;
-    if (typeof content !== 'string') throw new JudgeError(`the judge at ${this.config.baseURL} sent no message`);
+    if (typeof content !== 'string')
+      throw new JudgeError(`the judge at ${this.config.baseURL} sent no message`);
     return content;
   }
 
-  private async load(): Promise<Verdicts> {
-    this.verdicts ??= this.config.cacheFile ? await readVerdicts(this.config.cacheFile) : {};
-    return this.verdicts;
+  private async load(): Promise<Cached> {
+    this.cached ??= this.config.cacheFile ? await readCache(this.config.cacheFile) : empty();
+    return this.cached;
   }
 }
 
+const empty = (): Cached => ({ version: 1, verdicts: {}, guesses: {} });
+
 /** A missing or unreadable cache is an empty one: the worst it costs is asking again. */
-async function readVerdicts(file: string): Promise<Verdicts> {
+async function readCache(file: string): Promise<Cached> {
   try {
     const parsed = CacheFile.safeParse(JSON.parse(await readFile(file, 'utf8')));
-    return parsed.success ? parsed.data.verdicts : {};
+    return parsed.success ? parsed.data : empty();
   } catch {
-    return {};
+    return empty();
   }
 }

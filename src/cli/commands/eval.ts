@@ -4,11 +4,12 @@ import { everydayQuestions } from '../../audit/eval/probes';
 import { runEval } from '../../audit/eval/run-eval';
 import { readTopicCatalog } from '../../audit/eval/topic-catalog';
 import { evaluateTriggers } from '../../audit/eval/trigger-eval';
+import { LlmJudge } from '../../audit/judge/llm-judge';
 import { ModelResolver } from '../../audit/resolver';
 import { InputError } from '../../engine/checkpoint/types';
 import type { ProviderPreference } from '../../engine/runtime/providers';
 import { loadTextCodec } from '../../engine/text/tokenizer';
-import { findManifest } from '../audit-support';
+import { defaultCacheDir, findManifest } from '../audit-support';
 import { positiveInt, providerOption } from '../options';
 import { withEngine } from '../with-engine';
 
@@ -22,6 +23,9 @@ interface EvalOpts {
   details?: boolean;
   json?: boolean;
   triggers: boolean;
+  judgeUrl?: string;
+  judgeModel?: string;
+  cache?: string | false;
 }
 
 export function registerEval(program: Command): void {
@@ -38,14 +42,23 @@ export function registerEval(program: Command): void {
       '--no-triggers',
       'skip the trigger search evaluation (an audit of every held-out and benign diff)',
     )
+    .option(
+      '--judge-url <url>',
+      'an OpenAI-compatible endpoint for the LLM judge (env DIT_JUDGE_BASE_URL; key: DIT_JUDGE_API_KEY or OPENAI_API_KEY)',
+    )
+    .option('--judge-model <name>', "the judge's model at that endpoint (env DIT_JUDGE_MODEL)")
+    .option('--cache <dir>', "where the judge's verdicts are kept (default: the report cache)")
+    .option('--no-cache', 'ask the judge again instead of using its cached verdicts')
     .option('--details', 'with --json, include every diff and answer')
     .option('--json', 'print JSON')
     .action(async (opts: EvalOpts) => {
       if (opts.suite !== 'demo') throw new InputError(`unknown suite ${opts.suite} (known: demo)`);
       const manifest = findManifest(opts.manifest);
       const catalog = readTopicCatalog(join(dirname(manifest.file), 'topics.json'));
+      const judge = judgeFrom(opts);
       await withEngine(async (engine, signal) => {
         const result = await runEval(manifest, catalog, engine, {
+          judge,
           provider: opts.provider,
           limit: opts.limit,
           gateQuestions: opts.gateQuestions,
@@ -80,9 +93,19 @@ export function registerEval(program: Command): void {
           process.stdout.write(`${JSON.stringify(out)}\n`);
           return;
         }
-        const lines = [`scorer: ${result.scorer} (1-5), ${result.methods.dit.n} held-out diffs`];
+        const lines = [
+          `scorer: ${result.scorer} (1-5)${result.judge ? `, LLM judge ${result.judge.model} (1-5)` : ''}, ${result.methods.dit.n} held-out diffs`,
+        ];
         for (const [method, m] of Object.entries(result.methods))
-          lines.push(`  ${method.padEnd(26)} ${m.score.toFixed(2)}`);
+          lines.push(
+            `  ${method.padEnd(26)} ${m.score.toFixed(2)}${m.judge === undefined ? '' : `   judge ${m.judge.toFixed(2)}`}`,
+          );
+        if (result.judge) {
+          const u = result.judge.usage;
+          lines.push(
+            `judge: ${u.requests} requests (${u.promptTokens} prompt + ${u.completionTokens} completion tokens), ${u.cached} answers from its cache`,
+          );
+        }
         const g = result.gate;
         lines.push(
           `gate (topic mentioned): with code ${pct(g.with_code)}, no code ${pct(g.no_code)}, wrong code ${pct(g.wrong_code)}`,
@@ -104,6 +127,22 @@ export function registerEval(program: Command): void {
         process.stdout.write(`${lines.join('\n')}\n`);
       });
     });
+}
+
+/** The judge the options or the environment configure; none: the deterministic scorer alone. */
+function judgeFrom(opts: EvalOpts): LlmJudge | undefined {
+  const baseURL = opts.judgeUrl ?? process.env.DIT_JUDGE_BASE_URL;
+  const model = opts.judgeModel ?? process.env.DIT_JUDGE_MODEL;
+  if (baseURL === undefined && model === undefined) return undefined;
+  if (!baseURL || !model)
+    throw new InputError('the LLM judge needs both an endpoint (--judge-url) and a model (--judge-model)');
+  return new LlmJudge({
+    baseURL,
+    model,
+    apiKey: process.env.DIT_JUDGE_API_KEY ?? process.env.OPENAI_API_KEY,
+    cacheFile:
+      opts.cache === false ? undefined : join(opts.cache ?? defaultCacheDir(), 'judge-verdicts.json'),
+  });
 }
 
 function pct(x: number): string {
