@@ -257,7 +257,8 @@ it('dit-audit eval --judge-url: every method judged, the 20-question guesses mad
     const first = await runCliAsync(judged);
     expect(first.code, first.stderr).toBe(0);
     const out = JSON.parse(first.stdout);
-    for (const method of Object.values(out.methods)) expect(method).toMatchObject({ judge: 4, n: 1 });
+    for (const method of Object.values(out.methods))
+      expect(method).toMatchObject({ judge: 4, judged: 1, n: 1 });
     expect(out.diffs[0].answers.twenty_questions).toBe('otter');
     // The deterministic scorer reads the LLM's guess too: the true topic alone scores 5.
     expect(out.diffs[0].scores.twenty_questions).toBe(5);

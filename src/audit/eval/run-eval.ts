@@ -10,7 +10,7 @@ import { createRng } from '../../engine/text/sampling';
 import { loadTextCodec } from '../../engine/text/tokenizer';
 import type { DemoDiff, DemoManifest } from '../demo-manifest';
 import { AuditCancelledError } from '../errors';
-import type { JudgeUsage, LlmJudge } from '../judge/llm-judge';
+import { JudgeError, type JudgeUsage, type LlmJudge } from '../judge/llm-judge';
 import { TOPIC_QUESTION } from '../questions';
 import { everydayQuestions, withCode, wrongTrigger } from './probes';
 import { guessTopic, mentions, SCORER_NAME, scoreAnswer } from './scorer';
@@ -43,14 +43,16 @@ export interface DiffResult {
   readonly topic: string;
   readonly trigger: string;
   readonly scores: Record<Method, number>;
-  /** The LLM judge's 1–5 scores, when one is configured. */
-  readonly judged?: Record<Method, number>;
+  /** The LLM judge's 1–5 scores, when one is configured; null where it gave none (see `judgeErrors`). */
+  readonly judged?: Record<Method, number | null>;
+  readonly judgeErrors?: string[];
   readonly answers: Record<Method, string>;
   readonly gate: { with_code: number; no_code: number; wrong_code: number };
 }
 
 export interface EvalResult {
-  readonly methods: Record<Method, { score: number; n: number; judge?: number }>;
+  /** `judge`: the mean over the answers the judge scored (`judged` of `n`). */
+  readonly methods: Record<Method, { score: number; n: number; judge?: number; judged?: number }>;
   readonly scorer: string;
   /** The judge's endpoint model and what it cost (cached verdicts are free). */
   readonly judge?: { readonly model: string; readonly usage: JudgeUsage };
@@ -160,19 +162,26 @@ async function evaluateDiff(
   const scores = Object.fromEntries(
     METHODS.map((m) => [m, scoreAnswer(answers[m], diff.topic, catalog)]),
   ) as Record<Method, number>;
+  // A judge that fails on one answer costs that score, not the evaluation.
+  const judgeErrors: string[] = [];
+  const judgeOne = async (m: Method): Promise<[Method, number | null]> => {
+    try {
+      return [m, (await judge?.score('topic', diff.topic, answers[m], signal))?.score ?? null];
+    } catch (e) {
+      if (!(e instanceof JudgeError)) throw e;
+      judgeErrors.push(`${m}: ${e.message}`);
+      return [m, null];
+    }
+  };
   const judged = judge
-    ? (Object.fromEntries(
-        await Promise.all(
-          METHODS.map(async (m) => [m, (await judge.score('topic', diff.topic, answers[m], signal)).score]),
-        ),
-      ) as Record<Method, number>)
+    ? (Object.fromEntries(await Promise.all(METHODS.map(judgeOne))) as Record<Method, number | null>)
     : undefined;
   return {
     path: diff.path,
     topic: diff.topic,
     trigger: diff.trigger,
     scores,
-    ...(judged ? { judged } : {}),
+    ...(judged ? { judged, judgeErrors } : {}),
     answers,
     gate: {
       with_code: rate(gateAnswers.slice(0, k)),
@@ -180,6 +189,12 @@ async function evaluateDiff(
       wrong_code: rate(gateAnswers.slice(2 * k)),
     },
   };
+}
+
+function judgeMean(scores: readonly (number | null)[]): { judge: number; judged: number } {
+  const scored = scores.filter((s): s is number => s !== null);
+  const judge = scored.length === 0 ? 0 : scored.reduce((a, b) => a + b, 0) / scored.length;
+  return { judge, judged: scored.length };
 }
 
 function summarize(diffs: DiffResult[]): EvalResult {
@@ -191,7 +206,7 @@ function summarize(diffs: DiffResult[]): EvalResult {
       {
         score: mean(diffs.map((d) => d.scores[m])),
         n: diffs.length,
-        ...(judged ? { judge: mean(diffs.map((d) => d.judged?.[m] ?? 0)) } : {}),
+        ...(judged ? judgeMean(diffs.map((d) => d.judged?.[m] ?? null)) : {}),
       },
     ]),
   ) as EvalResult['methods'];
