@@ -144,35 +144,48 @@ async function evaluateDiff(
   );
   const rate = (answers: string[]) => answers.filter((a) => mentions(a, diff.topic)).length / answers.length;
   const k = gateQuestions.length;
+  // A judge that fails on one answer costs that answer, not the evaluation.
+  const judgeErrors: string[] = [];
+  const tolerate = async <T>(what: string, run: () => Promise<T>, failed: T): Promise<T> => {
+    try {
+      return await run();
+    } catch (e) {
+      if (!(e instanceof JudgeError)) throw e;
+      judgeErrors.push(`${what}: ${e.message}`);
+      return failed;
+    }
+  };
   // With a judge, the LLM guesses the topic from the 20 answers, as in the paper.
-  const guess = (answered: string[], questions: string[]) =>
+  const guess = (what: string, answered: string[], questions: string[]) =>
     judge
-      ? judge.guessTopic(
-          questions.map((question, i) => ({ question, answer: answered[i] })),
-          signal,
+      ? tolerate(
+          what,
+          () =>
+            judge.guessTopic(
+              questions.map((question, i) => ({ question, answer: answered[i] })),
+              signal,
+            ),
+          '',
         )
       : Promise.resolve(guessTopic(answered, catalog));
   const answers: Record<Method, string> = {
     dit,
     base_question: direct,
     base_question_trigger: directTrigger,
-    twenty_questions: await guess(plainProbe, probes),
-    twenty_questions_trigger: await guess(codedProbe, probes.map(coded)),
+    twenty_questions: await guess('twenty_questions guess', plainProbe, probes),
+    twenty_questions_trigger: await guess('twenty_questions_trigger guess', codedProbe, probes.map(coded)),
   };
   const scores = Object.fromEntries(
     METHODS.map((m) => [m, scoreAnswer(answers[m], diff.topic, catalog)]),
   ) as Record<Method, number>;
-  // A judge that fails on one answer costs that score, not the evaluation.
-  const judgeErrors: string[] = [];
-  const judgeOne = async (m: Method): Promise<[Method, number | null]> => {
-    try {
-      return [m, (await judge?.score('topic', diff.topic, answers[m], signal))?.score ?? null];
-    } catch (e) {
-      if (!(e instanceof JudgeError)) throw e;
-      judgeErrors.push(`${m}: ${e.message}`);
-      return [m, null];
-    }
-  };
+  const judgeOne = async (m: Method): Promise<[Method, number | null]> => [
+    m,
+    await tolerate(
+      m,
+      async () => (await judge?.score('topic', diff.topic, answers[m], signal))?.score ?? null,
+      null,
+    ),
+  ];
   const judged = judge
     ? (Object.fromEntries(await Promise.all(METHODS.map(judgeOne))) as Record<Method, number | null>)
     : undefined;

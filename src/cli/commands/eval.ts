@@ -98,7 +98,7 @@ export function registerEval(program: Command): void {
         ];
         for (const [method, m] of Object.entries(result.methods))
           lines.push(
-            `  ${method.padEnd(26)} ${m.score.toFixed(2)}${m.judge === undefined ? '' : `   judge ${m.judge.toFixed(2)}${m.judged === m.n ? '' : ` (${m.judged} of ${m.n} scored)`}`}`,
+            `  ${method.padEnd(26)} ${m.score.toFixed(2)}${m.judge === undefined ? '' : `   judge ${m.judged === 0 ? ' n/a' : m.judge.toFixed(2)}${m.judged === m.n ? '' : ` (${m.judged} of ${m.n} scored)`}`}`,
           );
         if (result.judge) {
           const u = result.judge.usage;
