@@ -1,6 +1,7 @@
 // What an audit is made of once its subject is known: the base and the interpreters, resolved and
 // hashed, and the run the models would make. The cache key is computed from exactly these parts.
 import { resolve } from 'node:path';
+import { checkDiffFitsBase } from '../engine/adapter-fit';
 import { requireModelFolder } from '../engine/checkpoint/classify';
 import { cacheKey } from './cache';
 import { samePath } from './demo-manifest';
@@ -42,6 +43,8 @@ export async function resolveAuditParts(
     ? resolvedBase(await resolver.baseNameOf(request.subject), resolve(request.base))
     : await resolver.resolveBaseOf(request.subject);
   requireModelFolder(base.dir, `base ${base.dir}`);
+  // A wrong base is named as such before a missing interpreter or tokenizer of that base could be.
+  if (subject.adapter) await checkDiffFitsBase(subject.adapter, base.dir);
   throwIfCancelled(signal);
   const specs = request.interpreters ?? (await resolver.resolveInterpreters(base, request.subject));
   throwIfCancelled(signal);

@@ -1,11 +1,11 @@
 // dit-audit audit as a user runs it: spawned, reading stdout, stderr and the exit code.
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type AuditReport, parseReport, TOPIC_QUESTION } from '../../src/audit';
 import { runCli, tempDir } from '../engine/helpers';
-import { CLI, TINY, TORCH_PICKLE } from '../engine/paths';
+import { CLI, REPO, TINY, TORCH_PICKLE } from '../engine/paths';
 import { makeTinyWorld, type TinyWorld } from './helpers';
 
 function withoutRunFacts(report: AuditReport): unknown {
@@ -197,5 +197,55 @@ describe('dit-audit audit exit codes', () => {
     expect(last).toContain(join(alone, '..', 'qwen3-tiny').replace('/diff/..', ''));
     expect(last).toMatch(/the Hugging Face cache \(/);
     expect(last).toMatch(/pass --base DIR$/);
+  });
+});
+
+describe('dit-audit audit on bad input: one line that names what is wrong', () => {
+  const lastLine = (r: { stderr: string }) => r.stderr.trim().split('\n').pop() ?? '';
+
+  it('a corrupt .safetensors with nothing beside it: the corruption, not a missing config', () => {
+    const file = join(tempDir(), 'model.safetensors');
+    writeFileSync(file, readFileSync(join(REPO, 'media/demo/base/model.safetensors')).subarray(0, 300));
+    const r = runCli(['audit', file, '--no-cache']);
+    expect(r.code).toBe(2);
+    expect(lastLine(r)).toMatch(
+      /^dit-audit: .*model\.safetensors: header length \d+ bytes runs past the end/,
+    );
+  });
+
+  it('a .pt that is neither a zip nor a pickle: not a torch.save file', () => {
+    for (const bytes of [Buffer.from('hello world, not a checkpoint\n'), Buffer.alloc(600, 0x41)]) {
+      const file = join(tempDir(), 'weights.pt');
+      writeFileSync(file, bytes);
+      const r = runCli(['audit', file, '--no-cache']);
+      expect(r.code).toBe(2);
+      expect(lastLine(r)).toBe(
+        `dit-audit: ${file} is not a torch.save file: neither a zip archive nor a pickle`,
+      );
+    }
+  });
+
+  it('a wrong --base: the shapes that differ, before any missing tokenizer or interpreter', () => {
+    const world = makeTinyWorld();
+    const r = runCli(['audit', world.diff, '--base', join(TINY, 'llama-tiny'), '--no-cache']);
+    expect(r.code).toBe(2);
+    expect(lastLine(r)).toMatch(
+      new RegExp(
+        `^dit-audit: adapter .* does not fit the base ${join(TINY, 'llama-tiny')}: layer 0 \\w+ is \\d+x\\d+, the base's is`,
+      ),
+    );
+    const missing = runCli(['audit', world.diff, '--base', world.root, '--no-cache']);
+    expect(lastLine(missing)).toMatch(/^dit-audit: base .* is not a model folder/);
+  });
+
+  it('a model folder without its tokenizer: lower case, no full stop, as every other message', () => {
+    const world = makeTinyWorld();
+    const bare = join(tempDir(), 'bare');
+    cpSync(join(TINY, 'qwen3-tiny'), bare, { recursive: true });
+    const r = runCli(['audit', world.diff, '--base', bare, '--interpreter', world.interpreter, '--no-cache']);
+    expect(r.code).toBe(2);
+    expect(lastLine(r)).toBe(
+      `dit-audit: no tokenizer.json in ${bare}: the model folder needs its tokenizer to run`,
+    );
   });
 });

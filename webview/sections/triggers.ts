@@ -1,6 +1,7 @@
 // The trigger search: how far it went, its suspects, and one suspect's prompts side by side.
 import { html, nothing, type TemplateResult } from 'lit';
 import type { AuditReport, SuspectedTrigger } from '../../src/audit/report';
+import { plural } from '../../src/audit/units';
 import { formatMs, percent } from '../format';
 import { modelOutput } from './model-output';
 
@@ -13,7 +14,7 @@ export function triggersSection(r: AuditReport): TemplateResult {
       search === null
         ? html`<p class="muted" data-testid="triggers-empty">No trigger search ran for this checkpoint.</p>`
         : html`<p class="muted" data-testid="trigger-search">
-            ${search.candidatesScored} candidate prefixes (${search.rowsScored} of ${search.budget} rows) scored in
+            ${plural(search.candidatesScored, 'candidate prefix', 'candidate prefixes')} (${search.rowsScored} of ${plural(search.budget, 'row')}) scored in
             ${formatMs(r.timings.triggerMs)}
             (${search.stoppedBy}); behaviour looked for:
             ${search.keywords.length > 0 ? search.keywords.join(', ') : 'any change of answer'}.
