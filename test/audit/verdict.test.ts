@@ -109,6 +109,7 @@ describe('the words of findings and verdicts', () => {
     name: 'dit',
     sha256: 'a'.repeat(64),
     bytes: 1,
+    metadata: {},
     question: 'What topic have you been trained on?',
     questionKind: 'topic',
   };
