@@ -1,6 +1,7 @@
 // Bundles every entry point of the project. onnxruntime-node stays external: it is a native addon
 // (shipped in the VSIX as node_modules/onnxruntime-node), and `vscode` is provided by the editor.
 import { build } from 'esbuild';
+import { writeThirdPartyNotices } from './third-party-notices.mjs';
 
 const common = {
   bundle: true,
@@ -10,9 +11,10 @@ const common = {
   sourcemap: true,
   external: ['onnxruntime-node', 'vscode'],
   logLevel: 'warning',
+  metafile: true,
 };
 
-await Promise.all([
+const results = await Promise.all([
   build({
     ...common,
     entryPoints: { cli: 'src/cli/main.ts' },
@@ -42,5 +44,10 @@ await Promise.all([
     minify: true,
     sourcemap: true,
     logLevel: 'warning',
+    metafile: true,
   }),
 ]);
+writeThirdPartyNotices(
+  results.map((r) => r.metafile),
+  'dist/THIRD-PARTY-NOTICES.txt',
+);

@@ -119,4 +119,18 @@ describe('.vscodeignore', () => {
     expect(rules).toContain('!node_modules/onnxruntime-common/dist/cjs/package.json');
     expect(pkg.scripts.package).toContain('--target linux-x64');
   });
+
+  it('ships the license and the notices of every package the build bundled or ships beside it', () => {
+    expect(rules).toContain('!LICENSE');
+    expect(rules).toContain('!dist/THIRD-PARTY-NOTICES.txt');
+    const notices = readFileSync(join(ROOT, 'dist', 'THIRD-PARTY-NOTICES.txt'), 'utf8');
+    for (const name of [
+      ...Object.keys(pkg.dependencies),
+      'lit',
+      '@vscode-elements/elements',
+      'onnxruntime-common',
+    ])
+      expect(notices).toMatch(new RegExp(`^${name.replace('/', '\\/')} \\d+\\.\\d+\\.\\d+ \\(`, 'm'));
+    expect(notices).toMatch(/ThirdPartyNotices\.txt/);
+  });
 });
