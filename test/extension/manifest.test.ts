@@ -1,7 +1,7 @@
 // package.json's contributions against the code: every command contributed is registered and the
 // other way round, menus name real commands, settings read are settings declared, the file menu's
 // `when` clause matches the file kinds the code audits, and the VSIX keeps what runs.
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { QuestionKind } from '../../src/audit/report';
@@ -132,5 +132,21 @@ describe('.vscodeignore', () => {
     ])
       expect(notices).toMatch(new RegExp(`^${name.replace('/', '\\/')} \\d+\\.\\d+\\.\\d+ \\(`, 'm'));
     expect(notices).toMatch(/ThirdPartyNotices\.txt/);
+  });
+});
+
+describe('install scripts', () => {
+  const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8'));
+  const withScripts = Object.entries(lock.packages as Record<string, { hasInstallScript?: boolean }>)
+    .filter(([, entry]) => entry.hasInstallScript)
+    .map(([path]) => path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length));
+
+  it('are each allowed or denied in package.json, so that npm ci has nothing to warn about', () => {
+    expect(Object.keys(pkg.allowScripts).sort()).toEqual([...new Set(withScripts)].sort());
+  });
+
+  it("deny onnxruntime-node's, which would fetch the CUDA provider on every Linux install", () => {
+    expect(pkg.allowScripts['onnxruntime-node']).toBe(false);
+    expect(existsSync(join(ROOT, '.npmrc'))).toBe(false);
   });
 });
