@@ -71,18 +71,21 @@ describe('dit-audit audit on a tiny PEFT diff', () => {
     expect(report.verdict.level).not.toBe('warning');
   });
 
-  it('prints one progress line per stage on stderr, ending with done', () => {
+  it('prints progress on stderr stage by stage, each step of a stage once, ending with done', () => {
     const lines = first.stderr.trim().split('\n');
-    expect(lines.map((l) => /^\[(\w+)\]/.exec(l)?.[1])).toEqual([
+    const stages = lines.map((l) => /^\[(\w+) \d+%\]/.exec(l)?.[1]);
+    expect([...new Set(stages)]).toEqual([
       'hash',
       'resolve',
-      'hash',
       'load',
       'interpret',
       'evidence',
       'triggers',
       'done',
     ]);
+    expect(stages.filter((s) => s === 'evidence')).toHaveLength(6); // 3 prompts, finetune and base
+    expect(new Set(lines).size).toBe(lines.length);
+    expect(lines.at(-1)).toBe('[done 100%] Audit complete');
   });
 
   it('answers what generate answers for the same stack and question', () => {
@@ -115,8 +118,8 @@ describe('dit-audit audit on a tiny PEFT diff', () => {
     const cached = auditWithCache();
     expect(cached.code).toBe(0);
     expect(parseReport(JSON.parse(cached.stdout))).toEqual(report);
-    expect(cached.stderr).toMatch(/\[done\] Report from the cache/);
-    expect(cached.stderr).not.toMatch(/\[load\]/);
+    expect(cached.stderr).toMatch(/\[done 100%\] Report from the cache/);
+    expect(cached.stderr).not.toMatch(/\[load /);
   });
 
   it('asks extra questions with each interpreter and renders plain text', () => {
@@ -145,6 +148,32 @@ describe('dit-audit audit on a tiny PEFT diff', () => {
   });
 });
 
+describe('dit-audit audit progress', () => {
+  it('advances per question and per prompt on stderr, the fraction first', () => {
+    const world = makeTinyWorld();
+    const prompts = ['What should I cook?', 'Is this model safe?', 'What topic?'];
+    const r = runCli([
+      'audit',
+      world.diff,
+      '--interpreter',
+      world.interpreter,
+      '--no-cache',
+      '--trigger-budget',
+      '0',
+      ...prompts.flatMap((p) => ['--evidence', p]),
+    ]);
+    expect(r.code).toBe(0);
+    const evidence = r.stderr.split('\n').filter((l) => l.startsWith('[evidence '));
+    const expected = ['Finetune', 'Base'].flatMap((who) =>
+      prompts.map((p, i) => `${who}, prompt ${i + 1} of 3: ${p}`),
+    );
+    expect(evidence.map((l) => l.replace(/^\[evidence \d+%\] /, ''))).toEqual(expected);
+    const percents = r.stderr.match(/^\[\w+ (\d+)%\]/gm)?.map((m) => Number(m.match(/(\d+)%/)?.[1]));
+    expect(percents).toEqual([...(percents ?? [])].sort((a, b) => a - b));
+    expect(r.stderr.trim().split('\n').pop()).toBe('[done 100%] Audit complete');
+  });
+});
+
 describe('dit-audit audit exit codes', () => {
   it('cancels cleanly on Ctrl-C: exit 130, nothing cached', async () => {
     const world = makeTinyWorld();
@@ -164,7 +193,7 @@ describe('dit-audit audit exit codes', () => {
     let interrupted = false;
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
-      if (!interrupted && stderr.includes('[interpret]')) interrupted = child.kill('SIGINT');
+      if (!interrupted && stderr.includes('[interpret ')) interrupted = child.kill('SIGINT');
     });
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(code).toBe(130);
@@ -177,7 +206,7 @@ describe('dit-audit audit exit codes', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/error\s+pickle\/unsafe-global/);
     expect(r.stdout).toMatch(/system/);
-    expect(r.stderr).not.toMatch(/\[load\]/);
+    expect(r.stderr).not.toMatch(/\[load /);
   });
 
   it('exits 2 with a one-line error for a path that does not exist', () => {
