@@ -63,7 +63,7 @@ export class ReportView extends LitElement {
     return html`
       ${reportHeader(r, fromCache, this.notice, post)} ${verdictSection(r)} ${answersSection(r)}
       ${triggersSection(r)} ${statisticsSection(r)} ${evidenceSection(r)} ${modelsSection(r, post)}
-      ${executionSection(r)}
+      ${executionSection(r, post)}
     `;
   }
 }

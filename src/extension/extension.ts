@@ -9,6 +9,7 @@ import { registerAuditActiveEditor } from './commands/audit-active-editor';
 import { registerAuditDemo } from './commands/audit-demo';
 import { registerAuditResource } from './commands/audit-resource';
 import { registerClearReportCache } from './commands/clear-report-cache';
+import { registerInstallCudaProvider } from './commands/install-cuda-provider';
 import { registerClearOpenAiKey, registerSetOpenAiKey } from './commands/openai-key';
 import { registerReviewBranch } from './commands/review-branch';
 import { registerShowLog } from './commands/show-log';
@@ -50,6 +51,7 @@ export function activate(context: vscode.ExtensionContext): void {
     registerClearOpenAiKey(secrets, log),
     registerShowLog(log),
     registerClearReportCache(audits, log),
+    registerInstallCudaProvider(log),
     registerShowRunningAudit(audits, panels),
     watchSettings(log),
     log,

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { type AuditReport, renderReportMarkdown } from '../audit/index';
 import type { AuditTarget, RevealWhich } from '../protocol/panel';
 import type { AuditService } from './audit-service';
+import { INSTALL_CUDA_PROVIDER_COMMAND } from './commands/install-cuda-provider';
 import { describeError, type Log } from './log';
 import type { PanelActions } from './panel/registration';
 import type { ReportPanel } from './panel/report-panel';
@@ -71,6 +72,10 @@ export class ReportPanelActions implements PanelActions {
 
   manageTrust(): void {
     void manageTrust();
+  }
+
+  installCudaProvider(): void {
+    void vscode.commands.executeCommand(INSTALL_CUDA_PROVIDER_COMMAND);
   }
 
   private failed(what: string, e: unknown): void {

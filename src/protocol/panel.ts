@@ -62,6 +62,7 @@ export const PANEL_ACTIONS = [
   'exportJson',
   'showLog',
   'manageTrust',
+  'installCudaProvider',
 ] as const;
 
 /** Webview → extension host: exactly these shapes, nothing extra, bounded strings. */

@@ -4,6 +4,7 @@ import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type AuditReport, parseReport, TOPIC_QUESTION } from '../../src/audit';
+import { cudaProviderInstalled } from '../../src/engine/runtime/cuda-provider';
 import { runCli, tempDir } from '../engine/helpers';
 import { CLI, REPO, TINY, TORCH_PICKLE } from '../engine/paths';
 import { makeTinyWorld, type TinyWorld } from './helpers';
@@ -277,4 +278,25 @@ describe('dit-audit audit on bad input: one line that names what is wrong', () =
       `dit-audit: no tokenizer.json in ${bare}: the model folder needs its tokenizer to run`,
     );
   });
+
+  it.skipIf(cudaProviderInstalled())(
+    "a forced CUDA provider that is not installed: what a CLI user can run to install it, not the extension's way",
+    () => {
+      const world = makeTinyWorld();
+      const r = runCli([
+        'audit',
+        world.diff,
+        '--interpreter',
+        world.interpreter,
+        '--provider',
+        'cuda',
+        '--no-cache',
+      ]);
+      expect(r.code).toBe(2);
+      expect(lastLine(r)).toMatch(
+        /^dit-audit: cuda: provider library not installed \(libonnxruntime_providers_cuda\.so is not in .*\); install it from a clone with ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules\/onnxruntime-node\/script\/install/,
+      );
+      expect(r.stderr).not.toMatch(/npm rebuild/);
+    },
+  );
 });

@@ -1,8 +1,14 @@
 // The only file that imports onnxruntime-node. It creates sessions on the chosen execution
 // provider and runs them, validating every feed first and reporting all problems at once.
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import {
+  CUDA_PROVIDER_LIBRARIES,
+  CUDA_PROVIDER_MISSING,
+  cudaProviderFolder,
+  cudaProviderInstalled,
+} from './cuda-provider';
 import { PROVIDER_NAMES, type ProviderName, type ProviderPreference } from './providers';
 
 // Errors reach the caller as exceptions; ORT's own console logging would only duplicate them.
@@ -47,14 +53,6 @@ export interface CreateOptions {
   readonly threads?: number;
 }
 
-/** The CUDA provider ships separately (`--onnxruntime-node-install=cuda12`): look for its library. */
-export function cudaProviderInstalled(): boolean {
-  const binding = require.resolve('onnxruntime-node');
-  const root = join(dirname(binding), '..');
-  const dir = join(root, 'bin', 'napi-v6', process.platform, process.arch);
-  return existsSync(join(dir, 'libonnxruntime_providers_cuda.so'));
-}
-
 const VULKAN_DIRS = [
   '/usr/lib/x86_64-linux-gnu',
   '/usr/lib/aarch64-linux-gnu',
@@ -79,7 +77,7 @@ export async function createOrtModel(options: CreateOptions): Promise<OrtModel> 
   for (const provider of order) {
     if (provider === 'cuda' && !cudaProviderInstalled()) {
       reasons.push(
-        'cuda: provider library not installed (npm rebuild onnxruntime-node --onnxruntime-node-install=cuda12)',
+        `${CUDA_PROVIDER_MISSING} (${CUDA_PROVIDER_LIBRARIES[0]} is not in ${cudaProviderFolder()})`,
       );
       if (options.provider === 'cuda') throw new Error(reasons.join('; '));
       continue;

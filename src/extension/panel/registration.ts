@@ -17,6 +17,7 @@ export interface PanelActions {
   reveal(report: AuditReport, which: RevealWhich, index?: number): void;
   showLog(): void;
   manageTrust(): void;
+  installCudaProvider(): void;
 }
 
 export class ReportPanels implements vscode.Disposable, PanelMessageHandler {
@@ -86,6 +87,9 @@ export class ReportPanels implements vscode.Disposable, PanelMessageHandler {
         break;
       case 'manageTrust':
         actions.manageTrust();
+        break;
+      case 'installCudaProvider':
+        actions.installCudaProvider();
         break;
       case 'cspViolation':
         this.log.warn(
