@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type AuditReport, parseReport, TOPIC_QUESTION } from '../../src/audit';
 import { cudaProviderInstalled } from '../../src/engine/runtime/cuda-provider';
+import { webgpuMayWork } from '../../src/engine/runtime/ort-session';
 import { runCli, tempDir } from '../engine/helpers';
 import { CLI, REPO, TINY, TORCH_PICKLE } from '../engine/paths';
 import { makeTinyWorld, type TinyWorld } from './helpers';
@@ -297,6 +298,25 @@ describe('dit-audit audit on bad input: one line that names what is wrong', () =
         /^dit-audit: cuda: provider library not installed \(libonnxruntime_providers_cuda\.so is not in .*\); install it from a clone with ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules\/onnxruntime-node\/script\/install/,
       );
       expect(r.stderr).not.toMatch(/npm rebuild/);
+    },
+  );
+
+  it.skipIf(webgpuMayWork())(
+    'a forced WebGPU provider with no GPU: one line, nothing of Dawn or ORT internals',
+    () => {
+      const world = makeTinyWorld();
+      const r = runCli([
+        'audit',
+        world.diff,
+        '--interpreter',
+        world.interpreter,
+        '--provider',
+        'webgpu',
+        '--no-cache',
+      ]);
+      expect(r.code).toBe(2);
+      expect(lastLine(r)).toMatch(/^dit-audit: webgpu: no GPU adapter found \(/);
+      expect(r.stderr).not.toMatch(/\.(cc|cpp):\d+|Warning:|was false/);
     },
   );
 });

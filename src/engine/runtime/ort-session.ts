@@ -9,6 +9,7 @@ import {
   cudaProviderFolder,
   cudaProviderInstalled,
 } from './cuda-provider';
+import { ortErrorSummary } from './ort-errors';
 import { PROVIDER_NAMES, type ProviderName, type ProviderPreference } from './providers';
 
 // Errors reach the caller as exceptions; ORT's own console logging would only duplicate them.
@@ -82,8 +83,10 @@ export async function createOrtModel(options: CreateOptions): Promise<OrtModel> 
       if (options.provider === 'cuda') throw new Error(reasons.join('; '));
       continue;
     }
-    if (provider === 'webgpu' && options.provider === 'auto' && !webgpuMayWork()) {
-      reasons.push('webgpu: no Vulkan loader (libvulkan.so.1) on this machine');
+    // Not tried at all: Dawn would only print a warning of its own (with a C++ source location) and fail.
+    if (provider === 'webgpu' && !webgpuMayWork()) {
+      reasons.push('webgpu: no GPU adapter found (no Vulkan loader, libvulkan.so.1, on this machine)');
+      if (options.provider === 'webgpu') throw new Error(reasons.join('; '));
       continue;
     }
     try {
@@ -91,9 +94,8 @@ export async function createOrtModel(options: CreateOptions): Promise<OrtModel> 
       reasons.push(`${provider}: session created`);
       return wrap(session, { provider, reasons });
     } catch (error) {
-      const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
-      reasons.push(`${provider}: ${message}`);
-      if (options.provider !== 'auto') throw new Error(`execution provider ${provider} failed: ${message}`);
+      reasons.push(`${provider}: ${ortErrorSummary(error)}`);
+      if (options.provider !== 'auto') throw new Error(reasons.at(-1));
     }
   }
   throw new Error(`no execution provider could run the model (${reasons.join('; ')})`);
@@ -109,7 +111,8 @@ function sessionOptions(options: CreateOptions, provider: ProviderName): ort.Inf
     executionProviders: [provider],
     graphOptimizationLevel: 'all',
     ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
-    logSeverityLevel: 3,
+    // Fatal only: errors come back as exceptions (summarised), never as ORT's own lines on stderr.
+    logSeverityLevel: 4,
     extra: {
       session: {
         // f32 weights stay where the external data put them, instead of a second packed copy.
