@@ -1,5 +1,6 @@
 // Bundles every entry point of the project. onnxruntime-node stays external: it is a native addon
 // (shipped in the VSIX as node_modules/onnxruntime-node), and `vscode` is provided by the editor.
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { build } from 'esbuild';
 import { writeThirdPartyNotices } from './third-party-notices.mjs';
 
@@ -47,6 +48,10 @@ const results = await Promise.all([
     metafile: true,
   }),
 ]);
+// The codicon font for the panels' <vscode-icon>s: the page links its stylesheet (panel/html.ts).
+mkdirSync('dist/codicons', { recursive: true });
+for (const file of ['codicon.css', 'codicon.ttf'])
+  copyFileSync(`node_modules/@vscode/codicons/dist/${file}`, `dist/codicons/${file}`);
 writeThirdPartyNotices(
   results.map((r) => r.metafile),
   'dist/THIRD-PARTY-NOTICES.txt',

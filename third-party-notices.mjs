@@ -4,8 +4,8 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Packages shipped beside the bundles, not in them (esbuild leaves them external). */
-const SHIPPED_AS_IS = ['onnxruntime-node', 'onnxruntime-common'];
+/** Packages shipped beside the bundles, not in them (esbuild leaves them external; the build copies the codicon font). */
+const SHIPPED_AS_IS = ['onnxruntime-node', 'onnxruntime-common', '@vscode/codicons'];
 const LICENSE_FILE = /^(licen[cs]e|copying)(\.(md|txt))?$/i;
 /** The MIT text of this project's own LICENSE, for a package that states MIT but ships no text. */
 const MIT_BODY = readFileSync('LICENSE', 'utf8').split('\n').slice(3).join('\n');

@@ -15,6 +15,7 @@ import { registerReviewBranch } from './commands/review-branch';
 import { registerShowLog } from './commands/show-log';
 import { registerShowRunningAudit } from './commands/show-running-audit';
 import { EngineHolder } from './engine-holder';
+import { EvidenceDiffs } from './evidence-diff';
 import { createLog } from './log';
 import { ReportPanels } from './panel/registration';
 import { ReportPanelActions } from './panel-actions';
@@ -33,12 +34,14 @@ export function activate(context: vscode.ExtensionContext): void {
   const audits = new AuditService(engine, cache, log, panels);
   const reviewPanel = new ReviewPanel(context.extensionUri, log);
   const reviews = new ReviewService(engine, cache, log, reviewPanel);
-  panels.setActions(new ReportPanelActions(audits, log));
+  const diffs = new EvidenceDiffs();
+  panels.setActions(new ReportPanelActions(audits, log, diffs));
   const folders = new AuditableFolders(log);
   const secrets = new Secrets(context.secrets);
 
   context.subscriptions.push(
     panels,
+    diffs,
     audits,
     reviewPanel,
     engine,

@@ -132,6 +132,16 @@ describe('.vscodeignore', () => {
     ])
       expect(notices).toMatch(new RegExp(`^${name.replace('/', '\\/')} \\d+\\.\\d+\\.\\d+ \\(`, 'm'));
     expect(notices).toMatch(/ThirdPartyNotices\.txt/);
+    expect(notices).toMatch(/^@vscode\/codicons \d/m);
+  });
+
+  it('ships the extension icon, the tab icons and the codicon font the panels draw with', () => {
+    expect(pkg.icon).toBe('media/icon.png');
+    for (const path of ['media/icon.png', 'media/icons/**', 'dist/codicons/**'])
+      expect(rules).toContain(`!${path}`);
+    for (const file of ['codicon.css', 'codicon.ttf'])
+      expect(existsSync(join(ROOT, 'dist', 'codicons', file))).toBe(true);
+    expect(readFileSync(join(ROOT, 'media/icon.png')).subarray(1, 4).toString()).toBe('PNG');
   });
 });
 

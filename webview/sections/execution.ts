@@ -4,10 +4,11 @@ import type { AuditReport } from '../../src/audit/report';
 import { CUDA_PROVIDER_MISSING } from '../../src/engine/runtime/providers';
 import { formatMs } from '../format';
 import type { Post } from '../host';
+import { heading } from './icons';
 
 export function executionSection(r: AuditReport, post: Post): TemplateResult {
   return html`<section data-testid="execution">
-    <h2>Execution</h2>
+    ${heading('execution', 'Execution')}
     <table>
       <tr>
         <th>Execution provider</th>

@@ -3,13 +3,14 @@ import { html, nothing, type TemplateResult } from 'lit';
 import type { AuditReport, SuspectedTrigger } from '../../src/audit/report';
 import { plural } from '../../src/audit/units';
 import { formatMs, percent } from '../format';
+import { heading } from './icons';
 import { modelOutput } from './model-output';
 
 export function triggersSection(r: AuditReport): TemplateResult {
   const search = r.triggerSearch;
   const shown = r.triggers.find((t) => t.verified) ?? r.triggers.find((t) => t.verification !== undefined);
   return html`<section data-testid="triggers">
-    <h2>Suspected triggers</h2>
+    ${heading('triggers', 'Suspected triggers')}
     ${
       search === null
         ? html`<p class="muted" data-testid="triggers-empty">No trigger search ran for this checkpoint.</p>`

@@ -18,6 +18,7 @@ export interface PanelActions {
   showLog(): void;
   manageTrust(): void;
   installCudaProvider(): void;
+  openDiff(report: AuditReport, index: number): void;
 }
 
 export class ReportPanels implements vscode.Disposable, PanelMessageHandler {
@@ -90,6 +91,9 @@ export class ReportPanels implements vscode.Disposable, PanelMessageHandler {
         break;
       case 'installCudaProvider':
         actions.installCudaProvider();
+        break;
+      case 'openDiff':
+        if (report) actions.openDiff(report, message.index);
         break;
       case 'cspViolation':
         this.log.warn(
