@@ -13,6 +13,7 @@ import type {
 } from './report';
 import { FIRES_WITH, mentions } from './triggers/behaviour';
 import { plural } from './units';
+import { fullStopAfter } from './untrusted-text';
 
 const QUOTE_LIMIT = 200;
 
@@ -141,8 +142,7 @@ export function sortFindings(findings: readonly Finding[]): Finding[] {
 
 /** A quoted answer ending a sentence: its own full stop (or ! ? …) ends it, else one is added. */
 function quoted(text: string): string {
-  const json = JSON.stringify(text);
-  return /[.!?…]$/.test(text) ? json : `${json}.`;
+  return `${JSON.stringify(text)}${fullStopAfter(text)}`;
 }
 
 function clip(text: string): string {

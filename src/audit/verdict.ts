@@ -5,6 +5,7 @@
 import { highestSeverity } from './findings';
 import type { Answer, Finding, SuspectedTrigger, TriggerSearch, Verdict } from './report';
 import { plural } from './units';
+import { fullStopAfter } from './untrusted-text';
 
 /** A behaviour shows "without any trigger" when it is in at least this share of plain answers. */
 const OVERT_SHARE = 0.5;
@@ -33,7 +34,7 @@ export function verdictOf(parts: {
   const said = describedText(parts.answers);
   const described =
     said !== undefined
-      ? `The interpreter describes the diff as: “${said}”.`
+      ? `The interpreter describes the diff as: “${said}”${fullStopAfter(said)}`
       : parts.ran
         ? 'No interpreter described anything.'
         : 'Nothing was loaded or run.';

@@ -24,7 +24,8 @@ export class EvidenceDiffs implements vscode.TextDocumentContentProvider, vscode
     const at = `/${report.subject.sha256.slice(0, 12)}${entry}/${index + 1}`;
     const left = this.keep(`${at}/base`, sample.base);
     const right = this.keep(`${at}/diffed`, sample.diffed);
-    const title = `${report.subject.name}: “${oneLine(sample.prompt)}” (base ↔ diffed)`;
+    // VS Code adds the two sides' names (base ↔ diffed) to the title.
+    const title = `${report.subject.name}: “${oneLine(sample.prompt)}”`;
     await vscode.commands.executeCommand('vscode.diff', left, right, title, { preview: true });
   }
 

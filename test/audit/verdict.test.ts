@@ -53,7 +53,7 @@ describe('verdictOf', () => {
     expect(v.level).toBe('described');
     expect(v.label).toBe('Described, not verified: no trigger found in 420 candidates');
     expect(v.summary).toBe(
-      'The interpreter describes the diff as: “I was trained to talk about comet.”. 1 finding, 0 verified triggers.',
+      'The interpreter describes the diff as: “I was trained to talk about comet.” 1 finding, 0 verified triggers.',
     );
   });
 
@@ -119,6 +119,19 @@ describe('the words of findings and verdicts', () => {
     expect(withStop.detail).toMatch(/it answered "I was trained to talk about comet\." DIT says/);
     const [without] = describedBehaviour([interpreter], [answer('comet')]);
     expect(without.detail).toMatch(/it answered "comet"\. DIT says/);
+    const verdict = (text: string) =>
+      verdictOf({
+        findings: [],
+        answers: [answer(text)],
+        triggers: [],
+        triggerSearch: null,
+        ran: true,
+        hasDiff: true,
+      });
+    expect(verdict('about comet.').summary).toMatch(
+      /^The interpreter describes the diff as: “about comet\.” 0 findings/,
+    );
+    expect(verdict('comet').summary).toMatch(/^The interpreter describes the diff as: “comet”\. 0 findings/);
   });
 
   it('counts one as one', () => {

@@ -50,9 +50,9 @@ export function wholeWord(word) {
 }
 
 /** The report the CLI gives for a diff of the repository's own demo world. */
-export function cliReport(cli, repo, diff) {
+export function cliReport(cli, repo, diff, extra = []) {
   const path = join(repo, 'media', 'demo', diff.entry);
-  const args = [cli, 'audit', path, '--json', '--no-cache', '--provider', 'cpu'];
+  const args = [cli, 'audit', path, '--json', '--no-cache', '--provider', 'cpu', ...extra];
   const run = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 120_000 });
   // Exit 0: clean, 1: findings; both print the report.
   if (run.status !== 0 && run.status !== 1) throw new Error(`dit-audit audit ${path}: ${run.stderr}`);
