@@ -427,6 +427,8 @@ try {
       .screenshot({ path: join(OUT, 'panel-trigger-evidence.png') });
     await scrollToTop('statistics');
     await bench.webviewFrameElement(EXTENSION_ID).screenshot({ path: join(OUT, 'panel-statistics.png') });
+    await scrollToTop('evidence');
+    await bench.webviewFrameElement(EXTENSION_ID).screenshot({ path: join(OUT, 'panel-evidence.png') });
     console.log(`demo panel (${world.backdoored.name}): answers ${JSON.stringify(backdoored.answers)}`);
     check(
       'a shipped demo diff audits from the explorer with the base and DIT-adapter its manifest names',
