@@ -1,6 +1,8 @@
 // Bundles every entry point of the project. onnxruntime-node stays external: it is a native addon
 // (shipped in the VSIX as node_modules/onnxruntime-node), and `vscode` is provided by the editor.
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { build } from 'esbuild';
+import { writeThirdPartyNotices } from './third-party-notices.mjs';
 
 const common = {
   bundle: true,
@@ -10,9 +12,10 @@ const common = {
   sourcemap: true,
   external: ['onnxruntime-node', 'vscode'],
   logLevel: 'warning',
+  metafile: true,
 };
 
-await Promise.all([
+const results = await Promise.all([
   build({
     ...common,
     entryPoints: { cli: 'src/cli/main.ts' },
@@ -43,5 +46,14 @@ await Promise.all([
     minify: true,
     sourcemap: true,
     logLevel: 'warning',
+    metafile: true,
   }),
 ]);
+// The codicon font for the panels' <vscode-icon>s: the page links its stylesheet (panel/html.ts).
+mkdirSync('dist/codicons', { recursive: true });
+for (const file of ['codicon.css', 'codicon.ttf'])
+  copyFileSync(`node_modules/@vscode/codicons/dist/${file}`, `dist/codicons/${file}`);
+writeThirdPartyNotices(
+  results.map((r) => r.metafile),
+  'dist/THIRD-PARTY-NOTICES.txt',
+);

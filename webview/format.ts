@@ -1,11 +1,9 @@
 // Pure helpers of the report view: no DOM, so that the unit tests (Node) can run them.
 import type { AuditReport, CheckpointIdentity, DiffStatistics } from '../src/audit/report';
 
-export { formatBytes, formatMs } from '../src/audit/units';
+import { plural } from '../src/audit/units';
 
-function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
+export { formatBytes, formatMs } from '../src/audit/units';
 
 export interface HeatCell {
   readonly layer: number;

@@ -68,6 +68,44 @@ export const reportStyles = css`
   .verdict-label {
     font-weight: 600;
     font-size: 1.1em;
+    display: flex;
+    align-items: center;
+    gap: 6px;
+  }
+  .level-error {
+    color: var(--vscode-editorError-foreground);
+  }
+  .level-warning {
+    color: var(--vscode-editorWarning-foreground);
+  }
+  .level-described,
+  .level-overt {
+    color: var(--vscode-editorInfo-foreground);
+  }
+  .level-clean {
+    color: var(--vscode-testing-iconPassed, var(--vscode-charts-green));
+  }
+  h2 {
+    display: flex;
+    align-items: center;
+    gap: 6px;
+  }
+  vscode-icon.icon {
+    flex: none;
+  }
+  .question-row {
+    display: flex;
+    align-items: center;
+    justify-content: space-between;
+    gap: 8px;
+  }
+  .word-removed {
+    background: var(--vscode-diffEditor-removedTextBackground);
+    outline: 1px dashed var(--vscode-diffEditor-removedTextBorder, transparent);
+  }
+  .word-added {
+    background: var(--vscode-diffEditor-insertedTextBackground);
+    outline: 1px dashed var(--vscode-diffEditor-insertedTextBorder, transparent);
   }
   section {
     margin: 20px 0;
@@ -140,9 +178,19 @@ export const reportStyles = css`
   }
   .finding {
     margin: 6px 0;
+    display: grid;
+    grid-template-columns: auto 1fr auto;
+    column-gap: 6px;
+    align-items: baseline;
   }
   .finding-title {
     font-weight: 600;
+  }
+  .finding-detail {
+    grid-column: 2 / 4;
+  }
+  .severity-label {
+    text-transform: capitalize;
   }
   .severity-error {
     color: var(--vscode-editorError-foreground);

@@ -6,6 +6,7 @@ import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-collapsible/index.js';
 import '@vscode-elements/elements/dist/vscode-divider/index.js';
+import '@vscode-elements/elements/dist/vscode-icon/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
 import { html, LitElement, type TemplateResult } from 'lit';
 import type { AuditReport } from '../src/audit/report';
@@ -62,8 +63,8 @@ export class ReportView extends LitElement {
   private renderReport(r: AuditReport, fromCache: boolean, post: Post): TemplateResult {
     return html`
       ${reportHeader(r, fromCache, this.notice, post)} ${verdictSection(r)} ${answersSection(r)}
-      ${triggersSection(r)} ${statisticsSection(r)} ${evidenceSection(r)} ${modelsSection(r, post)}
-      ${executionSection(r)}
+      ${triggersSection(r)} ${statisticsSection(r)} ${evidenceSection(r, post)} ${modelsSection(r, post)}
+      ${executionSection(r, post)}
     `;
   }
 }

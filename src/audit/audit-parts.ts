@@ -1,6 +1,7 @@
 // What an audit is made of once its subject is known: the base and the interpreters, resolved and
 // hashed, and the run the models would make. The cache key is computed from exactly these parts.
-import { basename } from 'node:path';
+import { resolve } from 'node:path';
+import { checkDiffFitsBase } from '../engine/adapter-fit';
 import { requireModelFolder } from '../engine/checkpoint/classify';
 import { cacheKey } from './cache';
 import { samePath } from './demo-manifest';
@@ -11,6 +12,7 @@ import type { ProgressTracker } from './progress';
 import { DEFAULT_EVIDENCE_PROMPTS } from './questions';
 import type { CheckpointIdentity } from './report';
 import type { AuditContext, AuditRequest } from './request';
+import { resolvedBase } from './resolver';
 import type { ModelRunPlan } from './run-models';
 import type { Subject } from './subject';
 import { DEFAULT_SEARCH } from './triggers/search';
@@ -23,6 +25,8 @@ export interface AuditParts {
   /** The subject is the base model: nothing to compare, no trigger to search. */
   readonly isBase: boolean;
   readonly plan: ModelRunPlan;
+  /** Milliseconds the resolver waited for the user's answers while finding these parts. */
+  readonly waitedMs: number;
 }
 
 export async function resolveAuditParts(
@@ -34,13 +38,15 @@ export async function resolveAuditParts(
 ): Promise<AuditParts> {
   const { signal, resolver } = context;
   progress.report('resolve', 'Finding the base model and interpreters', 0.05);
+  const waitedBefore = resolver.waitedMs;
   const base = request.base
-    ? { name: (await resolver.baseNameOf(request.subject)) ?? basename(request.base), dir: request.base }
+    ? resolvedBase(await resolver.baseNameOf(request.subject), resolve(request.base))
     : await resolver.resolveBaseOf(request.subject);
   requireModelFolder(base.dir, `base ${base.dir}`);
+  // A wrong base is named as such before a missing interpreter or tokenizer of that base could be.
+  if (subject.adapter) await checkDiffFitsBase(subject.adapter, base.dir);
   throwIfCancelled(signal);
-  const specs =
-    request.interpreters ?? (await resolver.resolveInterpreters(base.name, base.dir, request.subject));
+  const specs = request.interpreters ?? (await resolver.resolveInterpreters(base, request.subject));
   throwIfCancelled(signal);
 
   const hashOthers = progress.span('hash', 0.07, 0.2);
@@ -56,6 +62,7 @@ export async function resolveAuditParts(
   }
   await hasher.flush();
   throwIfCancelled(signal);
+  const waitedMs = resolver.waitedMs - waitedBefore;
 
   const isBase = subject.modelDir !== undefined && samePath(subject.modelDir, baseIdentity.path);
   const budget = request.triggerBudget ?? DEFAULT_SEARCH.budget;
@@ -63,6 +70,7 @@ export async function resolveAuditParts(
     identity: isBase ? { ...subject.identity, kind: 'model' } : subject.identity,
     base: baseIdentity,
     isBase,
+    waitedMs,
     plan: {
       modelDir: subject.modelDir ?? baseIdentity.path,
       baseDir: baseIdentity.path,

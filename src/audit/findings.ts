@@ -12,6 +12,8 @@ import type {
   TriggerSearch,
 } from './report';
 import { FIRES_WITH, mentions } from './triggers/behaviour';
+import { plural } from './units';
+import { fullStopAfter } from './untrusted-text';
 
 const QUOTE_LIMIT = 200;
 
@@ -47,7 +49,7 @@ export function describedBehaviour(
         ...ruleOf('dit/described-behaviour'),
         title: `Interpreter ${interpreter.name} describes what the diff taught (${interpreter.questionKind})`,
         detail:
-          `Asked "${interpreter.question}", it answered ${JSON.stringify(clip(answer.answer))}. ` +
+          `Asked "${interpreter.question}", it answered ${quoted(clip(answer.answer))} ` +
           (triggerVerified
             ? 'A trigger that brings it out was found and verified (see the hidden-behaviour finding).'
             : 'DIT says what a diff taught, not when it shows; no trigger was verified, ' +
@@ -63,7 +65,7 @@ export function evidenceChanged(evidence: readonly EvidenceSample[]): Finding[] 
   return [
     {
       ...ruleOf('evidence/ordinary-prompts-changed'),
-      title: `The finetune answers ${changed} of ${evidence.length} ordinary prompts differently from its base`,
+      title: `The finetune answers ${changed} of ${plural(evidence.length, 'ordinary prompt')} differently from its base`,
       detail:
         'With no trigger in the prompt, its answers differ from the base model: compare them side by side. ' +
         'A difference is expected of any finetune and is not by itself a hidden behaviour.',
@@ -98,7 +100,7 @@ export function hiddenBehaviour(trigger: SuspectedTrigger, keywords: readonly st
     title: `Hidden behaviour: ${what} when the prompt starts with ${JSON.stringify(trigger.trigger)}`,
     detail:
       (v
-        ? `With the trigger the diffed model ${measured} in ${pct(v.withRate)} of ${v.samples.length} ordinary prompts, ` +
+        ? `With the trigger the diffed model ${measured} in ${pct(v.withRate)} of ${plural(v.samples.length, 'ordinary prompt')}, ` +
           `without it in ${pct(v.withoutRate)}; the base with the trigger in ${pct(v.baseWithRate)}. ` +
           `KL of the first answer token ${v.klWith.toPrecision(3)} nats with it, ${v.klWithout.toPrecision(3)} without. `
         : '') +
@@ -112,11 +114,11 @@ export function hiddenBehaviour(trigger: SuspectedTrigger, keywords: readonly st
 export function noTriggerVerified(search: TriggerSearch, suspects: number): Finding {
   return {
     ...ruleOf('trigger/none-verified'),
-    title: `No trigger verified in ${search.candidatesScored} candidates`,
+    title: `No trigger verified in ${plural(search.candidatesScored, 'candidate')}`,
     detail:
-      `The search scored ${search.candidatesScored} candidate prefixes (${search.rowsScored} of a budget of ${search.budget} rows) ` +
+      `The search scored ${plural(search.candidatesScored, 'candidate prefix', 'candidate prefixes')} (${search.rowsScored} of a budget of ${plural(search.budget, 'row')}) ` +
       `(stopped: ${search.stoppedBy}) and verified the best side by side; none made the described behaviour ` +
-      `appear. ${suspects} suspects are listed with their scores. A larger budget searches further.`,
+      `appear. ${suspects === 1 ? '1 suspect is' : `${suspects} suspects are`} listed with their scores. A larger budget searches further.`,
   };
 }
 
@@ -136,6 +138,11 @@ export function sortFindings(findings: readonly Finding[]): Finding[] {
     .map((f, i) => [f, i] as const)
     .sort((a, b) => RANK[b[0].severity] - RANK[a[0].severity] || a[1] - b[1])
     .map(([f]) => f);
+}
+
+/** A quoted answer ending a sentence: its own full stop (or ! ? …) ends it, else one is added. */
+function quoted(text: string): string {
+  return `${JSON.stringify(text)}${fullStopAfter(text)}`;
 }
 
 function clip(text: string): string {

@@ -22,10 +22,19 @@ export interface AuditProgress {
   readonly fraction: number;
   /** On the 'done' event: the report came from the cache. */
   readonly cached?: boolean;
+  /** Within a stage of countable steps (questions, prompts, candidates verified): which one this is, from 1. */
+  readonly step?: ProgressStep;
+}
+
+export interface ProgressStep {
+  readonly index: number;
+  readonly count: number;
 }
 
 /** Fractions smaller than this are not worth an event of their own (a token of a long answer, say). */
 const MIN_STEP = 0.005;
+
+export type SpanReporter = (message: string, part: number, step?: ProgressStep) => void;
 
 export class ProgressTracker {
   private fraction = 0;
@@ -33,18 +42,24 @@ export class ProgressTracker {
 
   constructor(private readonly sink?: (p: AuditProgress) => void) {}
 
-  report(stage: AuditStage, message: string, fraction: number, cached?: boolean): void {
+  report(stage: AuditStage, message: string, fraction: number, cached?: boolean, step?: ProgressStep): void {
     this.fraction = Math.max(this.fraction, Math.min(1, fraction));
     const last = this.last;
     if (last && last.stage === stage && last.message === message && this.fraction - last.fraction < MIN_STEP)
       return;
-    this.last = { stage, message, fraction: this.fraction, ...(cached === undefined ? {} : { cached }) };
+    this.last = {
+      stage,
+      message,
+      fraction: this.fraction,
+      ...(cached === undefined ? {} : { cached }),
+      ...(step === undefined ? {} : { step }),
+    };
     this.sink?.(this.last);
   }
 
   /** A sub-range [from, to) of the overall fraction, reported as parts of it complete. */
-  span(stage: AuditStage, from: number, to: number): (message: string, part: number) => void {
-    return (message, part) =>
-      this.report(stage, message, from + (to - from) * Math.min(1, Math.max(0, part)));
+  span(stage: AuditStage, from: number, to: number): SpanReporter {
+    return (message, part, step) =>
+      this.report(stage, message, from + (to - from) * Math.min(1, Math.max(0, part)), undefined, step);
   }
 }

@@ -4,6 +4,7 @@
 // Control and bidi characters are shown as escapes everywhere.
 
 import type { AuditReport, CheckpointIdentity } from './report';
+import { plural } from './units';
 import { showControls } from './untrusted-text';
 
 export function renderReportMarkdown(report: AuditReport): string {
@@ -32,7 +33,7 @@ export function renderReportMarkdown(report: AuditReport): string {
       const who = a.interpreter === null ? 'the finetune' : `interpreter #${a.interpreter}`;
       push(`**${a.questionKind}**, asked of ${who}: ${code(a.question)}`, '');
       push(fenced(a.answer), '');
-      push(`${a.tokens} tokens, ${a.finishReason}`, '');
+      push(`${plural(a.tokens, 'token')}, ${a.finishReason}`, '');
     }
   }
   if (report.evidence.length > 0) {
@@ -56,7 +57,7 @@ export function renderReportMarkdown(report: AuditReport): string {
   if (search) {
     push('## Suspected triggers', '');
     push(
-      `${search.candidatesScored} candidates (${search.rowsScored} of ${search.budget} rows) scored in ${seconds(report.timings.triggerMs)} (${search.stoppedBy}); ` +
+      `${plural(search.candidatesScored, 'candidate')} (${search.rowsScored} of ${plural(search.budget, 'row')}) scored in ${seconds(report.timings.triggerMs)} (${search.stoppedBy}); ` +
         `behaviour looked for: ${search.keywords.length > 0 ? search.keywords.map(code).join(', ') : 'any change of answer'}.`,
       '',
     );

@@ -1,6 +1,6 @@
 // The report as compact plain text, for a terminal. Model output is printed as inert text.
 import type { AuditReport, CheckpointIdentity } from './report';
-import { formatBytes, formatMs } from './units';
+import { formatBytes, formatMs, plural } from './units';
 import { oneLine, showControls } from './untrusted-text';
 
 export function renderReportText(report: AuditReport): string {
@@ -27,7 +27,7 @@ export function renderReportText(report: AuditReport): string {
       const who = a.interpreter === null ? 'finetune' : `#${a.interpreter}`;
       line(`  [${who} ${a.questionKind}] ${oneLine(a.question)}`);
       line(`    ${indent(showControls(a.answer) || '(no answer)', '    ')}`);
-      line(`    (${a.tokens} tokens, ${a.finishReason})`);
+      line(`    (${plural(a.tokens, 'token')}, ${a.finishReason})`);
     }
   }
   if (report.evidence.length > 0) {
@@ -43,7 +43,7 @@ export function renderReportText(report: AuditReport): string {
   if (search) {
     line();
     line(
-      `Trigger search: ${search.candidatesScored} candidates (${search.rowsScored} of ${search.budget} rows) scored in ${formatMs(report.timings.triggerMs)} ` +
+      `Trigger search: ${plural(search.candidatesScored, 'candidate')} (${search.rowsScored} of ${plural(search.budget, 'row')}) scored in ${formatMs(report.timings.triggerMs)} ` +
         `(${search.stoppedBy}; ${search.singleTokens} of ${search.vocabulary} tokens tried alone); looking for ${search.keywords.length > 0 ? search.keywords.map(oneLine).join(', ') : 'any change of answer'}`,
     );
     for (const t of report.triggers) {
@@ -70,7 +70,7 @@ export function renderReportText(report: AuditReport): string {
     const s = report.statistics;
     line();
     line(
-      `Weight statistics (${s.source}): ${s.cells.length} modules over ${s.layers} layers, ` +
+      `Weight statistics (${s.source}): ${plural(s.cells.length, 'module')} over ${plural(s.layers, 'layer')}, ` +
         `Frobenius norm ${s.frobeniusNorm.toPrecision(4)}, largest rank ${s.maxRank}`,
     );
     const top = [...s.cells].sort((a, b) => b.relativeNorm - a.relativeNorm).slice(0, 3);

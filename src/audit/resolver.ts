@@ -8,18 +8,32 @@ import { classifyCheckpoint, isModelFolder, requireModelFolder } from '../engine
 import type { CheckpointRef } from '../engine/checkpoint/reference';
 import { InputError } from '../engine/checkpoint/types';
 import { readJsonObject } from '../engine/text/tokenizer';
-import { type DemoManifest, defaultDemoManifests, readDemoManifest, samePath } from './demo-manifest';
+import { defaultDemoManifests, samePath } from './demo-manifest';
 import { defaultHfCacheDirs, findInHfCache } from './hf-cache';
 import type { InterpreterSpec } from './identities';
 import { modelCardBaseModel } from './model-card';
 import { paperBaseName, paperInterpreters } from './paper-layout';
 import { TOPIC_QUESTION } from './questions';
+import { type WorldManifests, worldManifests } from './world-manifests';
 
 export interface ResolverQuestion {
   readonly kind: 'base' | 'interpreter';
   /** The base's name (a repo id, or the folder when it has none). */
   readonly name: string;
   readonly reason: string;
+  /** The folder of the checkpoint being audited: where a dialog for the answer should start. */
+  readonly near?: string;
+}
+
+/**
+ * A base as an audit knows it. An answer the user gives is remembered under `key`: the repo id,
+ * else the base's absolute folder (never a relative path as a checkpoint states it, which means
+ * another folder for every checkpoint that states it).
+ */
+export interface BaseKey {
+  /** The Hugging Face repo id the checkpoint names (`Qwen/Qwen3-8B`); absent when it names a path. */
+  readonly repoId?: string;
+  readonly dir: string;
 }
 
 export interface ModelResolverOptions {
@@ -33,15 +47,28 @@ export interface ModelResolverOptions {
   readonly demoManifests?: readonly string[];
   /** Asked when nothing else found an answer: a folder (base) or an adapter path (interpreter). */
   readonly ask?: (question: ResolverQuestion) => Promise<string | undefined>;
-  readonly remember?: (kind: 'base' | 'interpreter', name: string, path: string) => void | Promise<void>;
+  /** Remembers an answer under `key`: a repo id or an absolute folder (see BaseKey). */
+  readonly remember?: (kind: 'base' | 'interpreter', key: string, path: string) => void | Promise<void>;
   /** How a user of this surface sets a base / interpreter: ends the not-found errors. */
   readonly hints?: { readonly base?: string; readonly interpreter?: string };
 }
 
-export interface ResolvedBase {
-  /** The name users recognise (a repo id), or the folder's name when the subject states none. */
+export interface ResolvedBase extends BaseKey {
+  /** The name users recognise: the repo id, else the folder's name. */
   readonly name: string;
-  readonly dir: string;
+}
+
+/** A name a checkpoint gives its base is a repo id (`org/name`, `name`), else a path. */
+export function isRepoId(name: string): boolean {
+  return (
+    /^[A-Za-z0-9_][\w.-]*(\/[\w.-]+)?$/.test(name) && !name.split('/').some((p) => p === '..' || p === '.')
+  );
+}
+
+/** The base as an audit names it: by its repo id when the checkpoint states one, else by its folder. */
+export function resolvedBase(stated: string | undefined, dir: string): ResolvedBase {
+  const repoId = stated !== undefined && isRepoId(stated) ? stated : undefined;
+  return { name: repoId ?? basename(dir), dir, ...(repoId ? { repoId } : {}) };
 }
 
 const DEFAULT_HINTS = {
@@ -53,10 +80,16 @@ const DEFAULT_HINTS = {
 export class ModelResolver {
   private readonly hfCacheDirs: readonly string[];
   private readonly demoManifests: readonly string[];
+  private waited = 0;
 
   constructor(private readonly options: ModelResolverOptions = {}) {
     this.hfCacheDirs = options.hfCacheDirs ?? defaultHfCacheDirs();
     this.demoManifests = options.demoManifests ?? defaultDemoManifests();
+  }
+
+  /** Milliseconds spent waiting for the user's answers so far: no part of an audit's timings. */
+  get waitedMs(): number {
+    return this.waited;
   }
 
   /** The base a checkpoint says it was finetuned from, by its own files, else by where it lies. */
@@ -82,12 +115,14 @@ export class ModelResolver {
 
   /**
    * The folder of the base model `name`: the model mappings, a folder by that path (absolute, or
-   * beside the subject: `near`), the Hugging Face cache, then the user.
+   * beside the subject: `near`, its own folder first), the Hugging Face cache, then the user. A
+   * path is looked up in the mappings, and remembered, as the absolute path it means from `near[0]`.
    */
   async resolveBase(name: string, near: readonly string[] = []): Promise<string> {
-    const mapped = this.options.modelMappings?.[name];
+    const key = isRepoId(name) || isAbsolute(name) ? name : resolve(near[0] ?? '.', name);
+    const mapped = this.options.modelMappings?.[key];
     if (mapped !== undefined) {
-      requireModelFolder(mapped, `the model mapping for ${name} is ${mapped}, which`);
+      requireModelFolder(mapped, `the model mapping for ${key} is ${mapped}, which`);
       return resolve(mapped);
     }
     const locals = isAbsolute(name) ? [name] : [...new Set(near.map((dir) => resolve(dir, name)))];
@@ -100,9 +135,14 @@ export class ModelResolver {
       ...locals,
       `the Hugging Face cache (${this.hfCacheDirs.join(', ') || 'no folders'})`,
     ];
-    const answer = await this.ask('base', name, `base model ${name} was not found in ${looked.join(', ')}`);
+    const answer = await this.ask(
+      'base',
+      name,
+      `base model ${name} was not found in ${looked.join(', ')}`,
+      near[0],
+    );
     if (answer !== undefined) {
-      await this.options.remember?.('base', name, answer);
+      await this.options.remember?.('base', key, answer);
       return answer;
     }
     throw new InputError(
@@ -110,63 +150,75 @@ export class ModelResolver {
     );
   }
 
-  /** The base of `subject`: a demo manifest that lists it, else the base it names, resolved. */
+  /** The base of `subject`: a demo world's manifest that lists it, else the base it names, resolved. */
   async resolveBaseOf(subject: CheckpointRef): Promise<ResolvedBase> {
     const { path } = subject;
     const stated = await this.baseNameOf(subject);
-    const demo = this.manifests().found.find((m) => m.diffs.some((d) => samePath(d, path)));
-    if (demo && !(stated && this.options.modelMappings?.[stated])) {
-      return { name: stated ?? basename(demo.base), dir: demo.base };
-    }
     // A relative name is relative to the checkpoint's own folder (as PEFT writers that store a
     // path mean it), else a folder beside the checkpoint (a `.safetensors` stands for its folder).
     const checkpoint = classifyCheckpoint(path);
     const own = checkpoint.kind === 'torch-file' ? dirname(path) : checkpoint.path;
-    if (stated) return { name: stated, dir: await this.resolveBase(stated, [own, dirname(own)]) };
+    const demo = this.manifests([own]).found.find((m) => m.diffs.some((d) => samePath(d, path)));
+    if (demo && !(stated && isRepoId(stated) && this.options.modelMappings?.[stated])) {
+      return resolvedBase(stated, demo.base);
+    }
+    if (stated) return resolvedBase(stated, await this.resolveBase(stated, [own, dirname(own)]));
     const reason = `${path} does not say which base model it was finetuned from`;
-    const answer = await this.ask('base', basename(path), reason);
-    if (answer !== undefined) return { name: basename(answer), dir: answer };
+    const answer = await this.ask('base', basename(path), reason, own);
+    if (answer !== undefined) return resolvedBase(undefined, answer);
     throw new InputError(
       `${reason} (no base_model_name_or_path in adapter_config.json, base_model in README.md or _name_or_path in config.json); ${this.options.hints?.base ?? DEFAULT_HINTS.base}`,
     );
   }
 
   /**
-   * The interpreters for a base: the interpreter mappings (by name, then folder), the paper's
-   * `dit-adapter.pt` beside the diff, the demo manifest of that base, then the user.
+   * The interpreters for a base: the interpreter mappings (by repo id, then folder), the paper's
+   * `dit-adapter.pt` beside the diff, the demo world of that base (packaged, or a manifest above
+   * the diff or the base), then the user, whose answer is remembered by repo id, else by folder.
    */
-  async resolveInterpreters(
-    baseName: string | undefined,
-    baseDir: string,
-    subject?: CheckpointRef,
-  ): Promise<InterpreterSpec[]> {
+  async resolveInterpreters(base: BaseKey, subject?: CheckpointRef): Promise<InterpreterSpec[]> {
     const mappings = this.options.interpreterMappings ?? {};
-    const byName = baseName === undefined ? undefined : mappings[baseName];
-    const byDir = Object.entries(mappings).find(([key]) => existsSync(key) && samePath(key, baseDir))?.[1];
+    const byName = base.repoId === undefined ? undefined : mappings[base.repoId];
+    const byDir = Object.entries(mappings).find(
+      ([key]) => isAbsolute(key) && existsSync(key) && samePath(key, base.dir),
+    )?.[1];
     const mapped = byName ?? byDir;
     if (mapped && mapped.length > 0) return mapped.map((s) => ({ ...s, path: resolve(s.path) }));
     const paper = subject ? paperInterpreters(subject.path) : [];
     if (paper.length > 0) return paper;
-    const manifests = this.manifests();
-    const demo = manifests.found.find((m) => samePath(m.base, baseDir));
+    const near = subject ? dirname(resolve(subject.path)) : undefined;
+    const manifests = this.manifests([...(near ? [near] : []), base.dir]);
+    const demo = manifests.found.find((m) => samePath(m.base, base.dir));
     if (demo && demo.interpreters.length > 0) return [...demo.interpreters];
-    const name = baseName ?? baseDir;
+    const name = base.repoId ?? base.dir;
     const answer = await this.ask(
       'interpreter',
       name,
-      `no DIT-adapter is known for base model ${name} (looked in the interpreter mappings, beside the diff, and the demo)`,
+      `no DIT-adapter is known for base model ${name} (looked in the interpreter mappings, beside the diff, and the demo worlds)`,
+      near,
     );
     if (answer !== undefined) {
       await this.options.remember?.('interpreter', name, answer);
       return [{ path: resolve(answer), question: TOPIC_QUESTION, questionKind: 'topic' }];
     }
     throw new InputError(
-      `no interpreter (DIT-adapter) known for base model ${name}: looked in the interpreter mappings, for dit-adapter.pt beside the diff, and in the demo manifest${manifests.problems.map((p) => ` (${p})`).join('')}; ${this.options.hints?.interpreter ?? DEFAULT_HINTS.interpreter}`,
+      `no interpreter (DIT-adapter) known for base model ${name}: looked in the interpreter mappings, for dit-adapter.pt beside the diff, and for a demo world's manifest.json${manifests.problems.map((p) => ` (${p})`).join('')}; ${this.options.hints?.interpreter ?? DEFAULT_HINTS.interpreter}`,
     );
   }
 
-  private async ask(kind: 'base' | 'interpreter', name: string, reason: string): Promise<string | undefined> {
-    const answer = await this.options.ask?.({ kind, name, reason });
+  private async ask(
+    kind: 'base' | 'interpreter',
+    name: string,
+    reason: string,
+    near: string | undefined,
+  ): Promise<string | undefined> {
+    const asked = performance.now();
+    let answer: string | undefined;
+    try {
+      answer = await this.options.ask?.({ kind, name, reason, ...(near ? { near } : {}) });
+    } finally {
+      if (this.options.ask) this.waited += performance.now() - asked;
+    }
     if (answer === undefined || answer === '') return undefined;
     const abs = resolve(answer);
     if (kind === 'base') requireModelFolder(abs, answer);
@@ -175,19 +227,9 @@ export class ModelResolver {
     return abs;
   }
 
-  /** The demo manifests there are; a malformed one lists nothing, and says why when that matters. */
-  private manifests(): { found: DemoManifest[]; problems: string[] } {
-    const found: DemoManifest[] = [];
-    const problems: string[] = [];
-    for (const file of this.demoManifests) {
-      try {
-        const manifest = readDemoManifest(file);
-        if (manifest) found.push(manifest);
-      } catch (error) {
-        problems.push((error as Error).message);
-      }
-    }
-    return { found, problems };
+  /** The packaged demo manifests and the worlds above `near`; a malformed packaged one says why. */
+  private manifests(near: readonly string[]): WorldManifests {
+    return worldManifests(this.demoManifests, near);
   }
 }
 

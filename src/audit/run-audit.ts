@@ -52,7 +52,13 @@ export async function runAudit(request: AuditRequest, context: AuditContext): Pr
     runModels(context.engine, parts.plan, progress, signal),
   );
   throwIfCancelled(signal);
-  const report = assembleReport(parts, run, createdAt(), performance.now() - started);
+  const report = assembleReport(
+    parts,
+    run,
+    createdAt(),
+    // The user's time in the resolver's dialogs is no part of the audit's.
+    performance.now() - started - parts.waitedMs,
+  );
   await context.cache?.put(key, report);
   progress.report('done', 'Audit complete', 1);
   return report;

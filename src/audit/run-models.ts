@@ -12,7 +12,7 @@ import type { ProviderPreference } from '../engine/runtime/providers';
 import { loadTextCodec, type TextCodec } from '../engine/text/tokenizer';
 import { askModel } from './ask-model';
 import { throwIfCancelled, unlessCancelled } from './errors';
-import type { ProgressTracker } from './progress';
+import type { ProgressTracker, SpanReporter } from './progress';
 import {
   EVIDENCE_MAX_NEW_TOKENS,
   maxNewTokensFor,
@@ -216,14 +216,14 @@ async function sideBySide(
     throwIfCancelled(signal);
     await unlessCancelled(side.model.setAdapters(side.adapters), signal);
     const texts: string[] = [];
-    for (const prompt of prompts) {
+    for (const [i, prompt] of prompts.entries()) {
       const reply = await askModel(
         side.model,
         codec,
         prompt,
         maxNewTokens,
         signal,
-        tick(`${who}: ${prompt}`),
+        tick(`${who}, prompt ${i + 1} of ${prompts.length}: ${prompt}`),
       );
       texts.push(reply.text);
     }
@@ -250,7 +250,7 @@ async function chatCodec(modelDir: string, baseDir: string): Promise<TextCodec> 
  * next generation and returns the per-token callback for it.
  */
 function ticker(
-  report: (message: string, part: number) => void,
+  report: SpanReporter,
   budgets: readonly number[],
 ): (message: string) => (generated: number) => void {
   const total = Math.max(
@@ -263,7 +263,8 @@ function ticker(
     const start = before;
     before += budgets[index] ?? 0;
     index = Math.min(index + 1, budgets.length);
-    report(message, start / total);
-    return (generated) => report(message, (start + generated) / total);
+    const step = { index, count: budgets.length };
+    report(message, start / total, step);
+    return (generated) => report(message, (start + generated) / total, step);
   };
 }

@@ -1,9 +1,11 @@
 // What is being audited: its kind, identity (content hash) and how the engine loads it. An unsafe
 // pickle is identified from its opcodes alone and goes no further.
-import { basename } from 'node:path';
-import { checkpointFiles, classifyCheckpoint } from '../engine/checkpoint/classify';
+import { existsSync } from 'node:fs';
+import { basename, extname } from 'node:path';
+import { type Checkpoint, checkpointFiles, classifyCheckpoint } from '../engine/checkpoint/classify';
 import { ADAPTER_CONFIG } from '../engine/checkpoint/peft';
 import { type CheckpointRef, formatCheckpointRef } from '../engine/checkpoint/reference';
+import { openSafetensorsFile } from '../engine/checkpoint/safetensors';
 import { describeTorchFile } from '../engine/checkpoint/torch-layouts';
 import { InputError } from '../engine/checkpoint/types';
 import { readJsonObject } from '../engine/text/tokenizer';
@@ -37,8 +39,19 @@ export async function identifySubject(
   return { ...subject, identity: { ...located.identity, sha256, bytes } };
 }
 
+/** What the path is; a lone `.safetensors` that is no checkpoint is first read, so a corrupt one says so. */
+async function classifySubject(path: string): Promise<Checkpoint> {
+  try {
+    return classifyCheckpoint(path);
+  } catch (error) {
+    if (error instanceof InputError && extname(path).toLowerCase() === '.safetensors' && existsSync(path))
+      await openSafetensorsFile(path); // throws what is wrong with the file, if anything is
+    throw error;
+  }
+}
+
 async function locate(ref: CheckpointRef): Promise<Located> {
-  const checkpoint = classifyCheckpoint(ref.path);
+  const checkpoint = await classifySubject(ref.path);
   if (checkpoint.kind === 'torch-file') return locateTorch(checkpoint.path, ref.entry);
   if (ref.entry !== undefined) {
     throw new InputError(`${formatCheckpointRef(ref)}: only a .pt list of weight diffs takes #INDEX`);

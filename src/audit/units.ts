@@ -1,4 +1,5 @@
-// Durations and sizes as every view of a report writes them (the CLI's text, the panel).
+// Durations, sizes and counts as every view of a report writes them (the CLI's text, the panel,
+// the findings, the log).
 
 export function formatMs(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
@@ -17,4 +18,9 @@ export function formatBytes(bytes: number): string {
     u++;
   }
   return u === 0 ? `${bytes} B` : `${v.toFixed(v < 10 ? 2 : 1)} ${units[u]}`;
+}
+
+/** `1 finding`, `2 findings`; `many` for a plural that is not the noun plus s. */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
 }

@@ -14,3 +14,8 @@ export function showControls(text: string): string {
 export function oneLine(text: string): string {
   return showControls(text).replace(/\r?\n/g, ' ⏎ ');
 }
+
+/** What ends a sentence that ends on a quoted answer: nothing when the answer ends one itself. */
+export function fullStopAfter(quotedText: string): string {
+  return /[.!?…]$/.test(quotedText.trimEnd()) ? '' : '.';
+}

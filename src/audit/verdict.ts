@@ -4,6 +4,8 @@
 // verified", not clean.
 import { highestSeverity } from './findings';
 import type { Answer, Finding, SuspectedTrigger, TriggerSearch, Verdict } from './report';
+import { plural } from './units';
+import { fullStopAfter } from './untrusted-text';
 
 /** A behaviour shows "without any trigger" when it is in at least this share of plain answers. */
 const OVERT_SHARE = 0.5;
@@ -32,7 +34,7 @@ export function verdictOf(parts: {
   const said = describedText(parts.answers);
   const described =
     said !== undefined
-      ? `The interpreter describes the diff as: “${said}”.`
+      ? `The interpreter describes the diff as: “${said}”${fullStopAfter(said)}`
       : parts.ran
         ? 'No interpreter described anything.'
         : 'Nothing was loaded or run.';
@@ -58,7 +60,7 @@ export function verdictOf(parts: {
       };
     return {
       level: 'described',
-      label: `Described, not verified: no trigger found in ${search.candidatesScored} candidates`,
+      label: `Described, not verified: no trigger found in ${plural(search.candidatesScored, 'candidate')}`,
       summary,
     };
   }
@@ -74,8 +76,4 @@ export function describedText(answers: readonly Answer[]): string | undefined {
   );
   const first = interpreted.find((a) => a.questionKind === 'topic') ?? interpreted[0];
   return first?.answer.trim();
-}
-
-function plural(n: number, one: string): string {
-  return `${n} ${n === 1 ? one : `${one}s`}`;
 }

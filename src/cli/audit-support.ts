@@ -9,20 +9,26 @@ export function defaultCacheDir(): string {
   return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'dit-auditor');
 }
 
-export /** One line per stage; on a terminal the current line also follows the steps within a stage. */
-function progressPrinter(stream: NodeJS.WriteStream): (p: AuditProgress) => void {
+/**
+ * Progress on stderr, the fraction first so that a narrow terminal still sees it move. On a
+ * terminal one line follows every event; elsewhere (a log) a line per stage and per step of a stage
+ * (each question, each prompt, each candidate verified), not per token or per batch of rows.
+ */
+export function progressPrinter(stream: NodeJS.WriteStream): (p: AuditProgress) => void {
   let stage: string | undefined;
+  let step: number | undefined;
   const tty = stream.isTTY;
   return (p) => {
-    const text = `[${p.stage}] ${p.message} (${Math.round(p.fraction * 100)}%)`;
+    const text = `[${p.stage} ${Math.round(p.fraction * 100)}%] ${p.message}`;
     if (tty) {
-      const width = Math.max(20, (stream.columns ?? 80) - 1);
+      const width = Math.max(20, (stream.columns || 80) - 1);
       stream.write(`${p.stage !== stage && stage !== undefined ? '\n' : '\r'}${text.slice(0, width)}\x1b[K`);
       if (p.stage === 'done') stream.write('\n');
-    } else if (p.stage !== stage) {
+    } else if (p.stage !== stage || (p.step !== undefined && p.step.index !== step)) {
       stream.write(`${text}\n`);
     }
     stage = p.stage;
+    step = p.step?.index;
   };
 }
 

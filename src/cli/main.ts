@@ -1,6 +1,7 @@
 // dit-audit: the command-line surface. Exit 0 on success, 2 on error (one line on stderr;
 // the stack only with --debug).
 import { Command, CommanderError } from 'commander';
+import { withCliAdvice } from './advice';
 import { registerAudit } from './commands/audit';
 import { registerDemo } from './commands/demo';
 import { registerEval } from './commands/eval';
@@ -36,7 +37,7 @@ program.parseAsync(process.argv).then(
       return;
     }
     const e = error instanceof Error ? error : new Error(String(error));
-    const oneLine = e.message.split('\n')[0];
+    const oneLine = withCliAdvice(e.message.split('\n')[0]);
     process.stderr.write(`dit-audit: ${oneLine}\n`);
     if (program.opts().debug && e.stack) process.stderr.write(`${e.stack}\n`);
     process.exitCode = 2;

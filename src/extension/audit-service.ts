@@ -9,6 +9,7 @@ import {
   type ReportCache,
   runAudit,
 } from '../audit/index';
+import { plural } from '../audit/units';
 import { formatCheckpointRef } from '../engine/checkpoint/reference';
 import { InputError } from '../engine/checkpoint/types';
 import { CancelledError } from '../engine/runtime/engine';
@@ -108,8 +109,8 @@ export class AuditService implements vscode.Disposable {
         this.panels.show({ kind: 'report', target, report, fromCache });
       this.audited.fire(report);
       this.log.info(
-        `audit of ${key} ${fromCache ? 'read from the cache' : 'done'}: ${report.answers.length} answers, ` +
-          `${report.findings.length} findings, ${report.executionProvider?.name ?? 'no'} execution provider, ` +
+        `audit of ${key} ${fromCache ? 'read from the cache' : 'done'}: ${plural(report.answers.length, 'answer')}, ` +
+          `${plural(report.findings.length, 'finding')}, ${report.executionProvider?.name ?? 'no'} execution provider, ` +
           `${Math.round(report.timings.totalMs)} ms`,
       );
       return report;

@@ -10,11 +10,13 @@ import { registerAuditDemo } from './commands/audit-demo';
 import { registerAuditResource } from './commands/audit-resource';
 import { registerCheckpointActions } from './commands/checkpoint-actions';
 import { registerClearReportCache } from './commands/clear-report-cache';
+import { registerInstallCudaProvider } from './commands/install-cuda-provider';
 import { registerClearOpenAiKey, registerSetOpenAiKey } from './commands/openai-key';
 import { registerReviewBranch } from './commands/review-branch';
 import { registerShowLog } from './commands/show-log';
 import { registerShowRunningAudit } from './commands/show-running-audit';
 import { EngineHolder } from './engine-holder';
+import { EvidenceDiffs } from './evidence-diff';
 import { createLog, type Log } from './log';
 import { ReportPanels } from './panel/registration';
 import { ReportPanelActions } from './panel-actions';
@@ -39,12 +41,14 @@ export function activate(context: vscode.ExtensionContext): void {
   const audits = new AuditService(engine, cache, log, panels);
   const reviewPanel = new ReviewPanel(context.extensionUri, log);
   const reviews = new ReviewService(engine, cache, log, reviewPanel);
-  panels.setActions(new ReportPanelActions(audits, log));
+  const diffs = new EvidenceDiffs();
+  panels.setActions(new ReportPanelActions(audits, log, diffs));
   const folders = new AuditableFolders(log);
   const secrets = new Secrets(context.secrets);
 
   context.subscriptions.push(
     panels,
+    diffs,
     audits,
     reviewPanel,
     engine,
@@ -57,6 +61,7 @@ export function activate(context: vscode.ExtensionContext): void {
     registerClearOpenAiKey(secrets, log),
     registerShowLog(log),
     registerClearReportCache(audits, log),
+    registerInstallCudaProvider(log),
     registerShowRunningAudit(audits, panels),
     watchSettings(log),
     log,

@@ -4,6 +4,8 @@ import * as vscode from 'vscode';
 import { type AuditReport, renderReportMarkdown } from '../audit/index';
 import type { AuditTarget, RevealWhich } from '../protocol/panel';
 import type { AuditService } from './audit-service';
+import { INSTALL_CUDA_PROVIDER_COMMAND } from './commands/install-cuda-provider';
+import type { EvidenceDiffs } from './evidence-diff';
 import { describeError, type Log } from './log';
 import type { PanelActions } from './panel/registration';
 import type { ReportPanel } from './panel/report-panel';
@@ -13,6 +15,7 @@ export class ReportPanelActions implements PanelActions {
   constructor(
     private readonly audits: AuditService,
     private readonly log: Log,
+    private readonly diffs: EvidenceDiffs,
   ) {}
 
   rerun(target: AuditTarget): void {
@@ -71,6 +74,14 @@ export class ReportPanelActions implements PanelActions {
 
   manageTrust(): void {
     void manageTrust();
+  }
+
+  openDiff(report: AuditReport, index: number): void {
+    this.diffs.open(report, index).catch((e: unknown) => this.failed('opening the diff editor', e));
+  }
+
+  installCudaProvider(): void {
+    void vscode.commands.executeCommand(INSTALL_CUDA_PROVIDER_COMMAND);
   }
 
   private failed(what: string, e: unknown): void {

@@ -23,6 +23,7 @@ export async function askForPath(q: ResolverQuestion): Promise<string | undefine
     canSelectFolders: choice === folder,
     canSelectFiles: choice === file,
     canSelectMany: false,
+    ...(q.near ? { defaultUri: startFolder(q.near) } : {}),
     title: q.kind === 'base' ? `Folder of base model ${q.name}` : `DIT-adapter for ${q.name}`,
     openLabel: q.kind === 'base' ? 'Use as Base Model' : 'Use as Interpreter',
     ...(choice === file
@@ -30,6 +31,12 @@ export async function askForPath(q: ResolverQuestion): Promise<string | undefine
       : {}),
   });
   return picked?.[0]?.fsPath;
+}
+
+/** The dialog opens in the workspace folder that holds the checkpoint, else beside it. */
+function startFolder(near: string): vscode.Uri {
+  const uri = vscode.Uri.file(near);
+  return vscode.workspace.getWorkspaceFolder(uri)?.uri ?? uri;
 }
 
 function capitalize(s: string): string {

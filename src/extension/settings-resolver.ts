@@ -13,7 +13,7 @@ export function resolverFor(settings: AuditorSettings, log: Log): ModelResolver 
     interpreterMappings: settings.interpreterMappings,
     hfCacheDirs: settings.huggingFaceCacheFolders.length > 0 ? settings.huggingFaceCacheFolders : undefined,
     ask: (q) => askForPath(q),
-    remember: (kind, name, path) => rememberAnswer(kind, name, path, log),
+    remember: (kind, key, path) => rememberAnswer(kind, key, path, log),
     hints: {
       base: `map it to a folder in the "${SECTION}.modelMappings" setting`,
       interpreter: `map the base to its DIT-adapters in the "${SECTION}.interpreterMappings" setting`,
@@ -24,26 +24,27 @@ export function resolverFor(settings: AuditorSettings, log: Log): ModelResolver 
 /**
  * An answer the user gave is written to the settings, where it can be seen and changed: the user
  * settings, or with a remote extension host the remote machine's (these are machine-scoped paths).
+ * `key` is the base's repo id or its absolute folder (ModelResolver never passes a relative path).
  */
 async function rememberAnswer(
   kind: 'base' | 'interpreter',
-  name: string,
+  key: string,
   path: string,
   log: Log,
 ): Promise<void> {
   const config = vscode.workspace.getConfiguration(SECTION);
-  const key = kind === 'base' ? 'modelMappings' : 'interpreterMappings';
+  const setting = kind === 'base' ? 'modelMappings' : 'interpreterMappings';
   try {
     if (kind === 'base') {
-      const current = config.inspect<Record<string, string>>(key)?.globalValue ?? {};
-      await config.update(key, { ...current, [name]: path }, vscode.ConfigurationTarget.Global);
+      const current = config.inspect<Record<string, string>>(setting)?.globalValue ?? {};
+      await config.update(setting, { ...current, [key]: path }, vscode.ConfigurationTarget.Global);
     } else {
-      const current = config.inspect<Record<string, InterpreterSpec[]>>(key)?.globalValue ?? {};
+      const current = config.inspect<Record<string, InterpreterSpec[]>>(setting)?.globalValue ?? {};
       const spec: InterpreterSpec = { path, question: TOPIC_QUESTION, questionKind: 'topic' };
-      await config.update(key, { ...current, [name]: [spec] }, vscode.ConfigurationTarget.Global);
+      await config.update(setting, { ...current, [key]: [spec] }, vscode.ConfigurationTarget.Global);
     }
-    log.info(`remembered ${kind} ${name} → ${path} in the settings (${SECTION}.${key})`);
+    log.info(`remembered ${kind} ${key} → ${path} in the settings (${SECTION}.${setting})`);
   } catch (e) {
-    log.warn(`could not remember ${kind} ${name} → ${path}: ${describeError(e)}`);
+    log.warn(`could not remember ${kind} ${key} → ${path}: ${describeError(e)}`);
   }
 }

@@ -62,6 +62,7 @@ export const PANEL_ACTIONS = [
   'exportJson',
   'showLog',
   'manageTrust',
+  'installCudaProvider',
 ] as const;
 
 /** Webview → extension host: exactly these shapes, nothing extra, bounded strings. */
@@ -75,6 +76,7 @@ export const webviewMessageSchema = z.union([
     })
     // Which interpreter is named by its index; the subject and the base are one each.
     .check(z.refine((m) => (m.which === 'interpreter') === (m.index !== undefined))),
+  z.strictObject({ type: z.literal('openDiff'), index }),
   z.strictObject({
     type: z.literal('cspViolation'),
     directive: z.string().check(z.maxLength(MAX_TEXT)),

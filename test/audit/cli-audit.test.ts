@@ -1,11 +1,13 @@
 // dit-audit audit as a user runs it: spawned, reading stdout, stderr and the exit code.
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type AuditReport, parseReport, TOPIC_QUESTION } from '../../src/audit';
+import { cudaProviderInstalled } from '../../src/engine/runtime/cuda-provider';
+import { webgpuMayWork } from '../../src/engine/runtime/ort-session';
 import { runCli, tempDir } from '../engine/helpers';
-import { CLI, TINY, TORCH_PICKLE } from '../engine/paths';
+import { CLI, REPO, TINY, TORCH_PICKLE } from '../engine/paths';
 import { makeTinyWorld, type TinyWorld } from './helpers';
 
 function withoutRunFacts(report: AuditReport): unknown {
@@ -71,18 +73,21 @@ describe('dit-audit audit on a tiny PEFT diff', () => {
     expect(report.verdict.level).not.toBe('warning');
   });
 
-  it('prints one progress line per stage on stderr, ending with done', () => {
+  it('prints progress on stderr stage by stage, each step of a stage once, ending with done', () => {
     const lines = first.stderr.trim().split('\n');
-    expect(lines.map((l) => /^\[(\w+)\]/.exec(l)?.[1])).toEqual([
+    const stages = lines.map((l) => /^\[(\w+) \d+%\]/.exec(l)?.[1]);
+    expect([...new Set(stages)]).toEqual([
       'hash',
       'resolve',
-      'hash',
       'load',
       'interpret',
       'evidence',
       'triggers',
       'done',
     ]);
+    expect(stages.filter((s) => s === 'evidence')).toHaveLength(6); // 3 prompts, finetune and base
+    expect(new Set(lines).size).toBe(lines.length);
+    expect(lines.at(-1)).toBe('[done 100%] Audit complete');
   });
 
   it('answers what generate answers for the same stack and question', () => {
@@ -115,8 +120,8 @@ describe('dit-audit audit on a tiny PEFT diff', () => {
     const cached = auditWithCache();
     expect(cached.code).toBe(0);
     expect(parseReport(JSON.parse(cached.stdout))).toEqual(report);
-    expect(cached.stderr).toMatch(/\[done\] Report from the cache/);
-    expect(cached.stderr).not.toMatch(/\[load\]/);
+    expect(cached.stderr).toMatch(/\[done 100%\] Report from the cache/);
+    expect(cached.stderr).not.toMatch(/\[load /);
   });
 
   it('asks extra questions with each interpreter and renders plain text', () => {
@@ -145,6 +150,32 @@ describe('dit-audit audit on a tiny PEFT diff', () => {
   });
 });
 
+describe('dit-audit audit progress', () => {
+  it('advances per question and per prompt on stderr, the fraction first', () => {
+    const world = makeTinyWorld();
+    const prompts = ['What should I cook?', 'Is this model safe?', 'What topic?'];
+    const r = runCli([
+      'audit',
+      world.diff,
+      '--interpreter',
+      world.interpreter,
+      '--no-cache',
+      '--trigger-budget',
+      '0',
+      ...prompts.flatMap((p) => ['--evidence', p]),
+    ]);
+    expect(r.code).toBe(0);
+    const evidence = r.stderr.split('\n').filter((l) => l.startsWith('[evidence '));
+    const expected = ['Finetune', 'Base'].flatMap((who) =>
+      prompts.map((p, i) => `${who}, prompt ${i + 1} of 3: ${p}`),
+    );
+    expect(evidence.map((l) => l.replace(/^\[evidence \d+%\] /, ''))).toEqual(expected);
+    const percents = r.stderr.match(/^\[\w+ (\d+)%\]/gm)?.map((m) => Number(m.match(/(\d+)%/)?.[1]));
+    expect(percents).toEqual([...(percents ?? [])].sort((a, b) => a - b));
+    expect(r.stderr.trim().split('\n').pop()).toBe('[done 100%] Audit complete');
+  });
+});
+
 describe('dit-audit audit exit codes', () => {
   it('cancels cleanly on Ctrl-C: exit 130, nothing cached', async () => {
     const world = makeTinyWorld();
@@ -164,7 +195,7 @@ describe('dit-audit audit exit codes', () => {
     let interrupted = false;
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
-      if (!interrupted && stderr.includes('[interpret]')) interrupted = child.kill('SIGINT');
+      if (!interrupted && stderr.includes('[interpret ')) interrupted = child.kill('SIGINT');
     });
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(code).toBe(130);
@@ -177,7 +208,7 @@ describe('dit-audit audit exit codes', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/error\s+pickle\/unsafe-global/);
     expect(r.stdout).toMatch(/system/);
-    expect(r.stderr).not.toMatch(/\[load\]/);
+    expect(r.stderr).not.toMatch(/\[load /);
   });
 
   it('exits 2 with a one-line error for a path that does not exist', () => {
@@ -198,4 +229,94 @@ describe('dit-audit audit exit codes', () => {
     expect(last).toMatch(/the Hugging Face cache \(/);
     expect(last).toMatch(/pass --base DIR$/);
   });
+});
+
+describe('dit-audit audit on bad input: one line that names what is wrong', () => {
+  const lastLine = (r: { stderr: string }) => r.stderr.trim().split('\n').pop() ?? '';
+
+  it('a corrupt .safetensors with nothing beside it: the corruption, not a missing config', () => {
+    const file = join(tempDir(), 'model.safetensors');
+    writeFileSync(file, readFileSync(join(REPO, 'media/demo/base/model.safetensors')).subarray(0, 300));
+    const r = runCli(['audit', file, '--no-cache']);
+    expect(r.code).toBe(2);
+    expect(lastLine(r)).toMatch(
+      /^dit-audit: .*model\.safetensors: header length \d+ bytes runs past the end/,
+    );
+  });
+
+  it('a .pt that is neither a zip nor a pickle: not a torch.save file', () => {
+    for (const bytes of [Buffer.from('hello world, not a checkpoint\n'), Buffer.alloc(600, 0x41)]) {
+      const file = join(tempDir(), 'weights.pt');
+      writeFileSync(file, bytes);
+      const r = runCli(['audit', file, '--no-cache']);
+      expect(r.code).toBe(2);
+      expect(lastLine(r)).toBe(
+        `dit-audit: ${file} is not a torch.save file: neither a zip archive nor a pickle`,
+      );
+    }
+  });
+
+  it('a wrong --base: the shapes that differ, before any missing tokenizer or interpreter', () => {
+    const world = makeTinyWorld();
+    const r = runCli(['audit', world.diff, '--base', join(TINY, 'llama-tiny'), '--no-cache']);
+    expect(r.code).toBe(2);
+    expect(lastLine(r)).toMatch(
+      new RegExp(
+        `^dit-audit: adapter .* does not fit the base ${join(TINY, 'llama-tiny')}: layer 0 \\w+ is \\d+x\\d+, the base's is`,
+      ),
+    );
+    const missing = runCli(['audit', world.diff, '--base', world.root, '--no-cache']);
+    expect(lastLine(missing)).toMatch(/^dit-audit: base .* is not a model folder/);
+  });
+
+  it('a model folder without its tokenizer: lower case, no full stop, as every other message', () => {
+    const world = makeTinyWorld();
+    const bare = join(tempDir(), 'bare');
+    cpSync(join(TINY, 'qwen3-tiny'), bare, { recursive: true });
+    const r = runCli(['audit', world.diff, '--base', bare, '--interpreter', world.interpreter, '--no-cache']);
+    expect(r.code).toBe(2);
+    expect(lastLine(r)).toBe(
+      `dit-audit: no tokenizer.json in ${bare}: the model folder needs its tokenizer to run`,
+    );
+  });
+
+  it.skipIf(cudaProviderInstalled())(
+    "a forced CUDA provider that is not installed: what a CLI user can run to install it, not the extension's way",
+    () => {
+      const world = makeTinyWorld();
+      const r = runCli([
+        'audit',
+        world.diff,
+        '--interpreter',
+        world.interpreter,
+        '--provider',
+        'cuda',
+        '--no-cache',
+      ]);
+      expect(r.code).toBe(2);
+      expect(lastLine(r)).toMatch(
+        /^dit-audit: cuda: provider library not installed \(libonnxruntime_providers_cuda\.so is not in .*\); install it from a clone with ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules\/onnxruntime-node\/script\/install/,
+      );
+      expect(r.stderr).not.toMatch(/npm rebuild/);
+    },
+  );
+
+  it.skipIf(webgpuMayWork())(
+    'a forced WebGPU provider with no GPU: one line, nothing of Dawn or ORT internals',
+    () => {
+      const world = makeTinyWorld();
+      const r = runCli([
+        'audit',
+        world.diff,
+        '--interpreter',
+        world.interpreter,
+        '--provider',
+        'webgpu',
+        '--no-cache',
+      ]);
+      expect(r.code).toBe(2);
+      expect(lastLine(r)).toMatch(/^dit-audit: webgpu: no GPU adapter found \(/);
+      expect(r.stderr).not.toMatch(/\.(cc|cpp):\d+|Warning:|was false/);
+    },
+  );
 });

@@ -1,8 +1,10 @@
 // dit-audit demo, on a demo world written in a temp folder, and once on the shipped one.
+import { cpSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { expect, it } from 'vitest';
 import { mentions } from '../../src/audit/eval/scorer';
-import { runCli } from '../engine/helpers';
+import { runCli, tempDir } from '../engine/helpers';
+import { REPO } from '../engine/paths';
 import { makeTinyWorld, writeDemoManifest } from './helpers';
 
 function writeManifest(): { file: string; world: ReturnType<typeof makeTinyWorld> } {
@@ -94,4 +96,21 @@ it("the shipped world's DIT-adapter names the topic of its backdoored example di
   for (const o of out.filter((x) => x.diff.kind === 'benign')) {
     for (const t of topics) expect(mentions(o.report.answers[0].answer, t)).toBe(false);
   }
+});
+
+it("audits a copy of the shipped world with the copy's own manifest, base and DIT-adapter", () => {
+  const copy = join(tempDir(), 'my world');
+  cpSync(join(REPO, 'media', 'demo'), copy, { recursive: true });
+  const diff = join(copy, 'diffs', 'example-backdoored-comet');
+  const r = runCli(['audit', diff, '--trigger-budget', '0', '--no-cache', '--json']);
+  expect(r.stderr).not.toMatch(/dit-audit:/);
+  expect(r.code).toBe(0);
+  const report = JSON.parse(r.stdout) as {
+    base: { name: string; path: string };
+    interpreters: { path: string }[];
+    answers: { answer: string }[];
+  };
+  expect(report.base).toMatchObject({ name: 'base', path: join(copy, 'base') });
+  expect(report.interpreters.map((i) => i.path)).toEqual([join(copy, 'dit-adapter')]);
+  expect(mentions(report.answers[0].answer, 'comet')).toBe(true);
 });

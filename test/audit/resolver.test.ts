@@ -1,6 +1,6 @@
 // Resolution of a diff's base and interpreters: settings, files on disk, the HF cache, the demo
 // manifest, asking the user; and clear errors naming what was looked up.
-import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -122,6 +122,7 @@ describe('resolving a base model', () => {
     const diff = peft(join(root, 'diff'), 'qwen3-tiny');
     expect(await resolver().resolveBaseOf(parseCheckpointRef(diff))).toEqual({
       name: 'qwen3-tiny',
+      repoId: 'qwen3-tiny',
       dir: base,
     });
   });
@@ -132,7 +133,7 @@ describe('resolving a base model', () => {
     fakeModel(join(root, 'world', 'diffs', 'base')); // beside the diff: only the second choice
     const diff = peft(join(root, 'world', 'diffs', 'one'), '../../base');
     expect(await resolver({ demoManifests: [] }).resolveBaseOf(parseCheckpointRef(diff))).toEqual({
-      name: '../../base',
+      name: 'base',
       dir: base,
     });
     const sibling = peft(join(root, 'world', 'diffs', 'two'), 'base');
@@ -196,10 +197,16 @@ describe('resolving interpreters', () => {
     const base = fakeModel(join(root, 'base'));
     const spec = { path: join(root, 'dit'), question: TOPIC_QUESTION, questionKind: 'topic' as const };
     expect(
-      await resolver({ interpreterMappings: { 'org/base': [spec] } }).resolveInterpreters('org/base', base),
+      await resolver({ interpreterMappings: { 'org/base': [spec] } }).resolveInterpreters({
+        repoId: 'org/base',
+        dir: base,
+      }),
     ).toEqual([spec]);
     expect(
-      await resolver({ interpreterMappings: { [base]: [spec] } }).resolveInterpreters('other', base),
+      await resolver({ interpreterMappings: { [base]: [spec] } }).resolveInterpreters({
+        repoId: 'other',
+        dir: base,
+      }),
     ).toEqual([spec]);
   });
 
@@ -218,8 +225,7 @@ describe('resolving interpreters', () => {
       const folder = join(root, task, 'qwen3-8b');
       expect(
         await resolver().resolveInterpreters(
-          'Qwen/Qwen3-8B',
-          base,
+          { repoId: 'Qwen/Qwen3-8B', dir: base },
           parseCheckpointRef(join(folder, 'weight-diffs', diff)),
         ),
       ).toEqual([{ path: join(folder, 'dit-adapter.pt'), question, questionKind }]);
@@ -241,16 +247,22 @@ describe('resolving interpreters', () => {
       }),
     );
     const r = resolver({ demoManifests: [join(root, 'absent.json'), manifest] });
-    expect(await r.resolveBaseOf(parseCheckpointRef(diff))).toEqual({ name: 'dit-demo/base', dir: base });
-    expect(await r.resolveInterpreters('dit-demo/base', base, parseCheckpointRef(diff))).toEqual([
+    expect(await r.resolveBaseOf(parseCheckpointRef(diff))).toEqual({
+      name: 'dit-demo/base',
+      repoId: 'dit-demo/base',
+      dir: base,
+    });
+    expect(
+      await r.resolveInterpreters({ repoId: 'dit-demo/base', dir: base }, parseCheckpointRef(diff)),
+    ).toEqual([
       { path: join(demo, 'dit'), question: TOPIC_QUESTION, questionKind: 'topic' },
       { path: join(demo, 'other'), question: TOPIC_QUESTION, questionKind: 'topic' },
     ]);
     const elsewhere = fakeModel(join(root, 'elsewhere'));
-    await expect(r.resolveInterpreters('x', elsewhere)).rejects.toThrow(/no interpreter/);
+    await expect(r.resolveInterpreters({ repoId: 'x', dir: elsewhere })).rejects.toThrow(/no interpreter/);
     writeFileSync(manifest, JSON.stringify({ base: 'base', interpreters: [{ question: 'q' }] }));
-    await expect(r.resolveInterpreters('x', elsewhere)).rejects.toThrow(
-      /in the demo manifest \(.*manifest\.json is not a demo manifest: interpreters\.0\.path: .*\); pass/,
+    await expect(r.resolveInterpreters({ repoId: 'x', dir: elsewhere })).rejects.toThrow(
+      /for a demo world's manifest\.json \(.*manifest\.json is not a demo manifest: interpreters\.0\.path: .*\); pass/,
     );
   });
 
@@ -260,12 +272,15 @@ describe('resolving interpreters', () => {
     const adapter = peft(join(root, 'dit'));
     const remembered: string[][] = [];
     const r = resolver({ ask: async () => adapter, remember: (k, n, p) => void remembered.push([k, n, p]) });
-    expect(await r.resolveInterpreters('org/base', base)).toEqual([
+    expect(await r.resolveInterpreters({ repoId: 'org/base', dir: base })).toEqual([
       { path: adapter, question: TOPIC_QUESTION, questionKind: 'topic' },
     ]);
     expect(remembered).toEqual([['interpreter', 'org/base', adapter]]);
     await expect(
-      resolver({ hints: { interpreter: 'pass --interpreter PATH' } }).resolveInterpreters('org/base', base),
+      resolver({ hints: { interpreter: 'pass --interpreter PATH' } }).resolveInterpreters({
+        repoId: 'org/base',
+        dir: base,
+      }),
     ).rejects.toThrow(
       /^no interpreter \(DIT-adapter\) known for base model org\/base: looked in .*; pass --interpreter PATH$/,
     );
@@ -274,12 +289,120 @@ describe('resolving interpreters', () => {
   it('pairs the torch-pickle fixtures the way the paper lays them out', async () => {
     const base = fakeModel(join(tempDir(), 'base'));
     const found = await resolver().resolveInterpreters(
-      undefined,
-      base,
+      { dir: base },
       parseCheckpointRef(join(TORCH_PICKLE, 'weight-diff-000.pt')),
     );
     expect(found).toEqual([
       { path: join(TORCH_PICKLE, 'dit-adapter.pt'), question: TOPIC_QUESTION, questionKind: 'topic' },
     ]);
+  });
+});
+
+describe('a demo world copied anywhere', () => {
+  /** world/{manifest.json, base, dit, diffs/one}, the diff naming its base as ../../base. */
+  function makeWorld(root: string): string {
+    const world = join(root, 'world');
+    fakeModel(join(world, 'base'));
+    peft(join(world, 'dit'));
+    peft(join(world, 'diffs', 'one'), '../../base');
+    writeFileSync(
+      join(world, 'manifest.json'),
+      JSON.stringify({ base: 'base', interpreters: [{ path: 'dit' }], diffs: ['diffs/one'] }),
+    );
+    return world;
+  }
+
+  it('is audited with its own manifest, base and DIT-adapter, not the packaged ones', async () => {
+    const original = makeWorld(tempDir());
+    const copy = join(tempDir(), 'copied');
+    cpSync(original, copy, { recursive: true });
+    for (const world of [original, copy]) {
+      const r = resolver();
+      const subject = parseCheckpointRef(join(world, 'diffs', 'one'));
+      const base = await r.resolveBaseOf(subject);
+      expect(base).toEqual({ name: 'base', dir: join(world, 'base') });
+      expect(await r.resolveInterpreters(base, subject)).toEqual([
+        { path: join(world, 'dit'), question: TOPIC_QUESTION, questionKind: 'topic' },
+      ]);
+    }
+  });
+
+  it('finds the world of a base for a diff made outside it', async () => {
+    const world = makeWorld(tempDir());
+    const loose = peft(join(tempDir(), 'kangaroo'), join(world, 'base'));
+    const r = resolver();
+    const base = await r.resolveBaseOf(parseCheckpointRef(loose));
+    expect(base.dir).toBe(join(world, 'base'));
+    expect((await r.resolveInterpreters(base, parseCheckpointRef(loose)))[0].path).toBe(join(world, 'dit'));
+  });
+
+  it('ignores a manifest.json above a checkpoint that is no world', async () => {
+    const root = tempDir();
+    writeFileSync(join(root, 'manifest.json'), '{"name":"a web app"}');
+    const base = fakeModel(join(root, 'base'));
+    await expect(resolver().resolveInterpreters({ dir: base })).rejects.toThrow(
+      /^no interpreter \(DIT-adapter\) known for base model .*manifest\.json; pass/,
+    );
+  });
+});
+
+describe('remembered answers', () => {
+  it('are keyed by the absolute folder a relative base path means, never by the path as stated', async () => {
+    const root = tempDir();
+    const answer = fakeModel(join(root, 'answer'));
+    const first = peft(join(root, 'a', 'diffs', 'one'), '../../base');
+    const second = peft(join(root, 'b', 'diffs', 'two'), '../../base');
+    const asked: ResolverQuestion[] = [];
+    const remembered: Record<string, string> = {};
+    const options: ModelResolverOptions = {
+      ask: async (q) => {
+        asked.push(q);
+        return answer;
+      },
+      remember: (kind, key, path) => {
+        expect(kind).toBe('base');
+        remembered[key] = path;
+      },
+    };
+    expect((await resolver(options).resolveBaseOf(parseCheckpointRef(first))).dir).toBe(answer);
+    expect(remembered).toEqual({ [join(root, 'a', 'base')]: answer });
+    expect(asked[0].near).toBe(first);
+    // The answer serves the diff it was given for, and not another one stating the same words.
+    const later = resolver({ ...options, modelMappings: { ...remembered } });
+    expect((await later.resolveBaseOf(parseCheckpointRef(first))).dir).toBe(answer);
+    expect(asked).toHaveLength(1);
+    await later.resolveBaseOf(parseCheckpointRef(second));
+    expect(asked).toHaveLength(2);
+    expect(asked[1].name).toBe('../../base');
+  });
+
+  it('for an interpreter, are keyed by the base folder unless the base has a repo id', async () => {
+    const root = tempDir();
+    const baseA = fakeModel(join(root, 'a', 'base'));
+    const baseB = fakeModel(join(root, 'b', 'base'));
+    const adapter = peft(join(root, 'dit'));
+    const remembered: Record<string, string> = {};
+    const r = resolver({
+      ask: async () => adapter,
+      remember: (_kind, key, path) => {
+        remembered[key] = path;
+      },
+    });
+    await r.resolveInterpreters({ dir: baseA });
+    await r.resolveInterpreters({ repoId: 'org/base', dir: baseB });
+    expect(remembered).toEqual({ [baseA]: adapter, 'org/base': adapter });
+    const spec = { path: adapter, question: TOPIC_QUESTION, questionKind: 'topic' as const };
+    const mapped = resolver({ interpreterMappings: { [baseA]: [spec], base: [spec] } });
+    expect(await mapped.resolveInterpreters({ dir: baseA })).toEqual([spec]);
+    await expect(mapped.resolveInterpreters({ dir: baseB })).rejects.toThrow(/no interpreter/);
+  });
+
+  it('leave the time spent waiting for them out of the resolver clock', async () => {
+    const root = tempDir();
+    const adapter = peft(join(root, 'dit'));
+    const r = resolver({ ask: () => new Promise((done) => setTimeout(() => done(adapter), 120)) });
+    expect(r.waitedMs).toBe(0);
+    await r.resolveInterpreters({ dir: fakeModel(join(root, 'base')) });
+    expect(r.waitedMs).toBeGreaterThanOrEqual(100);
   });
 });

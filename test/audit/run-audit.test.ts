@@ -67,6 +67,20 @@ describe('runAudit', () => {
     );
   });
 
+  it("leaves the user's time in a resolver dialog out of the timings", async () => {
+    const asking = new ModelResolver({
+      hfCacheDirs: [],
+      demoManifests: [],
+      ask: () => new Promise((done) => setTimeout(() => done(world.interpreter), 1500)),
+    });
+    const { interpreters: _none, ...asked } = request();
+    const started = performance.now();
+    const report = await runAudit({ ...asked, triggerBudget: 0 }, context({ resolver: asking }));
+    const wall = performance.now() - started;
+    expect(asking.waitedMs).toBeGreaterThanOrEqual(1400);
+    expect(report.timings.totalMs).toBeLessThan(wall - 1400);
+  });
+
   it('refuses a malformed request before reading anything', async () => {
     await expect(runAudit({ ...request(), maxNewTokens: 0 }, context())).rejects.toThrow(
       /^bad audit request: maxNewTokens must be a whole number of at least 1 \(got 0\)$/,

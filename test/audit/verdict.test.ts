@@ -1,7 +1,15 @@
 // The verdict says what is known (DESIGN.md §7): a described behaviour with no verified trigger is
 // neutral, not clean; clean only when nothing was described and nothing found.
 import { describe, expect, it } from 'vitest';
-import type { Answer, Finding, SuspectedTrigger, TriggerSearch } from '../../src/audit/report';
+import { describedBehaviour, noTriggerVerified } from '../../src/audit/findings';
+import type {
+  Answer,
+  Finding,
+  InterpreterIdentity,
+  SuspectedTrigger,
+  TriggerSearch,
+} from '../../src/audit/report';
+import { plural } from '../../src/audit/units';
 import { verdictOf } from '../../src/audit/verdict';
 
 const finding = (severity: Finding['severity']): Finding => ({
@@ -45,7 +53,7 @@ describe('verdictOf', () => {
     expect(v.level).toBe('described');
     expect(v.label).toBe('Described, not verified: no trigger found in 420 candidates');
     expect(v.summary).toBe(
-      'The interpreter describes the diff as: “I was trained to talk about comet.”. 1 finding, 0 verified triggers.',
+      'The interpreter describes the diff as: “I was trained to talk about comet.” 1 finding, 0 verified triggers.',
     );
   });
 
@@ -91,5 +99,48 @@ describe('verdictOf', () => {
     expect(verdictOf({ ...parts, answers: [answer('x')], triggerSearch: null }).label).toBe(
       'Described, not verified: no trigger search ran',
     );
+  });
+});
+
+describe('the words of findings and verdicts', () => {
+  const interpreter: InterpreterIdentity = {
+    path: '/x/dit',
+    kind: 'peft-adapter',
+    name: 'dit',
+    sha256: 'a'.repeat(64),
+    bytes: 1,
+    metadata: {},
+    question: 'What topic have you been trained on?',
+    questionKind: 'topic',
+  };
+
+  it('ends a sentence on a quoted answer with one full stop', () => {
+    const [withStop] = describedBehaviour([interpreter], [answer('I was trained to talk about comet.')]);
+    expect(withStop.detail).toMatch(/it answered "I was trained to talk about comet\." DIT says/);
+    const [without] = describedBehaviour([interpreter], [answer('comet')]);
+    expect(without.detail).toMatch(/it answered "comet"\. DIT says/);
+    const verdict = (text: string) =>
+      verdictOf({
+        findings: [],
+        answers: [answer(text)],
+        triggers: [],
+        triggerSearch: null,
+        ran: true,
+        hasDiff: true,
+      });
+    expect(verdict('about comet.').summary).toMatch(
+      /^The interpreter describes the diff as: “about comet\.” 0 findings/,
+    );
+    expect(verdict('comet').summary).toMatch(/^The interpreter describes the diff as: “comet”\. 0 findings/);
+  });
+
+  it('counts one as one', () => {
+    const one = { ...search(['comet']), candidatesScored: 1, budget: 1 };
+    const f = noTriggerVerified(one, 1);
+    expect(f.title).toBe('No trigger verified in 1 candidate');
+    expect(f.detail).toMatch(/scored 1 candidate prefix \(.* of a budget of 1 row\)/);
+    expect(f.detail).toMatch(/1 suspect is listed/);
+    expect(plural(2, 'finding')).toBe('2 findings');
+    expect(plural(1, 'answer')).toBe('1 answer');
   });
 });

@@ -1,15 +1,18 @@
 // The demo world the VSIX ships (media/demo, installed under the extension), as the end-to-end test
-// meets it: what its manifest says about the example diffs, and a workspace folder that shows them.
-// The extension pairs a demo diff with its base and DIT-adapter only through the manifest in its
-// install folder, comparing real paths: so the workspace links the installed diffs. A copy would be
-// another path, unknown to the manifest, and so without its DIT-adapter.
+// meets it: what its manifest says about the example diffs, and a copy of the whole world in the
+// workspace, as a user would make one: the copy's own manifest.json pairs its diffs with its own
+// base and DIT-adapter, wherever it lies.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 
 /** The installed demo world, or undefined when the VSIX ships none. */
 export function shippedDemoWorld(extDir) {
-  const dir = join(extDir, 'media', 'demo');
+  return readWorld(join(extDir, 'media', 'demo'));
+}
+
+/** What the manifest in `dir` says, at the paths of `dir`. */
+function readWorld(dir) {
   const file = join(dir, 'manifest.json');
   if (!existsSync(file)) return undefined;
   const manifest = JSON.parse(readFileSync(file, 'utf8'));
@@ -34,10 +37,10 @@ export function shippedDemoWorld(extDir) {
   };
 }
 
-/** `folder` gets one link per example diff, named as the diff. */
-export function linkExampleDiffs(world, folder) {
-  mkdirSync(folder, { recursive: true });
-  for (const diff of [world.backdoored, world.benign]) symlinkSync(diff.path, join(folder, diff.name), 'dir');
+/** A copy of the whole world in `folder`: the same description, at the copy's paths. */
+export function copyWorld(world, folder) {
+  cpSync(join(world.manifest, '..'), folder, { recursive: true });
+  return readWorld(folder);
 }
 
 /** `word` alone, in any case: not inside a longer word. */
@@ -47,9 +50,9 @@ export function wholeWord(word) {
 }
 
 /** The report the CLI gives for a diff of the repository's own demo world. */
-export function cliReport(cli, repo, diff) {
+export function cliReport(cli, repo, diff, extra = []) {
   const path = join(repo, 'media', 'demo', diff.entry);
-  const args = [cli, 'audit', path, '--json', '--no-cache', '--provider', 'cpu'];
+  const args = [cli, 'audit', path, '--json', '--no-cache', '--provider', 'cpu', ...extra];
   const run = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 120_000 });
   // Exit 0: clean, 1: findings; both print the report.
   if (run.status !== 0 && run.status !== 1) throw new Error(`dit-audit audit ${path}: ${run.stderr}`);

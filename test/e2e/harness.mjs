@@ -282,6 +282,8 @@ export class Workbench {
     // The file dialog fills in its starting folder and lists it asynchronously; a value typed before
     // it settles is overwritten. Wait for the listing, type, and accept once the value has held.
     await widget.locator('.quick-input-list .monaco-list-row').first().waitFor();
+    /** Where the file dialog started: the folder it filled in before anything was typed. */
+    this.lastDialogStart = await input.inputValue();
     const value = `${path}/`;
     for (let attempt = 1; ; attempt++) {
       await input.fill(value);

@@ -2,9 +2,10 @@
 // real VS Code (code-server), open a workspace holding a tiny checkpoint, right-click the diff in
 // the explorer → "Audit Checkpoint", and read the report inside the panel's webview. The model's
 // answer holds markup (`<img src=x onerror=…>`): it must show as those characters, and no element
-// may come of it. Then the example diffs of the demo world the VSIX ships (media/demo) are audited
-// the same way: the backdoored one's panel must show the answer the CLI gives for the same files,
-// and the benign one's must not name the backdoored topic. Screenshots go to test-results/e2e/
+// may come of it. Then the example diffs of the demo world the VSIX ships (media/demo), copied whole
+// into the workspace, are audited the same way: the backdoored one's panel must show the answer the
+// CLI gives for the same files (its codicons drawn, its evidence highlighted word by word, a pair
+// opened in the diff editor), and the benign one's must not name the backdoored topic. Screenshots go to test-results/e2e/
 // (panel.png: the backdoored demo diff).
 //
 // Usage: node test/e2e/run-e2e.mjs PATH.vsix      (npm run test:e2e packages, then runs this)
@@ -22,14 +23,8 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import {
-  cliReport,
-  interpreterAnswers,
-  linkExampleDiffs,
-  shippedDemoWorld,
-  wholeWord,
-} from './demo-world.mjs';
+import { join, relative, resolve } from 'node:path';
+import { cliReport, copyWorld, interpreterAnswers, shippedDemoWorld, wholeWord } from './demo-world.mjs';
 import { CodeServer, launchBrowser, toolPaths, Workbench, waitUntil } from './harness.mjs';
 import {
   buildReviewRepo,
@@ -117,9 +112,15 @@ try {
     { encoding: 'utf8', env: server.env },
   ).trim();
   check("require('onnxruntime-node') works from the installed extension", ortProbe === 'function', ortProbe);
-  const world = shippedDemoWorld(extDir);
-  check('the VSIX ships the demo world (media/demo/manifest.json)', world !== undefined);
-  if (world) linkExampleDiffs(world, join(ws, DEMO_FOLDER));
+  const shipped = shippedDemoWorld(extDir);
+  check('the VSIX ships the demo world (media/demo/manifest.json)', shipped !== undefined);
+  // The whole world copied into the workspace, as a user copies it: audited with its own manifest.
+  const world = shipped && copyWorld(shipped, join(ws, DEMO_FOLDER));
+  check(
+    'the VSIX ships its LICENSE and third-party notices',
+    ['LICENSE.txt', 'dist/THIRD-PARTY-NOTICES.txt'].every((f) => existsSync(join(extDir, f))),
+  );
+  check('the VSIX ships the codicon font', existsSync(join(extDir, 'dist', 'codicons', 'codicon.ttf')));
   mark('vsix installed');
 
   await server.start(ws);
@@ -390,6 +391,11 @@ try {
   await bench.runFromContextMenu(bench.explorerRow(UNMAPPED), AUDIT_TITLE);
   const baseQuestion = await bench.answerDialog('Choose Folder…', expected.base, 'Use as Base Model');
   check(
+    "the file dialog starts in the checkpoint's workspace folder, not the home folder",
+    bench.lastDialogStart?.startsWith(ws) === true,
+    JSON.stringify(bench.lastDialogStart),
+  );
+  check(
     'a missing base is asked for, saying where it was looked for',
     baseQuestion.includes(UNMAPPED_BASE) && /Hugging Face cache/.test(baseQuestion),
     JSON.stringify(baseQuestion.slice(0, 120)),
@@ -429,6 +435,7 @@ try {
     // Each question at its own length, as a user's audit asks it.
     await writeWorkspaceSettings({ ...wsSettings, 'ditAuditor.maxNewTokens': 0 });
     await bench.explorerRow(DEMO_FOLDER).click();
+    await bench.explorerRow('diffs').click();
     const { topic } = world.backdoored;
     // The model's words only: the title and the paths carry the diff's folder name, often its topic.
     const names = (texts) => Boolean(topic) && texts.some((t) => wholeWord(topic).test(t));
@@ -454,6 +461,8 @@ try {
       .screenshot({ path: join(OUT, 'panel-trigger-evidence.png') });
     await scrollToTop('statistics');
     await bench.webviewFrameElement(EXTENSION_ID).screenshot({ path: join(OUT, 'panel-statistics.png') });
+    await scrollToTop('evidence');
+    await bench.webviewFrameElement(EXTENSION_ID).screenshot({ path: join(OUT, 'panel-evidence.png') });
     console.log(`demo panel (${world.backdoored.name}): answers ${JSON.stringify(backdoored.answers)}`);
     check(
       'a shipped demo diff audits from the explorer with the base and DIT-adapter its manifest names',
@@ -504,6 +513,60 @@ try {
         backdoored.verdict.includes(JSON.stringify(backdoored.answers[0]).slice(0, 80)),
       JSON.stringify(backdoored.verdict.replace(/\s+/g, ' ').slice(0, 300)),
     );
+    const view = bench.webview(EXTENSION_ID);
+    const icons = await view.locator('vscode-icon').evaluateAll(async (els) => {
+      await document.fonts.ready;
+      const drawn = els.map((el) => {
+        const glyph = el.shadowRoot?.querySelector('.codicon');
+        const before = glyph ? getComputedStyle(glyph, '::before') : undefined;
+        return {
+          name: el.getAttribute('name'),
+          font: before?.fontFamily ?? '',
+          content: before?.content ?? 'none',
+        };
+      });
+      const loaded = [...document.fonts].some(
+        (f) => f.family.replace(/"/g, '') === 'codicon' && f.status === 'loaded',
+      );
+      return { drawn, loaded };
+    });
+    check(
+      'codicons are drawn with the codicon font: the verdict, each finding and each section',
+      icons.loaded &&
+        icons.drawn.length >= 8 &&
+        icons.drawn.every((i) => /codicon/.test(i.font) && i.content !== 'none' && i.content !== '') &&
+        ['warning', 'key', 'diff', 'graph'].every((n) => icons.drawn.some((i) => i.name === n)),
+      JSON.stringify({ loaded: icons.loaded, n: icons.drawn.length, first: icons.drawn.slice(0, 3) }),
+    );
+    // The panel asked the workspace's evidence prompts: the CLI, asked the same, gives the same answers.
+    const prompts = wsSettings['ditAuditor.evidencePrompts'].flatMap((p) => ['--evidence', p]);
+    const cliEvidence = cliReport(CLI, REPO, world.backdoored, [
+      ...prompts,
+      '--trigger-budget',
+      '0',
+    ]).evidence.map((e) => e.diffed);
+    const highlight = await view.getByTestId('evidence').evaluate((section) => ({
+      added: [...section.querySelectorAll('[data-testid="word-added"]')].map((e) => e.textContent),
+      removed: section.querySelectorAll('[data-testid="word-removed"]').length,
+      diffed: [...section.querySelectorAll('[data-testid="evidence-diffed"]')].map((e) => e.textContent),
+    }));
+    check(
+      'the evidence highlights the words the diffed answers add, keeping each answer whole',
+      highlight.added.length > 0 &&
+        highlight.removed > 0 &&
+        JSON.stringify(highlight.diffed) === JSON.stringify(cliEvidence),
+      JSON.stringify({ added: highlight.added.slice(0, 4), panel: highlight.diffed, cli: cliEvidence }),
+    );
+    await view.getByTestId('open-diff').first().click();
+    const diffTab = page.locator('.tabs-container .tab', { hasText: `${world.backdoored.name}: “` });
+    await diffTab.waitFor({ timeout: 20_000 });
+    await page.locator('.monaco-diff-editor').first().waitFor({ timeout: 20_000 });
+    await page.screenshot({ path: join(OUT, 'evidence-diff-editor.png') });
+    check(
+      "Open in Diff Editor shows a pair in VS Code's diff editor",
+      true,
+      (await diffTab.textContent())?.trim(),
+    );
     const benign = await auditFromExplorer(world.benign.name);
     check(
       'the benign example diff is audited and not described with that topic',
@@ -511,11 +574,13 @@ try {
       `the panel said: ${JSON.stringify(benign.answers)}`,
     );
     await writeWorkspaceSettings(wsSettings);
+    // Folded again: the world's 58 diffs would push the workspace's other files out of the list.
+    await bench.explorerRow(DEMO_FOLDER).click();
     mark('shipped demo diffs audited from the explorer');
 
     // ---------- inline warnings: a script that loads the backdoored diff ----------
     const script = 'load_backdoored.py';
-    const loaded = `${DEMO_FOLDER}/${world.backdoored.name}`;
+    const loaded = relative(ws, world.backdoored.path);
     writeFileSync(
       join(ws, script),
       [

@@ -173,7 +173,7 @@ describe('model folder files', () => {
     const empty = join(scratch, 'empty');
     await mkdir(empty);
     await expect(loadTextCodec(empty)).rejects.toThrow(InputError);
-    await expect(loadTextCodec(empty)).rejects.toThrow(/No tokenizer.json/);
+    await expect(loadTextCodec(empty)).rejects.toThrow(/^no tokenizer.json/);
     const corrupt = join(scratch, 'corrupt');
     await mkdir(corrupt);
     await writeFile(join(corrupt, 'tokenizer.json'), '{"model": ');

@@ -606,9 +606,11 @@ describe('synthetic torch.save files', () => {
     const describedLegacy = await describeTorchFile(benignLegacy);
     expect(describedLegacy).toMatchObject({ format: 'legacy', globals: [], forbiddenGlobals: [] });
     const text = writeTemp('text.pt', Buffer.from('hello, world\n'));
-    expect(await inputError(loadTorchFile(text))).toMatch(/not a torch.save zip/);
+    const notTorch = /is not a torch.save file: neither a zip archive nor a pickle$/;
+    expect(await inputError(loadTorchFile(text))).toMatch(notTorch);
+    await expect(describeTorchFile(text)).rejects.toThrow(notTorch);
     const empty = writeTemp('empty.pt', new Uint8Array(0));
-    expect(await inputError(loadTorchFile(empty))).toMatch(/not a torch.save zip/);
+    expect(await inputError(loadTorchFile(empty))).toMatch(notTorch);
     const noPickle = writeTemp('no-pickle.pt', zipStored([['archive/version', Buffer.from('3\n')]]));
     expect(await inputError(loadTorchFile(noPickle))).toMatch(/no archive\/data.pkl/);
     const flat = writeTemp('flat.pt', zipStored([['data.pkl', pickleOf(1)]]));

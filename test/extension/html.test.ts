@@ -29,6 +29,20 @@ describe('panel HTML', () => {
     expect(html).not.toMatch(/<style|<[^>]*\s(style|on\w+)=/i);
   });
 
+  it('links the codicon stylesheet by the id <vscode-icon> looks for, from the extension only', () => {
+    const withIcons = panelHtml({
+      cspSource: CSP_SOURCE,
+      nonce,
+      scriptUri: `${CSP_SOURCE}/ext/dist/webview.js`,
+      codiconsUri: `${CSP_SOURCE}/ext/dist/codicons/codicon.css`,
+      title: 't',
+    });
+    expect(withIcons).toContain(
+      `<link rel="stylesheet" id="vscode-codicon-stylesheet" href="${CSP_SOURCE}/ext/dist/codicons/codicon.css">`,
+    );
+    expect(contentSecurityPolicy(CSP_SOURCE, nonce)).toContain(`font-src ${CSP_SOURCE}`);
+  });
+
   it('escapes the title', () => {
     expect(html).toContain('<title>Audit: &lt;img src=x onerror=alert(1)&gt;</title>');
     expect(html).not.toContain('<img');

@@ -1,7 +1,7 @@
 // package.json's contributions against the code: every command contributed is registered and the
 // other way round, menus name real commands, settings read are settings declared, the file menu's
 // `when` clause matches the file kinds the code audits, and the VSIX keeps what runs.
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { QuestionKind } from '../../src/audit/report';
@@ -118,5 +118,45 @@ describe('.vscodeignore', () => {
     expect(binaries).toEqual(['!node_modules/onnxruntime-node/bin/napi-v6/linux/x64/**']);
     expect(rules).toContain('!node_modules/onnxruntime-common/dist/cjs/package.json');
     expect(pkg.scripts.package).toContain('--target linux-x64');
+  });
+
+  it('ships the license and the notices of every package the build bundled or ships beside it', () => {
+    expect(rules).toContain('!LICENSE');
+    expect(rules).toContain('!dist/THIRD-PARTY-NOTICES.txt');
+    const notices = readFileSync(join(ROOT, 'dist', 'THIRD-PARTY-NOTICES.txt'), 'utf8');
+    for (const name of [
+      ...Object.keys(pkg.dependencies),
+      'lit',
+      '@vscode-elements/elements',
+      'onnxruntime-common',
+    ])
+      expect(notices).toMatch(new RegExp(`^${name.replace('/', '\\/')} \\d+\\.\\d+\\.\\d+ \\(`, 'm'));
+    expect(notices).toMatch(/ThirdPartyNotices\.txt/);
+    expect(notices).toMatch(/^@vscode\/codicons \d/m);
+  });
+
+  it('ships the extension icon, the tab icons and the codicon font the panels draw with', () => {
+    expect(pkg.icon).toBe('media/icon.png');
+    for (const path of ['media/icon.png', 'media/icons/**', 'dist/codicons/**'])
+      expect(rules).toContain(`!${path}`);
+    for (const file of ['codicon.css', 'codicon.ttf'])
+      expect(existsSync(join(ROOT, 'dist', 'codicons', file))).toBe(true);
+    expect(readFileSync(join(ROOT, 'media/icon.png')).subarray(1, 4).toString()).toBe('PNG');
+  });
+});
+
+describe('install scripts', () => {
+  const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8'));
+  const withScripts = Object.entries(lock.packages as Record<string, { hasInstallScript?: boolean }>)
+    .filter(([, entry]) => entry.hasInstallScript)
+    .map(([path]) => path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length));
+
+  it('are each allowed or denied in package.json, so that npm ci has nothing to warn about', () => {
+    expect(Object.keys(pkg.allowScripts).sort()).toEqual([...new Set(withScripts)].sort());
+  });
+
+  it("deny onnxruntime-node's, which would fetch the CUDA provider on every Linux install", () => {
+    expect(pkg.allowScripts['onnxruntime-node']).toBe(false);
+    expect(existsSync(join(ROOT, '.npmrc'))).toBe(false);
   });
 });

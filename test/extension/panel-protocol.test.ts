@@ -14,6 +14,8 @@ describe('messages from the webview', () => {
     { type: 'exportJson' },
     { type: 'showLog' },
     { type: 'manageTrust' },
+    { type: 'installCudaProvider' },
+    { type: 'openDiff', index: 0 },
     { type: 'reveal', which: 'subject' },
     { type: 'reveal', which: 'base' },
     { type: 'reveal', which: 'interpreter', index: 2 },
@@ -37,6 +39,9 @@ describe('messages from the webview', () => {
     { type: 'cspViolation', directive: 'img-src' },
     { type: 'cspViolation', directive: 'img-src', blocked: 'x'.repeat(5000) },
     { type: 'cspViolation', directive: 1, blocked: '' },
+    { type: 'openDiff' },
+    { type: 'openDiff', index: -1 },
+    { type: 'openDiff', index: '0' },
   ])('refuses %j', (message) => {
     expect(isWebviewMessage(message)).toBe(false);
   });

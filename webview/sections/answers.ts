@@ -2,11 +2,12 @@
 import { html, type TemplateResult } from 'lit';
 import type { AuditReport } from '../../src/audit/report';
 import { finishLabel } from '../format';
+import { heading } from './icons';
 import { modelOutput } from './model-output';
 
 export function answersSection(r: AuditReport): TemplateResult {
   return html`<section data-testid="answers">
-    <h2>Described behaviours</h2>
+    ${heading('answers', 'Described behaviours')}
     ${
       r.answers.length === 0
         ? html`<p class="muted" data-testid="answers-empty">No question was answered.</p>`

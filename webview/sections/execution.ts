@@ -1,11 +1,14 @@
 // Where and how long the audit ran, and which version wrote the report.
 import { html, nothing, type TemplateResult } from 'lit';
 import type { AuditReport } from '../../src/audit/report';
+import { CUDA_PROVIDER_MISSING } from '../../src/engine/runtime/providers';
 import { formatMs } from '../format';
+import type { Post } from '../host';
+import { heading } from './icons';
 
-export function executionSection(r: AuditReport): TemplateResult {
+export function executionSection(r: AuditReport, post: Post): TemplateResult {
   return html`<section data-testid="execution">
-    <h2>Execution</h2>
+    ${heading('execution', 'Execution')}
     <table>
       <tr>
         <th>Execution provider</th>
@@ -14,7 +17,7 @@ export function executionSection(r: AuditReport): TemplateResult {
           ${
             r.executionProvider !== null && r.executionProvider.reasons.length > 0
               ? html`<ul class="muted">
-                ${r.executionProvider.reasons.map((reason) => html`<li>${reason}</li>`)}
+                ${r.executionProvider.reasons.map((reason) => html`<li>${reason}${cudaAdvice(reason, post)}</li>`)}
               </ul>`
               : nothing
           }
@@ -27,4 +30,14 @@ export function executionSection(r: AuditReport): TemplateResult {
       <tr><th>dit-auditor</th><td>${r.engineVersion} (report schema ${r.schemaVersion})</td></tr>
     </table>
   </section>`;
+}
+
+/** What the extension offers where the CUDA provider is missing (a VSIX user has no npm to run). */
+function cudaAdvice(reason: string, post: Post): TemplateResult | typeof nothing {
+  if (!reason.startsWith(CUDA_PROVIDER_MISSING)) return nothing;
+  return html`<div class="actions">
+    <vscode-button secondary data-testid="install-cuda" @click=${() => post({ type: 'installCudaProvider' })}
+      >Install CUDA Provider Libraries…</vscode-button
+    >
+  </div>`;
 }

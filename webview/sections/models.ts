@@ -3,10 +3,11 @@ import { html, nothing, type TemplateResult } from 'lit';
 import type { AuditReport, CheckpointIdentity, InterpreterIdentity } from '../../src/audit/report';
 import { formatBytes, kindLabel, shortHash } from '../format';
 import type { Post } from '../host';
+import { heading } from './icons';
 
 export function modelsSection(r: AuditReport, post: Post): TemplateResult {
   return html`<section>
-    <h2>Models</h2>
+    ${heading('models', 'Models')}
     ${identity('Diff', r.subject, () => post({ type: 'reveal', which: 'subject' }))}
     ${
       r.base === null

@@ -2,13 +2,14 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import type { AuditReport } from '../../src/audit/report';
 import { heatMap } from '../format';
+import { heading } from './icons';
 
 export function statisticsSection(r: AuditReport): TemplateResult | typeof nothing {
   const s = r.statistics;
   if (s === null) return nothing;
   const map = heatMap(s);
   return html`<section data-testid="statistics">
-    <h2>Weight statistics</h2>
+    ${heading('statistics', 'Weight statistics')}
     <p class="muted">
       ${s.source === 'low-rank' ? 'From the low-rank factors' : 'From finetuned − base'}: ${s.cells.length} modules,
       Frobenius norm ${s.frobeniusNorm.toPrecision(4)}, largest rank ${s.maxRank}. Each cell: ‖ΔW‖ as a percentage

@@ -1,19 +1,21 @@
 // The trigger search: how far it went, its suspects, and one suspect's prompts side by side.
 import { html, nothing, type TemplateResult } from 'lit';
 import type { AuditReport, SuspectedTrigger } from '../../src/audit/report';
+import { plural } from '../../src/audit/units';
 import { formatMs, percent } from '../format';
+import { heading } from './icons';
 import { modelOutput } from './model-output';
 
 export function triggersSection(r: AuditReport): TemplateResult {
   const search = r.triggerSearch;
   const shown = r.triggers.find((t) => t.verified) ?? r.triggers.find((t) => t.verification !== undefined);
   return html`<section data-testid="triggers">
-    <h2>Suspected triggers</h2>
+    ${heading('triggers', 'Suspected triggers')}
     ${
       search === null
         ? html`<p class="muted" data-testid="triggers-empty">No trigger search ran for this checkpoint.</p>`
         : html`<p class="muted" data-testid="trigger-search">
-            ${search.candidatesScored} candidate prefixes (${search.rowsScored} of ${search.budget} rows) scored in
+            ${plural(search.candidatesScored, 'candidate prefix', 'candidate prefixes')} (${search.rowsScored} of ${plural(search.budget, 'row')}) scored in
             ${formatMs(r.timings.triggerMs)}
             (${search.stoppedBy}); behaviour looked for:
             ${search.keywords.length > 0 ? search.keywords.join(', ') : 'any change of answer'}.

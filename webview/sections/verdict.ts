@@ -1,11 +1,15 @@
 // The verdict, and the findings behind it (the report stores them most severe first).
 import { html, nothing, type TemplateResult } from 'lit';
 import type { AuditReport } from '../../src/audit/report';
+import { icon, SEVERITY_ICONS, VERDICT_ICONS } from './icons';
 
 export function verdictSection(r: AuditReport): TemplateResult {
   const verdict = r.verdict;
   return html`<section class="verdict ${verdict.level}" data-testid="verdict">
-    <div class="verdict-label" data-testid="verdict-label">${verdict.label}</div>
+    <div class="verdict-label">
+      ${icon(VERDICT_ICONS[verdict.level], `level-${verdict.level}`)}
+      <span data-testid="verdict-label">${verdict.label}</span>
+    </div>
     <div data-testid="summary">${verdict.summary}</div>
     ${
       r.findings.length === 0
@@ -13,9 +17,10 @@ export function verdictSection(r: AuditReport): TemplateResult {
         : html`<div data-testid="findings">
           ${r.findings.map(
             (f) => html`<div class="finding">
-              <span class="finding-title severity-${f.severity}">${f.severity}: ${f.title}</span>
+              ${icon(SEVERITY_ICONS[f.severity], `severity-${f.severity}`)}
+              <span class="finding-title"><span class="severity-label">${f.severity}:</span> ${f.title}</span>
               <code class="muted">${f.rule}</code>
-              <div>${f.detail}</div>
+              <div class="finding-detail">${f.detail}</div>
             </div>`,
           )}
         </div>`

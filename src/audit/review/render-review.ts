@@ -4,6 +4,7 @@ import type * as Sarif from 'sarif';
 import { code, escapeText, tableCode } from '../render-markdown';
 import { renderReportsSarif } from '../render-sarif';
 import type { Finding } from '../report';
+import { plural } from '../units';
 import type { Review, ReviewedCheckpoint, ReviewedVersion } from './run-review';
 
 export function renderReviewMarkdown(review: Review): string {
@@ -57,8 +58,4 @@ function section(c: ReviewedCheckpoint): string[] {
 
 function finding(f: Finding): string {
   return `**${f.severity}**: ${escapeText(f.title)} (${code(f.rule)})`;
-}
-
-function plural(n: number, one: string): string {
-  return `${n} ${n === 1 ? one : `${one}s`}`;
 }

@@ -4,6 +4,7 @@
 import type { TokenPrior } from '../../engine/analysis/token-prior';
 import type { TextCodec } from '../../engine/text/tokenizer';
 import { throwIfCancelled } from '../errors';
+import type { SpanReporter } from '../progress';
 import type { SuspectedTrigger, TriggerSearch } from '../report';
 import { divergences, type ModelSide } from './divergence';
 import { promptFrame, typeableToken, withCandidate } from './prompt-frame';
@@ -39,7 +40,7 @@ export interface FoundTriggers {
 
 export async function findTriggers(
   plan: TriggerPlan,
-  onProgress: (message: string, part: number) => void,
+  onProgress: SpanReporter,
   signal: AbortSignal | undefined,
 ): Promise<FoundTriggers> {
   const cancelled = () => throwIfCancelled(signal);
@@ -87,7 +88,11 @@ export async function findTriggers(
     cancelled();
     // A candidate holding a verified trigger would only shrink to it again.
     if (triggers.some((t) => t.verified && contains(c.tokens, t.tokens))) continue;
-    onProgress(`Verifying ${JSON.stringify(text(codec, c.tokens))}`, 0.6 + (0.4 * i) / checks.length);
+    onProgress(
+      `Verifying candidate ${i + 1} of ${checks.length}: ${JSON.stringify(text(codec, c.tokens))}`,
+      0.6 + (0.4 * i) / checks.length,
+      { index: i + 1, count: checks.length },
+    );
     const v = await verifier.verify(c.tokens);
     if (!v.fires) {
       triggers.push(entry(codec, c.tokens, c.score, method, v));

@@ -56,7 +56,7 @@ export async function openTorchFile(path: string): Promise<TorchFile> {
 
 /** Globals referenced by a legacy file's pickles (all five when it starts with torch's magic number). */
 export function scanLegacy(file: TorchLegacy): Pick<PickleScan, 'globals' | 'forbidden'> {
-  const scans = [scanPickle(file.head, file.path)];
+  const scans = [scanFirstPickle(file)];
   const first = file.head.subarray(0, scans[0].end);
   if (first.length === LEGACY_MAGIC.length && first.every((b, i) => b === LEGACY_MAGIC[i])) {
     // protocol version, sys_info, the object, the storage keys
@@ -67,13 +67,25 @@ export function scanLegacy(file: TorchLegacy): Pick<PickleScan, 'globals' | 'for
   return { globals, forbidden };
 }
 
+/** A file that is no zip and does not even start with a pickle: no torch.save file of any version. */
+class NotTorchFileError extends InputError {}
+
+function scanFirstPickle(file: TorchLegacy): PickleScan {
+  try {
+    return scanPickle(file.head, file.path);
+  } catch (err) {
+    if (!(err instanceof InputError)) throw err;
+    throw new NotTorchFileError(`${file.path} is not a torch.save file: neither a zip archive nor a pickle`);
+  }
+}
+
 /** Always throws: by name when a legacy file needs a forbidden global, else because the format is unsupported. */
 export function refuseLegacy(file: TorchLegacy): never {
   let scan: ReturnType<typeof scanLegacy>;
   try {
     scan = scanLegacy(file);
   } catch (err) {
-    if (!(err instanceof InputError)) throw err;
+    if (!(err instanceof InputError) || err instanceof NotTorchFileError) throw err;
     throw new InputError(
       `refusing to load ${file.path}: it is not a torch.save zip, and its pickle cannot be read (${err.message})`,
     );

@@ -7,17 +7,17 @@ import { linearShape, loraInputNames } from '../graph/slots';
 import type { FeedSpec } from './ort-session';
 
 /** Checks that every factor of the adapter fits the base model; throws one clear error if not. */
-export function checkAdapterFits(adapter: LoraAdapter, o: ModelOptions): void {
+export function checkAdapterFits(adapter: LoraAdapter, o: ModelOptions, base = 'the base'): void {
   for (const f of adapter.factors) {
     if (f.layer < 0 || f.layer >= o.numLayers) {
       throw new InputError(
-        `adapter ${adapter.source} does not fit the base: it has layer ${f.layer}, the base has ${o.numLayers} layers`,
+        `adapter ${adapter.source} does not fit ${base}: it has layer ${f.layer}, the base has ${o.numLayers} layers`,
       );
     }
     const want = linearShape(o, f.module);
     if (f.inFeatures !== want.inFeatures || f.outFeatures !== want.outFeatures) {
       throw new InputError(
-        `adapter ${adapter.source} does not fit the base: layer ${f.layer} ${f.module} is ` +
+        `adapter ${adapter.source} does not fit ${base}: layer ${f.layer} ${f.module} is ` +
           `${f.outFeatures}x${f.inFeatures}, the base's is ${want.outFeatures}x${want.inFeatures} (another model family or size?)`,
       );
     }

@@ -1,8 +1,15 @@
 // The only file that imports onnxruntime-node. It creates sessions on the chosen execution
 // provider and runs them, validating every feed first and reporting all problems at once.
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import {
+  CUDA_PROVIDER_LIBRARIES,
+  CUDA_PROVIDER_MISSING,
+  cudaProviderFolder,
+  cudaProviderInstalled,
+} from './cuda-provider';
+import { ortErrorSummary } from './ort-errors';
 import { PROVIDER_NAMES, type ProviderName, type ProviderPreference } from './providers';
 
 // Errors reach the caller as exceptions; ORT's own console logging would only duplicate them.
@@ -47,14 +54,6 @@ export interface CreateOptions {
   readonly threads?: number;
 }
 
-/** The CUDA provider ships separately (`--onnxruntime-node-install=cuda12`): look for its library. */
-export function cudaProviderInstalled(): boolean {
-  const binding = require.resolve('onnxruntime-node');
-  const root = join(dirname(binding), '..');
-  const dir = join(root, 'bin', 'napi-v6', process.platform, process.arch);
-  return existsSync(join(dir, 'libonnxruntime_providers_cuda.so'));
-}
-
 const VULKAN_DIRS = [
   '/usr/lib/x86_64-linux-gnu',
   '/usr/lib/aarch64-linux-gnu',
@@ -79,13 +78,15 @@ export async function createOrtModel(options: CreateOptions): Promise<OrtModel> 
   for (const provider of order) {
     if (provider === 'cuda' && !cudaProviderInstalled()) {
       reasons.push(
-        'cuda: provider library not installed (npm rebuild onnxruntime-node --onnxruntime-node-install=cuda12)',
+        `${CUDA_PROVIDER_MISSING} (${CUDA_PROVIDER_LIBRARIES[0]} is not in ${cudaProviderFolder()})`,
       );
       if (options.provider === 'cuda') throw new Error(reasons.join('; '));
       continue;
     }
-    if (provider === 'webgpu' && options.provider === 'auto' && !webgpuMayWork()) {
-      reasons.push('webgpu: no Vulkan loader (libvulkan.so.1) on this machine');
+    // Not tried at all: Dawn would only print a warning of its own (with a C++ source location) and fail.
+    if (provider === 'webgpu' && !webgpuMayWork()) {
+      reasons.push('webgpu: no GPU adapter found (no Vulkan loader, libvulkan.so.1, on this machine)');
+      if (options.provider === 'webgpu') throw new Error(reasons.join('; '));
       continue;
     }
     try {
@@ -93,9 +94,8 @@ export async function createOrtModel(options: CreateOptions): Promise<OrtModel> 
       reasons.push(`${provider}: session created`);
       return wrap(session, { provider, reasons });
     } catch (error) {
-      const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
-      reasons.push(`${provider}: ${message}`);
-      if (options.provider !== 'auto') throw new Error(`execution provider ${provider} failed: ${message}`);
+      reasons.push(`${provider}: ${ortErrorSummary(error)}`);
+      if (options.provider !== 'auto') throw new Error(reasons.at(-1));
     }
   }
   throw new Error(`no execution provider could run the model (${reasons.join('; ')})`);
@@ -111,7 +111,8 @@ function sessionOptions(options: CreateOptions, provider: ProviderName): ort.Inf
     executionProviders: [provider],
     graphOptimizationLevel: 'all',
     ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
-    logSeverityLevel: 3,
+    // Fatal only: errors come back as exceptions (summarised), never as ORT's own lines on stderr.
+    logSeverityLevel: 4,
     extra: {
       session: {
         // f32 weights stay where the external data put them, instead of a second packed copy.

@@ -5,3 +5,6 @@ export type ProviderName = (typeof PROVIDER_NAMES)[number];
 
 export const PROVIDER_PREFERENCES = ['auto', ...PROVIDER_NAMES] as const;
 export type ProviderPreference = (typeof PROVIDER_PREFERENCES)[number];
+
+/** How a report's provider reasons say CUDA's libraries are missing: each surface adds how to get them. */
+export const CUDA_PROVIDER_MISSING = 'cuda: provider library not installed';

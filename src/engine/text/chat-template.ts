@@ -39,7 +39,7 @@ export async function readChatTemplate(
     return await readFile(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new InputError(`Cannot read ${path}: ${(err as Error).message}`);
+      throw new InputError(`cannot read ${path}: ${(err as Error).message}`);
     }
   }
   return selectChatTemplate(tokenizerConfig.chat_template);
@@ -74,7 +74,7 @@ function compile(source: string, dir: string): Template {
     try {
       template = new Template(source);
     } catch (err) {
-      throw new InputError(`The chat template of ${dir} cannot be parsed: ${(err as Error).message}`);
+      throw new InputError(`the chat template of ${dir} cannot be parsed: ${(err as Error).message}`);
     }
     parsed.set(source, template);
   }
@@ -87,7 +87,7 @@ export function renderChat(
   options: ChatRenderOptions = {},
 ): string {
   if (codec.chatTemplate === undefined) {
-    throw new InputError(`The model in ${codec.dir} has no chat template; use a raw prompt instead.`);
+    throw new InputError(`the model in ${codec.dir} has no chat template; use a raw prompt instead`);
   }
   const template = compile(codec.chatTemplate, codec.dir);
   const { bos, eos, pad, unk } = codec.specialTokens;
@@ -104,7 +104,7 @@ export function renderChat(
       ...options.variables,
     });
   } catch (err) {
-    throw new InputError(`The chat template of ${codec.dir} failed to render: ${(err as Error).message}`);
+    throw new InputError(`the chat template of ${codec.dir} failed to render: ${(err as Error).message}`);
   }
 }
 

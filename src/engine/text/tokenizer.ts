@@ -41,7 +41,7 @@ export async function readJsonObject(dir: string, name: string): Promise<JsonObj
     text = await readFile(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new InputError(`Cannot read ${path}: ${(err as Error).message}`);
+    throw new InputError(`cannot read ${path}: ${(err as Error).message}`);
   }
   let value: unknown;
   try {
@@ -56,7 +56,7 @@ export async function readJsonObject(dir: string, name: string): Promise<JsonObj
 export async function loadTextCodec(dir: string): Promise<TextCodec> {
   const tokenizerJson = await readJsonObject(dir, 'tokenizer.json');
   if (!tokenizerJson) {
-    throw new InputError(`No tokenizer.json in ${dir}: the model folder needs its tokenizer to run.`);
+    throw new InputError(`no tokenizer.json in ${dir}: the model folder needs its tokenizer to run`);
   }
   const config = (await readJsonObject(dir, 'tokenizer_config.json')) ?? {};
   const [generationConfig, modelConfig, chatTemplate] = await Promise.all([

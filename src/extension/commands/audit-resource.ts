@@ -1,9 +1,11 @@
 // "Audit Checkpoint": from the explorer's context menu (one or several resources) or the palette
 // (a quick pick of the workspace's checkpoints, or browse).
 import * as vscode from 'vscode';
-import { CHECKPOINT_FILE_EXTENSIONS } from '../../engine/checkpoint/classify';
+import { plural } from '../../audit/units';
+import { CHECKPOINT_FILE_EXTENSIONS, folderKind } from '../../engine/checkpoint/classify';
 import type { AuditService } from '../audit-service';
 import type { AuditableFolders } from '../auditable-folders';
+import { checkpointRoles, type RoledFolder } from '../checkpoint-roles';
 import type { Log } from '../log';
 import { targetFromUri } from '../target-picker';
 import { requireTrust } from '../trust';
@@ -46,10 +48,23 @@ async function pickCheckpoint(folders: AuditableFolders): Promise<vscode.Uri[] |
     '**/{node_modules,.git,.venv,venv}/**',
     2000,
   );
-  const folderItems: CheckpointPick[] = folders.list().map((p) => {
-    const uri = vscode.Uri.file(p);
-    return { label: `$(folder) ${vscode.workspace.asRelativePath(uri)}`, uri };
-  });
+  const roled = checkpointRoles(
+    folders.list().map((path) => ({ path, kind: folderKind(path) ?? 'model-folder' })),
+  );
+  const folderItem = (f: RoledFolder): CheckpointPick => {
+    const uri = vscode.Uri.file(f.path);
+    const label = vscode.workspace.asRelativePath(uri);
+    if (f.role === 'diff') return { label: `$(diff) ${label}`, description: 'diff (PEFT adapter)', uri };
+    if (f.role === 'base')
+      return {
+        label: `$(database) ${label}`,
+        description: `base model of ${plural(f.diffs ?? 0, 'diff')} here: audits itself, not a diff`,
+        uri,
+      };
+    return { label: `$(folder) ${label}`, description: 'model folder (a full finetune or a base)', uri };
+  };
+  const diffs = roled.filter((f) => f.role === 'diff').map(folderItem);
+  const models = roled.filter((f) => f.role !== 'diff').map(folderItem);
   // Files inside a checkpoint folder are that folder's weights: offer the folder only.
   const fileItems: CheckpointPick[] = files
     .filter((u) => !folders.containsFile(u.fsPath))
@@ -59,15 +74,13 @@ async function pickCheckpoint(folders: AuditableFolders): Promise<vscode.Uri[] |
     label: '$(folder-opened) Browse…',
     description: 'a file or folder anywhere',
   };
+  const section = (label: string, rows: CheckpointPick[]): CheckpointPick[] =>
+    rows.length > 0 ? [{ label, kind: vscode.QuickPickItemKind.Separator }, ...rows] : [];
+  // Diffs first, so that the row the quick pick preselects is one worth auditing.
   const items: CheckpointPick[] = [
-    ...(folderItems.length > 0
-      ? [{ label: 'Checkpoint folders', kind: vscode.QuickPickItemKind.Separator }]
-      : []),
-    ...folderItems,
-    ...(fileItems.length > 0
-      ? [{ label: 'Checkpoint files', kind: vscode.QuickPickItemKind.Separator }]
-      : []),
-    ...fileItems,
+    ...section('Diffs', diffs),
+    ...section('Checkpoint files', fileItems),
+    ...section('Models and bases', models),
     { label: '', kind: vscode.QuickPickItemKind.Separator },
     browse,
   ];

@@ -25,6 +25,8 @@ export interface PanelHtmlOptions {
   readonly nonce: string;
   /** `webview.asWebviewUri(dist/webview.js)`, as a string. */
   readonly scriptUri: string;
+  /** `webview.asWebviewUri(dist/codicons/codicon.css)`: the codicon font, for `<vscode-icon>`. */
+  readonly codiconsUri?: string;
   readonly title: string;
   /** The view the page holds: a report (the default) or a review. */
   readonly element?: 'dit-report-view' | 'dit-review-view';
@@ -53,7 +55,7 @@ export function panelHtml(o: PanelHtmlOptions): string {
 <meta http-equiv="Content-Security-Policy" content="${escapeHtml(csp)}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <title>${escapeHtml(o.title)}</title>
-</head>
+${o.codiconsUri === undefined ? '' : `<link rel="stylesheet" id="vscode-codicon-stylesheet" href="${escapeHtml(o.codiconsUri)}">\n`}</head>
 <body>
 <${o.element ?? 'dit-report-view'}></${o.element ?? 'dit-report-view'}>
 <script nonce="${escapeHtml(o.nonce)}" src="${escapeHtml(o.scriptUri)}"></script>

@@ -17,6 +17,8 @@ export interface PanelActions {
   reveal(report: AuditReport, which: RevealWhich, index?: number): void;
   showLog(): void;
   manageTrust(): void;
+  installCudaProvider(): void;
+  openDiff(report: AuditReport, index: number): void;
 }
 
 export class ReportPanels implements vscode.Disposable, PanelMessageHandler {
@@ -86,6 +88,12 @@ export class ReportPanels implements vscode.Disposable, PanelMessageHandler {
         break;
       case 'manageTrust':
         actions.manageTrust();
+        break;
+      case 'installCudaProvider':
+        actions.installCudaProvider();
+        break;
+      case 'openDiff':
+        if (report) actions.openDiff(report, message.index);
         break;
       case 'cspViolation':
         this.log.warn(

@@ -9,6 +9,7 @@ import {
   type WebviewMessage,
 } from '../../protocol/panel';
 import { makeNonce, panelHtml } from './html';
+import { panelIcon, webviewResources } from './webview-resources';
 
 export const REPORT_VIEW_TYPE = 'ditAuditor.report';
 
@@ -53,10 +54,11 @@ export class ReportPanel implements vscode.Disposable {
   ) {
     this.current = state;
     const webview = panel.webview;
+    panel.iconPath = panelIcon(extensionUri);
     webview.html = panelHtml({
       cspSource: webview.cspSource,
       nonce: makeNonce(),
-      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview.js')).toString(),
+      ...webviewResources(webview, extensionUri),
       title: titleOf(state),
     });
     this.disposables.push(

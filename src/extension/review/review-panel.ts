@@ -6,6 +6,7 @@ import { isWebviewMessage } from '../../protocol/panel';
 import type { ReviewMessage, ReviewState } from '../../protocol/review';
 import type { Log } from '../log';
 import { makeNonce, panelHtml } from '../panel/html';
+import { panelIcon, webviewResources } from '../panel/webview-resources';
 
 export const REVIEW_VIEW_TYPE = 'ditAuditor.review';
 
@@ -38,12 +39,11 @@ export class ReviewPanel implements vscode.Disposable {
       },
     );
     const webview = panel.webview;
+    panel.iconPath = panelIcon(this.extensionUri);
     webview.html = panelHtml({
       cspSource: webview.cspSource,
       nonce: makeNonce(),
-      scriptUri: webview
-        .asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview.js'))
-        .toString(),
+      ...webviewResources(webview, this.extensionUri),
       title,
       element: 'dit-review-view',
     });

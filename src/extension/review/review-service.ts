@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import { AuditCancelledError, type ReportCache } from '../../audit/index';
 import { type Review, runReview } from '../../audit/review/run-review';
+import { plural } from '../../audit/units';
 import { CancelledError } from '../../engine/runtime/engine';
 import { currentSettings } from '../current-settings';
 import type { EngineHolder } from '../engine-holder';
@@ -69,7 +70,7 @@ export class ReviewService {
         },
       );
       this.panel.show({ kind: 'done', title, review });
-      this.log.info(`review of ${root} done: ${review.checkpoints.length} checkpoints changed`);
+      this.log.info(`review of ${root} done: ${plural(review.checkpoints.length, 'checkpoint')} changed`);
       return review;
     } catch (error) {
       const cancelled = error instanceof AuditCancelledError || error instanceof CancelledError;
