@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openCheckpointTensors } from '../checkpoint/checkpoint-files';
 import { InputError, type TensorSource } from '../checkpoint/types';
+import { checkSizesAgainstWeights } from '../config/check-weights';
 import type { ModelOptions } from '../config/model-options';
 import { normalizeConfig } from '../config/normalize-config';
 
@@ -28,5 +29,6 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
   }
   const tensors = await openCheckpointTensors(dir);
   const options = normalizeConfig(raw, (name) => tensors.get(name) !== undefined);
+  checkSizesAgainstWeights(options, (name) => tensors.get(name));
   return { dir, options, tensors };
 }
