@@ -1,9 +1,9 @@
 // What a file or folder holds, read without running anything: for `dit-audit inspect`.
 import { existsSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openCheckpointTensors } from './checkpoint/checkpoint-files';
 import { folderKind } from './checkpoint/classify';
+import { readJsonFile } from './checkpoint/json-file';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS } from './checkpoint/peft';
 import { openSafetensorsFile } from './checkpoint/safetensors';
 import { describeTorchFile, type TorchDiffEntry } from './checkpoint/torch-layouts';
@@ -79,11 +79,8 @@ function summarize(source: TensorSource): TensorSummary[] {
 }
 
 async function readJson(path: string): Promise<Record<string, unknown>> {
-  try {
-    const value: unknown = JSON.parse(await readFile(path, 'utf8'));
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not an object');
-    return value as Record<string, unknown>;
-  } catch (e) {
-    throw new InputError(`${path} is not a valid JSON object (${(e as Error).message})`);
-  }
+  const value = await readJsonFile(path);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new InputError(`${path} is not a JSON object`);
+  return value as Record<string, unknown>;
 }

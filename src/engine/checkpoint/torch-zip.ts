@@ -2,9 +2,9 @@
 // `<prefix>/data/`) is read entry by entry from disk; the legacy raw-pickle format is only scanned,
 // so its globals can be refused by name, and is never loaded.
 
-import { open as openFile } from 'node:fs/promises';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { DTYPE_BYTES } from './dtype';
+import { openRegularFile } from './regular-file';
 import { InputError } from './types';
 import {
   forbiddenGlobalError,
@@ -86,11 +86,9 @@ export function refuseLegacy(file: TorchLegacy): never {
 
 async function readHead(path: string): Promise<Uint8Array> {
   try {
-    const handle = await openFile(path, 'r');
+    const { handle, size } = await openRegularFile(path, (p) => new InputError(`cannot read ${path}: ${p}`));
     try {
-      const stats = await handle.stat();
-      if (!stats.isFile()) throw new InputError(`cannot read ${path}: not a file`);
-      const head = new Uint8Array(Math.min(stats.size, LEGACY_HEAD_BYTES));
+      const head = new Uint8Array(Math.min(size, LEGACY_HEAD_BYTES));
       const { bytesRead } = await handle.read(head, 0, head.length, 0);
       return head.subarray(0, bytesRead);
     } finally {
