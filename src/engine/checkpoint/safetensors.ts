@@ -11,6 +11,8 @@ import { type DType, InputError, type TensorRef, type TensorSource } from './typ
 
 /** Headers larger than this are refused rather than read into memory. */
 export const MAX_HEADER_BYTES = 100 * 1024 * 1024;
+/** Tensors in one file: a whole 405B model holds about 1,100. */
+const MAX_TENSORS = 100_000;
 
 // A single FileHandle.read is limited to 2 GiB; big tensors are read in pieces.
 const READ_CHUNK_BYTES = 1 << 30;
@@ -88,6 +90,12 @@ function parseHeader(
 ): { entries: RawEntry[]; metadata: Record<string, string> } {
   const entries: RawEntry[] = [];
   const metadata: Record<string, string> = Object.create(null);
+  const names = Object.keys(header);
+  if (names.length > MAX_TENSORS + 1) {
+    throw fail(
+      `header lists ${names.length} tensors, more than the ${MAX_TENSORS} dit-auditor reads from one file`,
+    );
+  }
   for (const [name, info] of Object.entries(header)) {
     if (name === '__metadata__') {
       if (info === null) continue;
