@@ -3,7 +3,11 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { disableOrtTelemetry } from './no-telemetry';
 import { PROVIDER_NAMES, type ProviderName, type ProviderPreference } from './providers';
+
+// Before any session: no telemetry, no files under ~/.cache (see no-telemetry.ts).
+disableOrtTelemetry();
 
 // Errors reach the caller as exceptions; ORT's own console logging would only duplicate them.
 ort.env.logLevel = 'fatal';
