@@ -45,11 +45,27 @@ export function zipBytes(entries: readonly ZipEntry[]): Buffer {
     offset += 30 + name.length + body.length;
   }
   const cdBytes = Buffer.concat(directory);
+  const zip64 = entries.length > 0xffff;
   const end = Buffer.alloc(22);
   end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
+  end.writeUInt16LE(zip64 ? 0xffff : entries.length, 8);
+  end.writeUInt16LE(zip64 ? 0xffff : entries.length, 10);
   end.writeUInt32LE(cdBytes.length, 12);
   end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, cdBytes, end]);
+  if (!zip64) return Buffer.concat([...locals, cdBytes, end]);
+  // More entries than 16 bits count: a zip64 end record and its locator before the plain one.
+  const record = Buffer.alloc(56);
+  record.writeUInt32LE(0x06064b50, 0);
+  record.writeBigUInt64LE(44n, 4);
+  record.writeUInt16LE(45, 12);
+  record.writeUInt16LE(45, 14);
+  record.writeBigUInt64LE(BigInt(entries.length), 24);
+  record.writeBigUInt64LE(BigInt(entries.length), 32);
+  record.writeBigUInt64LE(BigInt(cdBytes.length), 40);
+  record.writeBigUInt64LE(BigInt(offset), 48);
+  const locator = Buffer.alloc(20);
+  locator.writeUInt32LE(0x07064b50, 0);
+  locator.writeBigUInt64LE(BigInt(offset + cdBytes.length), 8);
+  locator.writeUInt32LE(1, 16);
+  return Buffer.concat([...locals, cdBytes, record, locator, end]);
 }
