@@ -107,6 +107,37 @@ describe('files that are not regular files', () => {
   });
 });
 
+describe('links out of a checkpoint folder', () => {
+  it('inspect names a shard that links out of its folder, on stderr and in the JSON; an HF cache snapshot passes', () => {
+    const dir = fresh();
+    for (const f of ['config.json', 'model.safetensors.index.json', 'model-00001-of-00002.safetensors']) {
+      copyFileSync(join(TINY, 'qwen3-tiny', f), join(dir, f));
+    }
+    const outside = join(TINY, 'qwen3-tiny', 'model-00002-of-00002.safetensors');
+    symlinkSync(outside, join(dir, 'model-00002-of-00002.safetensors'));
+    const r = runCli(['inspect', dir, '--json']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(
+      `dit-audit: warning: ${join(dir, 'model-00002-of-00002.safetensors')} is a link out of its folder, to ${outside}\n`,
+    );
+    expect(JSON.parse(r.stdout).outsideLinks).toEqual([
+      { file: join(dir, 'model-00002-of-00002.safetensors'), target: outside },
+    ]);
+
+    const repo = join(fresh(), 'models--org--tiny');
+    const snapshot = join(repo, 'snapshots', 'abc123');
+    mkdirSync(snapshot, { recursive: true });
+    mkdirSync(join(repo, 'blobs'));
+    for (const f of ['config.json', 'model.safetensors']) {
+      copyFileSync(join(LLAMA, f), join(repo, 'blobs', `blob-${f}`));
+      symlinkSync(join('..', '..', 'blobs', `blob-${f}`), join(snapshot, f));
+    }
+    const cached = runCli(['inspect', snapshot, '--json']);
+    expect(cached.stderr).toBe('');
+    expect(JSON.parse(cached.stdout).outsideLinks).toBeUndefined();
+  });
+});
+
 describe('strict JSON', () => {
   it('refuses a byte-order mark, a key twice, and nesting past the limit; takes the rest as JSON.parse does', () => {
     expect(parseStrictJson('\ufeff{"a": 1}')).toEqual({ problem: 'starts with a byte-order mark (U+FEFF)' });

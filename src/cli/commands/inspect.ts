@@ -17,6 +17,10 @@ export function registerInspect(program: Command): void {
       if (text.length > MAX_OUTPUT_CHARS) {
         throw new InputError(`${path}: its description runs to ${text.length} characters; not a checkpoint?`);
       }
+      const links = 'outsideLinks' in found ? (found.outsideLinks ?? []) : [];
+      for (const { file, target } of links) {
+        process.stderr.write(`dit-audit: warning: ${file} is a link out of its folder, to ${target}\n`);
+      }
       process.stdout.write(text);
     });
 }
