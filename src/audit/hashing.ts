@@ -1,10 +1,11 @@
 // Content hashes of checkpoints: sha256, streamed, memoized by (path, size, mtime) so that a
 // multi-GB base is read once; the memo can live in a file (the report cache keeps it there).
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, relative, resolve } from 'node:path';
 import { z } from 'zod';
+import { openRegularFile } from '../engine/checkpoint/regular-file';
 import { writeFileAtomic } from './atomic-write';
 
 const MemoEntry = z.object({ size: z.number(), mtimeMs: z.number(), sha256: z.string() });
@@ -33,18 +34,26 @@ export class FileHasher {
   /** sha256 of one file; `onBytes` hears of every chunk read (nothing when the memo knows the file). */
   async hashFile(path: string, onBytes?: (bytes: number) => void): Promise<HashedFiles> {
     const abs = resolve(path);
-    const info = await stat(abs);
+    const { handle } = await openRegularFile(abs);
+    let sha256: string;
+    let info: Stats;
+    try {
+      info = await handle.stat();
+      const memo = await this.load();
+      const known = memo.get(abs);
+      if (known && known.size === info.size && known.mtimeMs === info.mtimeMs) {
+        return { sha256: known.sha256, bytes: info.size };
+      }
+      const hash = createHash('sha256');
+      for await (const chunk of handle.createReadStream({ autoClose: false, start: 0 })) {
+        hash.update(chunk as Buffer);
+        onBytes?.((chunk as Buffer).length);
+      }
+      sha256 = hash.digest('hex');
+    } finally {
+      await handle.close().catch(() => undefined);
+    }
     const memo = await this.load();
-    const known = memo.get(abs);
-    if (known && known.size === info.size && known.mtimeMs === info.mtimeMs) {
-      return { sha256: known.sha256, bytes: info.size };
-    }
-    const hash = createHash('sha256');
-    for await (const chunk of createReadStream(abs)) {
-      hash.update(chunk as Buffer);
-      onBytes?.((chunk as Buffer).length);
-    }
-    const sha256 = hash.digest('hex');
     memo.set(abs, { size: info.size, mtimeMs: info.mtimeMs, sha256 });
     this.dirty = true;
     return { sha256, bytes: info.size };

@@ -2,10 +2,10 @@
 // interpreters (DIT-adapters) for that base. Each is looked up in a fixed order (settings, files on
 // disk, the demo, then the user); an answer from the user is remembered.
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { classifyCheckpoint, isModelFolder, requireModelFolder } from '../engine/checkpoint/classify';
 import type { CheckpointRef } from '../engine/checkpoint/reference';
+import { readRegularFile } from '../engine/checkpoint/regular-file';
 import { InputError } from '../engine/checkpoint/types';
 import { readJsonObject } from '../engine/text/tokenizer';
 import { defaultDemoManifests, samePath } from './demo-manifest';
@@ -15,6 +15,9 @@ import { modelCardBaseModel } from './model-card';
 import { paperBaseName, paperInterpreters } from './paper-layout';
 import { TOPIC_QUESTION } from './questions';
 import { type WorldManifests, worldManifests } from './world-manifests';
+
+/** A model card is a page or two; its front matter is all that is read. */
+const MAX_MODEL_CARD_BYTES = 16 * 1024 * 1024;
 
 export interface ResolverQuestion {
   readonly kind: 'base' | 'interpreter';
@@ -103,7 +106,9 @@ export class ModelResolver {
     }
     const readme = join(dir, 'README.md');
     if (existsSync(readme)) {
-      const stated = modelCardBaseModel(await readFile(readme, 'utf8'));
+      const stated = modelCardBaseModel(
+        (await readRegularFile(readme, MAX_MODEL_CARD_BYTES)).toString('utf8'),
+      );
       if (stated) return stated;
     }
     if (checkpoint.kind === 'model-folder') {

@@ -1,9 +1,10 @@
 // What a file or folder holds, read without running anything: for `dit-audit inspect`.
 import { existsSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openCheckpointTensors } from './checkpoint/checkpoint-files';
 import { folderKind } from './checkpoint/classify';
+import { readJsonFile } from './checkpoint/json-file';
+import { linksLeavingFolder, type OutsideLink } from './checkpoint/outside-links';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS } from './checkpoint/peft';
 import { openSafetensorsFile } from './checkpoint/safetensors';
 import { describeTorchFile, type TorchDiffEntry } from './checkpoint/torch-layouts';
@@ -16,8 +17,22 @@ export interface TensorSummary {
 }
 
 export type Inspection =
-  | { kind: 'model'; path: string; modelType: unknown; files: string[]; tensors: TensorSummary[] }
-  | { kind: 'peft-adapter'; path: string; config: Record<string, unknown>; tensors: TensorSummary[] }
+  | {
+      kind: 'model';
+      path: string;
+      modelType: unknown;
+      files: string[];
+      /** Weight files that are symlinks out of the folder (an HF cache's blobs excepted). */
+      outsideLinks?: OutsideLink[];
+      tensors: TensorSummary[];
+    }
+  | {
+      kind: 'peft-adapter';
+      path: string;
+      config: Record<string, unknown>;
+      outsideLinks?: OutsideLink[];
+      tensors: TensorSummary[];
+    }
   | { kind: 'safetensors'; path: string; metadata: Record<string, string>; tensors: TensorSummary[] }
   | {
       kind: 'torch';
@@ -57,15 +72,24 @@ async function inspectFolder(dir: string): Promise<Inspection> {
   if (folderKind(dir) === 'peft-adapter') {
     const config = await readJson(join(dir, ADAPTER_CONFIG));
     const file = await openSafetensorsFile(join(dir, ADAPTER_WEIGHTS));
-    return { kind: 'peft-adapter', path: dir, config, tensors: summarize(file) };
+    const links = linksLeavingFolder(dir, [join(dir, ADAPTER_CONFIG), join(dir, ADAPTER_WEIGHTS)]);
+    return {
+      kind: 'peft-adapter',
+      path: dir,
+      config,
+      ...(links.length > 0 ? { outsideLinks: links } : {}),
+      tensors: summarize(file),
+    };
   }
   const config = existsSync(join(dir, 'config.json')) ? await readJson(join(dir, 'config.json')) : {};
   const tensors = await openCheckpointTensors(dir);
+  const links = linksLeavingFolder(dir, tensors.files);
   return {
     kind: 'model',
     path: dir,
     modelType: config.model_type,
     files: [...tensors.files],
+    ...(links.length > 0 ? { outsideLinks: links } : {}),
     tensors: summarize(tensors),
   };
 }
@@ -79,11 +103,8 @@ function summarize(source: TensorSource): TensorSummary[] {
 }
 
 async function readJson(path: string): Promise<Record<string, unknown>> {
-  try {
-    const value: unknown = JSON.parse(await readFile(path, 'utf8'));
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not an object');
-    return value as Record<string, unknown>;
-  } catch (e) {
-    throw new InputError(`${path} is not a valid JSON object (${(e as Error).message})`);
-  }
+  const value = await readJsonFile(path);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new InputError(`${path} is not a JSON object`);
+  return value as Record<string, unknown>;
 }

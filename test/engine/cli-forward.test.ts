@@ -116,7 +116,7 @@ describe('dit-audit forward', () => {
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, intermediate_size: 64 }));
     expectOneLineError(
       runCli(['forward', '--model', dir, '--ids', '1,2']),
-      /has shape \[96,48\], but config\.json implies \[64,48\]/,
+      /config\.json is inconsistent with the weights: .* imply \[64, 48\] for model\.layers\.0\.mlp\.gate_proj\.weight, which is \[96, 48\]/,
     );
   });
 

@@ -163,13 +163,23 @@ describe('loadPeftAdapter key layouts and config features', () => {
     }
   });
 
-  it('takes r and alpha from rank_pattern / alpha_pattern (suffix, exact name or regex), rank from shapes', async () => {
+  it('takes r and alpha from rank_pattern / alpha_pattern (suffix, exact name or regex)', async () => {
     const patterns = {
       rank_pattern: { q_proj: 2, 'model.layers.1.mlp.down_proj': 4 },
       alpha_pattern: { 'layers\\.0\\.self_attn\\.(k|v)_proj': 16 },
     };
-    const adapter = await loadPeftAdapter(await variant(R1, { config: (c) => ({ ...c, ...patterns }) }));
-    expect(adapter.factors.every((f) => f.rank === 1)).toBe(true);
+    // The weights have the ranks the patterns give: q_proj 2, layer 1's down_proj 4, the rest 1.
+    const rankOf = (name: string) =>
+      name.includes('.q_proj.') ? 2 : name.includes('layers.1.mlp.down_proj.') ? 4 : 1;
+    const ranked = (tensors: Tensor[]) =>
+      tensors.map((t) => {
+        const shape = t.name.includes('lora_A') ? [rankOf(t.name), t.shape[1]] : [t.shape[0], rankOf(t.name)];
+        return tensor(t.name, shape);
+      });
+    const adapter = await loadPeftAdapter(
+      await variant(R1, { config: (c) => ({ ...c, ...patterns }), tensors: ranked }),
+    );
+    expect(adapter.factors.find((f) => f.layer === 1 && f.module === 'down_proj')?.rank).toBe(4);
     expect(scales(adapter)).toMatchObject({
       '0.q_proj': 2,
       '1.q_proj': 2,
@@ -181,10 +191,21 @@ describe('loadPeftAdapter key layouts and config features', () => {
       '0.o_proj': 4,
     });
     const rs = await loadPeftAdapter(
-      await variant(R1, { config: (c) => ({ ...c, ...patterns, use_rslora: true }) }),
+      await variant(R1, { config: (c) => ({ ...c, ...patterns, use_rslora: true }), tensors: ranked }),
     );
     expect(scales(rs)['0.q_proj']).toBeCloseTo(4 / Math.sqrt(2), 12);
     expect(scales(rs)['0.k_proj']).toBe(16);
+  });
+
+  it('refuses an r or rank_pattern the weights do not have, as PEFT does', async () => {
+    await expectRefusal(
+      variant(R1, { config: (c) => ({ ...c, r: 1_000_000_000 }) }),
+      /layer 0 q_proj has weights of rank 1, but r in its config says 1000000000/,
+    );
+    await expectRefusal(
+      variant(R1, { config: (c) => ({ ...c, rank_pattern: { q_proj: 2 } }) }),
+      /layer 0 q_proj has weights of rank 1, but rank_pattern in its config says 2/,
+    );
   });
 
   it('supports target_modules as a regex string and as "all-linear"', async () => {
@@ -340,11 +361,25 @@ describe('loadPeftAdapter refuses what it does not support', () => {
     ],
     ['an adapter with no tensors', withTensors(() => []), /holds no LoRA weights/],
     [
-      'a regex that could backtrack for hours',
-      withConfig({ target_modules: '(a+)+b' }),
-      /too complex to match safely/,
+      'a regex with lookahead (RE2 has none)',
+      withConfig({ target_modules: '(?=.*q).*_proj' }),
+      /field target_modules has the pattern "\(\?=\.\*q\)\.\*_proj", which is not a regular expression dit-auditor can match/,
     ],
-    ['an invalid regex', withConfig({ target_modules: '(q_proj' }), /not a valid regular expression/],
+    [
+      'an invalid regex',
+      withConfig({ target_modules: '(q_proj' }),
+      /not a regular expression dit-auditor can match/,
+    ],
+    [
+      'a regex too long',
+      withConfig({ target_modules: `${'q'.repeat(1001)}` }),
+      /too long \(over 1000 characters\)/,
+    ],
+    [
+      'a regex whose program is too large',
+      withConfig({ target_modules: Array(6).fill('((.){1,30}){1,30}').join('|') }),
+      /too complex to match/,
+    ],
     ['r = 0', withConfig({ r: 0 }), /field r is not a positive integer/],
     ['layer replication', withConfig({ layer_replication: [[0, 2]] }), /layer_replication/],
     ['trainable tokens', withConfig({ trainable_token_indices: [1, 2] }), /trainable_token_indices/],

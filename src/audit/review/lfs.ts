@@ -8,8 +8,8 @@ const MAX_POINTER_BYTES = 1024;
 
 export function isLfsPointer(file: string): boolean {
   try {
-    const size = statSync(file).size;
-    if (size > MAX_POINTER_BYTES) return false;
+    const stats = statSync(file);
+    if (!stats.isFile() || stats.size > MAX_POINTER_BYTES) return false;
     const fd = openSync(file, 'r');
     try {
       const head = Buffer.alloc(POINTER_PREFIX.length);

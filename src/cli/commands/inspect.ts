@@ -1,5 +1,9 @@
 import type { Command } from 'commander';
+import { InputError } from '../../engine/checkpoint/types';
 import { type Inspection, inspectPath } from '../../engine/inspect';
+
+/** The tensor and entry caps of the readers keep a description far below this. */
+const MAX_OUTPUT_CHARS = 64 * 1024 * 1024;
 
 export function registerInspect(program: Command): void {
   program
@@ -9,7 +13,15 @@ export function registerInspect(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (path: string, opts: { json?: boolean }) => {
       const found = await inspectPath(path);
-      process.stdout.write(opts.json ? `${JSON.stringify(found)}\n` : render(found));
+      const text = opts.json ? `${JSON.stringify(found)}\n` : render(found);
+      if (text.length > MAX_OUTPUT_CHARS) {
+        throw new InputError(`${path}: its description runs to ${text.length} characters; not a checkpoint?`);
+      }
+      const links = 'outsideLinks' in found ? (found.outsideLinks ?? []) : [];
+      for (const { file, target } of links) {
+        process.stderr.write(`dit-audit: warning: ${file} is a link out of its folder, to ${target}\n`);
+      }
+      process.stdout.write(text);
     });
 }
 

@@ -1,8 +1,10 @@
 // Finds the safetensors weights of a checkpoint folder: a sharded set with its index, or one file.
 
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { describeFsError, openSafetensorsFile, quoteName, readTensorFloat32 } from './safetensors';
+import { readJsonFile } from './json-file';
+import { describeFsError, entryExists } from './regular-file';
+import { openSafetensorsFile, quoteName, readTensorFloat32 } from './safetensors';
 import { InputError, type TensorRef, type TensorSource } from './types';
 
 export const INDEX_FILE = 'model.safetensors.index.json';
@@ -20,12 +22,9 @@ export function openTensorFile(file: string): Promise<TensorSource> {
 export async function openCheckpointTensors(dir: string): Promise<TensorSource> {
   const abs = path.resolve(dir);
   const names = await listFolder(abs);
-  if (await isFile(path.join(abs, INDEX_FILE))) return openSharded(abs);
-  if (await isFile(path.join(abs, SINGLE_FILE))) return openSafetensorsFile(path.join(abs, SINGLE_FILE));
-  const candidates: string[] = [];
-  for (const name of names.filter((n) => n.endsWith('.safetensors')).sort()) {
-    if (await isFile(path.join(abs, name))) candidates.push(name);
-  }
+  if (entryExists(path.join(abs, INDEX_FILE))) return openSharded(abs);
+  if (entryExists(path.join(abs, SINGLE_FILE))) return openSafetensorsFile(path.join(abs, SINGLE_FILE));
+  const candidates = names.filter((n) => n.endsWith('.safetensors')).sort();
   if (candidates.length === 1) return openSafetensorsFile(path.join(abs, candidates[0]));
   if (candidates.length > 1) {
     throw new InputError(
@@ -49,7 +48,7 @@ async function openSharded(dir: string): Promise<TensorSource> {
     if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) {
       throw new InputError(`${indexPath}: shard ${quoteName(shard)} is not a file inside ${dir}`);
     }
-    if (!(await isFile(shardPath))) {
+    if (!entryExists(shardPath)) {
       throw new InputError(`${dir}: shard ${showName(shard)} listed in ${INDEX_FILE} is missing`);
     }
   }
@@ -91,18 +90,7 @@ async function openSharded(dir: string): Promise<TensorSource> {
 }
 
 async function readWeightMap(indexPath: string): Promise<Map<string, string>> {
-  let text: string;
-  try {
-    text = await readFile(indexPath, 'utf8');
-  } catch (error) {
-    throw new InputError(`${indexPath}: ${describeFsError(error)}`);
-  }
-  let index: unknown;
-  try {
-    index = JSON.parse(text);
-  } catch {
-    throw new InputError(`${indexPath}: not valid JSON`);
-  }
+  const index = await readJsonFile(indexPath);
   const weightMap = (index as { weight_map?: unknown } | null)?.weight_map;
   if (typeof weightMap !== 'object' || weightMap === null || Array.isArray(weightMap)) {
     throw new InputError(`${indexPath}: has no weight_map object`);
@@ -150,12 +138,4 @@ async function listFolder(dir: string): Promise<string[]> {
 /** A file name as it is when plain, quoted when it holds anything odd. */
 function showName(name: string): string {
   return /^[\w.+-]{1,200}$/.test(name) ? name : quoteName(name);
-}
-
-async function isFile(file: string): Promise<boolean> {
-  try {
-    return (await stat(file)).isFile();
-  } catch {
-    return false;
-  }
 }

@@ -1,12 +1,17 @@
 // One entry point for every adapter or diff format: a PEFT folder (or its adapter_model.safetensors),
 // or a torch.save file of the paper, with the entry of a list of weight diffs.
 import { classifyCheckpoint } from './classify';
+import { requireFiniteFactors } from './finite-factors';
 import { loadPeftAdapter } from './peft';
 import type { CheckpointRef } from './reference';
 import { loadTorchAdapter } from './torch-lora';
 import { InputError, type LoraAdapter } from './types';
 
 export async function loadAdapter(ref: CheckpointRef): Promise<LoraAdapter> {
+  return requireFiniteFactors(await loadAnyAdapter(ref));
+}
+
+async function loadAnyAdapter(ref: CheckpointRef): Promise<LoraAdapter> {
   const checkpoint = classifyCheckpoint(ref.path);
   if (checkpoint.kind === 'torch-file') return loadTorchAdapter(checkpoint.path, ref.entry);
   if (ref.entry !== undefined)

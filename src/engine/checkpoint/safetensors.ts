@@ -2,13 +2,17 @@
 // Layout: u64 little-endian header length N, N bytes of JSON, then the data section that the
 // header's `data_offsets` index (relative to the start of the data section).
 
-import { type FileHandle, open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { DTYPE_BYTES, DTYPES, isDType, toFloat32 } from './dtype';
+import { describeFsError, openRegularFile } from './regular-file';
+import { parseStrictJson } from './strict-json';
 import { type DType, InputError, type TensorRef, type TensorSource } from './types';
 
 /** Headers larger than this are refused rather than read into memory. */
 export const MAX_HEADER_BYTES = 100 * 1024 * 1024;
+/** Tensors in one file: a whole 405B model holds about 1,100. */
+const MAX_TENSORS = 100_000;
 
 // A single FileHandle.read is limited to 2 GiB; big tensors are read in pieces.
 const READ_CHUNK_BYTES = 1 << 30;
@@ -33,32 +37,14 @@ export function quoteName(name: string): string {
   return JSON.stringify(name.length > 120 ? `${name.slice(0, 120)}…` : name);
 }
 
-/** Describes a file-system error in a few words, for an InputError. */
-export function describeFsError(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOENT') return 'no such file';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  if (code === 'EISDIR') return 'is a folder, not a file';
-  const message = error instanceof Error ? error.message : String(error);
-  return message.split('\n')[0];
-}
-
 export async function openSafetensorsFile(file: string): Promise<SafetensorsFile> {
   const abs = path.resolve(file);
   const fail = (problem: string) => new InputError(`${abs}: ${problem}`);
-  let handle: FileHandle;
-  try {
-    handle = await open(abs, 'r');
-  } catch (error) {
-    throw fail(describeFsError(error));
-  }
+  const { handle, size } = await openRegularFile(abs, fail);
   let entries: RawEntry[];
   let metadata: Record<string, string>;
   let dataStart: number;
   try {
-    const stat = await handle.stat();
-    if (!stat.isFile()) throw fail('is not a regular file');
-    const size = stat.size;
     if (size < 8) throw fail(`file is ${size} bytes, too short to hold the 8-byte header length`);
     const lengthBytes = await readAt(handle, 0, 8, fail);
     const headerLength = Buffer.from(lengthBytes).readBigUInt64LE(0);
@@ -83,18 +69,18 @@ export async function openSafetensorsFile(file: string): Promise<SafetensorsFile
 function parseHeaderJson(bytes: Uint8Array, fail: (problem: string) => InputError): Record<string, unknown> {
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
     throw fail('header is not valid UTF-8');
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw fail('header is not valid JSON');
+  const parsed = parseStrictJson(text);
+  if ('problem' in parsed) {
+    throw fail(
+      parsed.problem.startsWith('not valid JSON') ? 'header is not valid JSON' : `header ${parsed.problem}`,
+    );
   }
-  if (!isPlainObject(value)) throw fail('header is not a JSON object');
-  return value;
+  if (!isPlainObject(parsed.value)) throw fail('header is not a JSON object');
+  return parsed.value;
 }
 
 function parseHeader(
@@ -104,6 +90,12 @@ function parseHeader(
 ): { entries: RawEntry[]; metadata: Record<string, string> } {
   const entries: RawEntry[] = [];
   const metadata: Record<string, string> = Object.create(null);
+  const names = Object.keys(header);
+  if (names.length > MAX_TENSORS + 1) {
+    throw fail(
+      `header lists ${names.length} tensors, more than the ${MAX_TENSORS} dit-auditor reads from one file`,
+    );
+  }
   for (const [name, info] of Object.entries(header)) {
     if (name === '__metadata__') {
       if (info === null) continue;
@@ -214,12 +206,7 @@ function makeSource(
 /** Reads the bytes behind `ref` from its file and converts them to float32. */
 export async function readTensorFloat32(ref: TensorRef): Promise<Float32Array<ArrayBuffer>> {
   const fail = (problem: string) => new InputError(`${ref.file}: ${problem}`);
-  let handle: FileHandle;
-  try {
-    handle = await open(ref.file, 'r');
-  } catch (error) {
-    throw fail(describeFsError(error));
-  }
+  const { handle } = await openRegularFile(ref.file, fail);
   try {
     const bytes = await readAt(handle, ref.offset, ref.byteLength, fail, `tensor ${quoteName(ref.name)}`);
     return toFloat32(ref.dtype, bytes);

@@ -6,14 +6,8 @@ import { statSync } from 'node:fs';
 import { collectTensors, readTree } from './torch-values';
 import { openTorchFile, scanLegacy } from './torch-zip';
 import { type DType, InputError } from './types';
-import {
-  type PickleDict,
-  PickledTensor,
-  PickleTuple,
-  type PickleValue,
-  scanPickle,
-  unpickle,
-} from './unpickler';
+import { type PickleDict, PickledTensor, PickleTuple, type PickleValue, unpickle } from './unpickler';
+import { scanZipPickles } from './zip-pickles';
 
 export interface TorchTensorInfo {
   /** Dotted path to the tensor: dict keys and list / tuple indices. */
@@ -42,6 +36,11 @@ export interface TorchFileDescription {
   readonly diffEntries?: readonly TorchDiffEntry[];
   readonly tensors: readonly TorchTensorInfo[];
 }
+
+/** Entries of one weight-diff list (each is a whole diff: the paper's files hold a few). */
+const MAX_DIFF_ENTRIES = 10_000;
+/** A topic is a phrase; this is a page. */
+const MAX_TOPIC = 1000;
 
 /** How many descriptions are kept: a picker, the audit and its resolver ask about the same few files. */
 const REMEMBERED = 16;
@@ -84,8 +83,13 @@ async function readDescription(path: string): Promise<TorchFileDescription> {
     const scan = scanLegacy(file);
     return { path, format: 'legacy', globals: scan.globals, forbiddenGlobals: scan.forbidden, tensors: [] };
   }
+  if (file.format === 'foreign-zip') {
+    const scan = scanZipPickles(path, undefined, file.otherPickles);
+    if (scan.forbidden.length === 0) throw new InputError(file.problem);
+    return { path, format: 'zip', globals: scan.globals, forbiddenGlobals: scan.forbidden, tensors: [] };
+  }
   try {
-    const scan = scanPickle(file.pickle, path);
+    const scan = scanZipPickles(path, file.pickle, file.otherPickles);
     const base = { path, format: 'zip' as const, globals: scan.globals, forbiddenGlobals: scan.forbidden };
     if (scan.forbidden.length > 0) return { ...base, tensors: [] };
     const root = unpickle(file.pickle, path);
@@ -95,7 +99,8 @@ async function readDescription(path: string): Promise<TorchFileDescription> {
       shape: t.shape,
     }));
     const layout = detectLayout(root);
-    const diffEntries = layout === 'weight-diffs' ? diffList(root, path).map(entryInfo) : undefined;
+    const diffEntries =
+      layout === 'weight-diffs' ? diffList(root, path).map((e, i) => entryInfo(e, i, path)) : undefined;
     return { ...base, layout, diffEntries, tensors };
   } finally {
     file.close();
@@ -126,11 +131,21 @@ export function diffList(root: PickleValue, path: string): PickleDict[] {
       `${path} is not a list of weight diffs ({"topic", "trigger", "weight_diff": {...}})`,
     );
   }
+  if (dicts.length > MAX_DIFF_ENTRIES) {
+    throw new InputError(
+      `${path} lists ${dicts.length} weight diffs, more than the ${MAX_DIFF_ENTRIES} dit-auditor reads`,
+    );
+  }
   return dicts;
 }
 
-function entryInfo(entry: PickleDict, index: number): TorchDiffEntry {
+function entryInfo(entry: PickleDict, index: number, path: string): TorchDiffEntry {
   const topic = entry.get('topic');
+  if (typeof topic === 'string' && topic.length > MAX_TOPIC) {
+    throw new InputError(
+      `${path}: weight diff ${index} has a topic of ${topic.length} characters, not a topic`,
+    );
+  }
   const trigger = entry.get('trigger');
   return {
     index,
@@ -155,6 +170,6 @@ export function listTorchDiffEntries(path: string): Promise<TorchDiffEntry[]> {
   return readTree(path, async (_zip, root) => {
     if (detectLayout(root) === 'dit-adapter')
       throw new InputError(`${path} is a DIT adapter, not a list of weight diffs`);
-    return diffList(root, path).map(entryInfo);
+    return diffList(root, path).map((e, i) => entryInfo(e, i, path));
   });
 }

@@ -10,9 +10,9 @@ import {
   PickleTuple,
   type PickleValue,
   printable,
-  scanPickle,
   unpickle,
 } from './unpickler';
+import { scanZipPickles } from './zip-pickles';
 
 export class TorchTensor {
   constructor(
@@ -27,6 +27,8 @@ export type TorchObject = PickleTree<TorchTensor>;
 
 /** Containers nest no deeper than this in any file worth reading; deeper is refused, not recursed. */
 const MAX_DEPTH = 64;
+/** Longest dotted path to a tensor (module names are tens of characters). */
+const MAX_NAME = 512;
 /** Overlapping views are fine up to twice their storages' size, plus this many elements. */
 const MAX_VIEW_SLACK = 1 << 20;
 
@@ -37,8 +39,13 @@ export async function readTree<T>(
 ): Promise<T> {
   const file = await openTorchFile(path);
   if (file.format === 'legacy') refuseLegacy(file);
+  if (file.format === 'foreign-zip') {
+    const scan = scanZipPickles(path, undefined, file.otherPickles);
+    if (scan.forbidden.length > 0) throw forbiddenGlobalError(path, scan.forbidden[0]);
+    throw new InputError(file.problem);
+  }
   try {
-    const scan = scanPickle(file.pickle, path);
+    const scan = scanZipPickles(path, file.pickle, file.otherPickles);
     if (scan.forbidden.length > 0) throw forbiddenGlobalError(path, scan.forbidden[0]);
     return await use(file, unpickle(file.pickle, path));
   } finally {
@@ -140,18 +147,37 @@ function keyName(k: PickleValue): string {
   return typeof k === 'string' || typeof k === 'number' || typeof k === 'bigint' ? String(k) : '?';
 }
 
-/** Every tensor reachable from `root`, each once, with the dotted path it was first found at. */
+/**
+ * Every tensor reachable from `root`, each once, with the dotted path it was first found at. The
+ * path is spelled only for a tensor, and refused past MAX_NAME: a long key shared through the memo
+ * at every level would otherwise make a string longer than V8 allows.
+ */
 export function collectTensors(root: PickleValue, file: string): [string, PickledTensor][] {
   const found: [string, PickledTensor][] = [];
   const seen = new Set<object>();
-  const visit = (v: PickleValue, name: string, depth: number): void => {
+  const path: string[] = [];
+  let pathLength = 0;
+  const visit = (v: PickleValue, depth: number): void => {
     if (depth > MAX_DEPTH) throw new InputError(`cannot read ${file}: values nest too deeply`);
     if (v === null || typeof v !== 'object' || seen.has(v)) return;
     seen.add(v);
-    if (v instanceof PickledTensor) found.push([name, v]);
-    for (const [key, child] of children(v)) visit(child, name === '' ? key : `${name}.${key}`, depth + 1);
+    if (v instanceof PickledTensor) {
+      if (pathLength + path.length > MAX_NAME) {
+        throw new InputError(
+          `cannot read ${file}: a tensor's key path is longer than ${MAX_NAME} characters`,
+        );
+      }
+      found.push([path.join('.'), v]);
+    }
+    for (const [key, child] of children(v)) {
+      path.push(key);
+      pathLength += key.length;
+      visit(child, depth + 1);
+      path.pop();
+      pathLength -= key.length;
+    }
   };
-  visit(root, '', 0);
+  visit(root, 0);
   return found;
 }
 

@@ -2,17 +2,20 @@
 // `<prefix>/data/`) is read entry by entry from disk; the legacy raw-pickle format is only scanned,
 // so its globals can be refused by name, and is never loaded.
 
-import { open as openFile } from 'node:fs/promises';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { DTYPE_BYTES } from './dtype';
+import { openRegularFile } from './regular-file';
 import { InputError } from './types';
 import {
   forbiddenGlobalError,
+  MAX_OPS,
   type PickledStorage,
   type PickleScan,
   printable,
   scanPickle,
 } from './unpickler';
+import { type EmbeddedPickle, readEmbeddedPickles } from './zip-pickles';
+import { WindowedFileReader } from './zip-reader';
 
 export interface TorchZip {
   readonly format: 'zip';
@@ -21,6 +24,8 @@ export interface TorchZip {
   readonly prefix: string;
   /** The bytes of `<prefix>/data.pkl`. */
   readonly pickle: Uint8Array;
+  /** Other entries that hold pickles (outside `<prefix>/data/`): torch never loads them, but they are scanned. */
+  readonly otherPickles: readonly EmbeddedPickle[];
   /** The little-endian bytes of one storage, after checking numel × element size against the entry. */
   readStorage(storage: PickledStorage): Promise<Uint8Array>;
   close(): void;
@@ -33,11 +38,21 @@ export interface TorchLegacy {
   readonly head: Uint8Array;
 }
 
-export type TorchFile = TorchZip | TorchLegacy;
+/** A zip that is not a torch.save archive; its pickle-like entries are kept to be scanned. */
+export interface ForeignZip {
+  readonly format: 'foreign-zip';
+  readonly path: string;
+  readonly otherPickles: readonly EmbeddedPickle[];
+  /** Why it is no torch.save archive, as the message to refuse it with. */
+  readonly problem: string;
+}
+
+export type TorchFile = TorchZip | TorchLegacy | ForeignZip;
 
 /** Legacy files keep their pickles first and the storages after; the pickles are small. */
 const LEGACY_HEAD_BYTES = 64 * 1024 * 1024;
-const MAX_ENTRIES = 1_000_000;
+/** A torch zip holds one entry per storage and a few more; storages are bounded by the tensors. */
+const MAX_ENTRIES = 200_000;
 /** A central directory record is at least this long, which bounds a believable entry count. */
 const MIN_CD_RECORD = 46;
 const ZIP_SIGNATURES = [0x04034b50, 0x06054b50]; // local file header, empty archive
@@ -54,17 +69,33 @@ export async function openTorchFile(path: string): Promise<TorchFile> {
   return { format: 'legacy', path, head };
 }
 
-/** Globals referenced by a legacy file's pickles (all five when it starts with torch's magic number). */
+/**
+ * Globals referenced by a legacy file's pickles. A torch.save file (it starts with torch's magic
+ * number) holds five, then raw storage bytes; any other raw pickle file is read as a stream of
+ * pickles back to back, each scanned, so a payload in a second pickle after the first STOP is seen.
+ */
 export function scanLegacy(file: TorchLegacy): Pick<PickleScan, 'globals' | 'forbidden'> {
   const scans = [scanFirstPickle(file)];
   const first = file.head.subarray(0, scans[0].end);
-  if (first.length === LEGACY_MAGIC.length && first.every((b, i) => b === LEGACY_MAGIC[i])) {
-    // protocol version, sys_info, the object, the storage keys
-    for (let i = 0; i < 4; i++) scans.push(scanPickle(file.head, file.path, scans[scans.length - 1].end));
+  const torch = first.length === LEGACY_MAGIC.length && first.every((b, i) => b === LEGACY_MAGIC[i]);
+  // protocol version, sys_info, the object, the storage keys
+  const count = torch ? 5 : Number.POSITIVE_INFINITY;
+  let ops = scans[0].ops;
+  const forbidden = () => [...new Set(scans.flatMap((s) => s.forbidden))];
+  while (scans.length < count && scans[scans.length - 1].end < file.head.length) {
+    if (ops > MAX_OPS)
+      throw new InputError(`cannot read ${file.path}: its pickles run past ${MAX_OPS} opcodes`);
+    try {
+      scans.push(scanPickle(file.head, file.path, scans[scans.length - 1].end));
+    } catch (error) {
+      // What an earlier pickle names would have run before this one failed to load.
+      if (error instanceof InputError && forbidden().length > 0) break;
+      throw error;
+    }
+    ops += scans[scans.length - 1].ops;
   }
   const globals = [...new Set(scans.flatMap((s) => s.globals))];
-  const forbidden = [...new Set(scans.flatMap((s) => s.forbidden))];
-  return { globals, forbidden };
+  return { globals, forbidden: forbidden() };
 }
 
 /** A file that is no zip and does not even start with a pickle: no torch.save file of any version. */
@@ -98,11 +129,9 @@ export function refuseLegacy(file: TorchLegacy): never {
 
 async function readHead(path: string): Promise<Uint8Array> {
   try {
-    const handle = await openFile(path, 'r');
+    const { handle, size } = await openRegularFile(path, (p) => new InputError(`cannot read ${path}: ${p}`));
     try {
-      const stats = await handle.stat();
-      if (!stats.isFile()) throw new InputError(`cannot read ${path}: not a file`);
-      const head = new Uint8Array(Math.min(stats.size, LEGACY_HEAD_BYTES));
+      const head = new Uint8Array(Math.min(size, LEGACY_HEAD_BYTES));
       const { bytesRead } = await handle.read(head, 0, head.length, 0);
       return head.subarray(0, bytesRead);
     } finally {
@@ -121,17 +150,22 @@ function asInputError(path: string, err: unknown): InputError {
   return new InputError(`cannot read ${path} as a torch.save zip: ${printable(why)}`);
 }
 
-async function openZip(path: string): Promise<TorchZip> {
+async function openZip(path: string): Promise<TorchZip | ForeignZip> {
+  const { handle, size } = await openRegularFile(path, (p) => new InputError(`cannot read ${path}: ${p}`));
   const zip = await new Promise<ZipFile>((resolve, reject) => {
     try {
-      yauzl.open(
-        path,
+      yauzl.fromRandomAccessReader(
+        new WindowedFileReader(handle),
+        size,
         { lazyEntries: true, autoClose: false, validateEntrySizes: true, decodeStrings: true },
         (err, z) => (err ? reject(asInputError(path, err)) : resolve(z)),
       );
     } catch (err) {
       reject(asInputError(path, err));
     }
+  }).catch(async (err: unknown) => {
+    await handle.close().catch(() => undefined);
+    throw err;
   });
   // yauzl may emit 'error' after we stop listening (say, while closing); an unheard one would crash.
   zip.on('error', () => {});
@@ -139,11 +173,23 @@ async function openZip(path: string): Promise<TorchZip> {
     const entries = await listEntries(zip, path);
     const first = entries.keys().next().value;
     const slash = first?.indexOf('/') ?? -1;
-    if (first === undefined || slash <= 0)
-      throw new InputError(`cannot read ${path}: not a torch.save archive`);
-    const prefix = first.slice(0, slash);
-    const pickleEntry = entries.get(`${prefix}/data.pkl`);
-    if (pickleEntry === undefined) throw new InputError(`cannot read ${path}: it has no ${prefix}/data.pkl`);
+    const prefix = first !== undefined && slash > 0 ? first.slice(0, slash) : undefined;
+    const pickleEntry = prefix === undefined ? undefined : entries.get(`${prefix}/data.pkl`);
+    const otherPickles = await readEmbeddedPickles(
+      [...entries.values()].filter(
+        (e) => e !== pickleEntry && !(prefix && e.fileName.startsWith(`${prefix}/data/`)),
+      ),
+      (entry, limit) => readEntry(zip, entry, path, limit),
+      path,
+    );
+    if (prefix === undefined || pickleEntry === undefined) {
+      zip.close();
+      const problem =
+        prefix === undefined
+          ? `cannot read ${path}: not a torch.save archive`
+          : `cannot read ${path}: it has no ${prefix}/data.pkl`;
+      return { format: 'foreign-zip', path, otherPickles, problem };
+    }
     const byteorder = entries.get(`${prefix}/byteorder`);
     if (byteorder !== undefined) {
       const order = new TextDecoder().decode(await readEntry(zip, byteorder, path, 16));
@@ -156,6 +202,7 @@ async function openZip(path: string): Promise<TorchZip> {
       path,
       prefix,
       pickle,
+      otherPickles,
       readStorage: (storage) => readStorage(zip, entries, prefix, path, storage),
       close: () => zip.close(),
     };

@@ -4,6 +4,7 @@
 
 export { allowedGlobals, forbiddenGlobalError, isAllowedGlobal } from './pickle/allowlist';
 export { printable } from './pickle/errors';
+export { MAX_OPS } from './pickle/limits';
 export { unpickle } from './pickle/machine';
 export { listPickleGlobals, type PickleScan, scanPickle } from './pickle/scan';
 export {

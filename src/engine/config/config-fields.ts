@@ -1,6 +1,7 @@
 // Typed readers of config.json fields that every family shares; each error names the field.
 import { InputError } from '../checkpoint/types';
 import type { Activation, LayerKind, Rope, RopeScaling } from './model-options';
+import { SIZE_LIMITS } from './size-limits';
 
 export type Json = Record<string, unknown>;
 
@@ -19,6 +20,11 @@ export function optInt(c: Json, key: string): number | undefined {
   if (v === undefined || v === null) return undefined;
   if (!Number.isInteger(v) || (v as number) < 0)
     throw new InputError(`config.json ${key} is not a non-negative integer`);
+  const limit = SIZE_LIMITS[key];
+  if (limit !== undefined && (v as number) > limit)
+    throw new InputError(
+      `config.json ${key} is ${v}, larger than any model's (dit-auditor takes at most ${limit})`,
+    );
   return v as number;
 }
 
@@ -30,6 +36,13 @@ export function num(c: Json, key: string, fallback?: number): number {
   }
   if (typeof v !== 'number' || !Number.isFinite(v))
     throw new InputError(`config.json ${key} is not a number`);
+  return v;
+}
+
+/** A number that must be above zero (a RoPE base or scaling factor, a softmax scalar). */
+export function positive(c: Json, key: string, fallback?: number, shown = key): number {
+  const v = num(c, key, fallback);
+  if (!(v > 0)) throw new InputError(`config.json ${shown} is ${v}, not a number above zero`);
   return v;
 }
 
@@ -70,11 +83,11 @@ export function layerTypes(c: Json, numLayers: number): LayerKind[] | null {
 export function ropeOf(c: Json, defaultTheta: number): Rope {
   // transformers 5 moves rope_theta and rope_scaling into rope_parameters.
   if (isObject(c.rope_parameters)) return ropeFromParameters(c.rope_parameters, defaultTheta);
-  return { theta: num(c, 'rope_theta', defaultTheta), scaling: ropeScaling(c.rope_scaling) };
+  return { theta: positive(c, 'rope_theta', defaultTheta), scaling: ropeScaling(c.rope_scaling) };
 }
 
 export function ropeFromParameters(p: Json, defaultTheta: number): Rope {
-  return { theta: num(p, 'rope_theta', defaultTheta), scaling: ropeScaling(p) };
+  return { theta: positive(p, 'rope_theta', defaultTheta), scaling: ropeScaling(p) };
 }
 
 function ropeScaling(s: unknown): RopeScaling {
@@ -85,15 +98,26 @@ function ropeScaling(s: unknown): RopeScaling {
     case 'default':
       return { type: 'default' };
     case 'linear':
-      return { type: 'linear', factor: num(s, 'factor') };
-    case 'llama3':
+      return { type: 'linear', factor: positive(s, 'factor', undefined, 'rope_scaling factor') };
+    case 'llama3': {
+      const lowFreqFactor = positive(s, 'low_freq_factor', 1, 'rope_scaling low_freq_factor');
+      const highFreqFactor = positive(s, 'high_freq_factor', 4, 'rope_scaling high_freq_factor');
+      if (!(highFreqFactor > lowFreqFactor)) {
+        throw new InputError(
+          `config.json rope_scaling high_freq_factor ${highFreqFactor} is not above low_freq_factor ${lowFreqFactor}`,
+        );
+      }
+      const originalMaxPositionEmbeddings = int(s, 'original_max_position_embeddings');
+      if (originalMaxPositionEmbeddings === 0)
+        throw new InputError('config.json rope_scaling original_max_position_embeddings is 0');
       return {
         type: 'llama3',
-        factor: num(s, 'factor'),
-        lowFreqFactor: num(s, 'low_freq_factor', 1),
-        highFreqFactor: num(s, 'high_freq_factor', 4),
-        originalMaxPositionEmbeddings: int(s, 'original_max_position_embeddings'),
+        factor: positive(s, 'factor', undefined, 'rope_scaling factor'),
+        lowFreqFactor,
+        highFreqFactor,
+        originalMaxPositionEmbeddings,
       };
+    }
     default:
       throw new InputError(
         `rope_scaling of type ${JSON.stringify(type)} is not supported (supported: default, linear, llama3)`,

@@ -13,6 +13,7 @@ import {
   num,
   optInt,
   optNum,
+  positive,
   ropeFromParameters,
   ropeOf,
 } from '../config/config-fields';
@@ -40,7 +41,7 @@ function gemma3Options(c: Json): FamilyOptions<Gemma3Options> {
     : ropeOf(c, 1_000_000);
   const slidingRope: Rope = perType
     ? ropeFromParameters((c.rope_parameters as Json).sliding_attention as Json, 10000)
-    : { theta: num(c, 'rope_local_base_freq', 10000), scaling: { type: 'default' } };
+    : { theta: positive(c, 'rope_local_base_freq', 10000), scaling: { type: 'default' } };
   return {
     vocabSize: optInt(c, 'vocab_size') ?? 262208,
     hiddenSize: optInt(c, 'hidden_size') ?? 2304,
@@ -56,7 +57,7 @@ function gemma3Options(c: Json): FamilyOptions<Gemma3Options> {
     qkvBias: bool(c, 'attention_bias', false),
     oBias: bool(c, 'attention_bias', false),
     mlpBias: false,
-    attentionScale: num(c, 'query_pre_attn_scalar', 256) ** -0.5,
+    attentionScale: positive(c, 'query_pre_attn_scalar', 256) ** -0.5,
     attnLogitSoftcap: optNum(c, 'attn_logit_softcapping'),
     finalLogitSoftcap: optNum(c, 'final_logit_softcapping'),
     layerKinds,

@@ -9,6 +9,7 @@ import type { CheckpointRef } from '../checkpoint/reference';
 import { InputError } from '../checkpoint/types';
 import type { TokenStepper } from '../text/generate';
 import type { ModelInfo, OpenOptions } from './model-host';
+import { disableOrtTelemetry } from './no-telemetry';
 import type { AdapterSummary, Envelope, Reply, Request, ResultOf } from './protocol';
 
 export class CancelledError extends Error {
@@ -37,6 +38,7 @@ export class Engine {
   private dead: Error | null = null;
 
   constructor() {
+    disableOrtTelemetry();
     this.worker = new Worker(workerScript());
     this.worker.on('message', (reply: Reply) => {
       const p = this.pending.get(reply.id);

@@ -274,6 +274,11 @@ export class ModelHost {
     const out = await this.ort.run(feeds, preallocated, [LOGITS]);
     const logits = out.get(LOGITS)?.data;
     if (!logits) throw new Error('the model returned no logits');
+    if (logits.some(Number.isNaN)) {
+      throw new InputError(
+        `${this.info.dir} computed NaN logits: its weights or an adapter's hold NaN or infinite values, or overflow float32 on the way`,
+      );
+    }
     return logits.slice();
   }
 

@@ -9,8 +9,12 @@ import {
   cudaProviderFolder,
   cudaProviderInstalled,
 } from './cuda-provider';
+import { disableOrtTelemetry } from './no-telemetry';
 import { ortErrorSummary } from './ort-errors';
 import { PROVIDER_NAMES, type ProviderName, type ProviderPreference } from './providers';
+
+// Before any session: no telemetry, no files under ~/.cache (see no-telemetry.ts).
+disableOrtTelemetry();
 
 // Errors reach the caller as exceptions; ORT's own console logging would only duplicate them.
 ort.env.logLevel = 'fatal';

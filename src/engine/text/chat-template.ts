@@ -1,10 +1,13 @@
 // Chat templates: found the way transformers finds them, rendered with @huggingface/jinja.
 
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Template } from '@huggingface/jinja';
+import { entryExists, readRegularFile } from '../checkpoint/regular-file';
 import { InputError } from '../checkpoint/types';
 import type { SpecialTokens } from './tokenizer';
+
+/** A template is a page of text; this is far more than any is. */
+const MAX_TEMPLATE_BYTES = 16 * 1024 * 1024;
 
 export interface ChatMessage {
   readonly role: string;
@@ -35,13 +38,7 @@ export async function readChatTemplate(
   tokenizerConfig: Readonly<Record<string, unknown>>,
 ): Promise<string | undefined> {
   const path = join(dir, 'chat_template.jinja');
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new InputError(`cannot read ${path}: ${(err as Error).message}`);
-    }
-  }
+  if (entryExists(path)) return (await readRegularFile(path, MAX_TEMPLATE_BYTES)).toString('utf8');
   return selectChatTemplate(tokenizerConfig.chat_template);
 }
 

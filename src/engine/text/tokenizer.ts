@@ -1,13 +1,17 @@
 // A model folder's tokenizer: tokenizer.json + tokenizer_config.json through @huggingface/tokenizers,
 // plus the special tokens, stop tokens and chat template that generation needs.
 
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
+import { readJsonFile } from '../checkpoint/json-file';
+import { entryExists } from '../checkpoint/regular-file';
 import { InputError } from '../checkpoint/types';
 import { readChatTemplate } from './chat-template';
 
 export type JsonObject = Record<string, unknown>;
+
+/** Tokenizer files run to tens of MB (Gemma3's tokenizer.json: 33 MB); a config is far smaller. */
+const MAX_TOKENIZER_BYTES = 512 * 1024 * 1024;
 
 export interface SpecialTokens {
   readonly bos?: string;
@@ -36,19 +40,8 @@ export interface TextCodec {
 /** Reads a JSON object from `dir/name`; undefined when the file does not exist. */
 export async function readJsonObject(dir: string, name: string): Promise<JsonObject | undefined> {
   const path = join(dir, name);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new InputError(`cannot read ${path}: ${(err as Error).message}`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new InputError(`${path} is not valid JSON: ${(err as Error).message}`);
-  }
+  if (!entryExists(path)) return undefined;
+  const value = await readJsonFile(path, MAX_TOKENIZER_BYTES);
   if (!isObject(value)) throw new InputError(`${path} does not hold a JSON object.`);
   return value;
 }

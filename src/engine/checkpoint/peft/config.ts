@@ -4,7 +4,14 @@
 import { InputError, LINEAR_MODULES } from '../types';
 import { ADAPTER_CONFIG } from './files';
 import { isFiniteNumber, isNonEmpty, isNonNegativeInteger, isPositiveInteger } from './guards';
-import { compileRegex, type ModuleSelector, parsePattern, parseSelector } from './patterns';
+import {
+  compileRegex,
+  DEFAULT_LAYER_PATTERN,
+  type ModulePattern,
+  type ModuleSelector,
+  parsePattern,
+  parseSelector,
+} from './patterns';
 
 export interface PeftLoraConfig {
   readonly r: number;
@@ -13,9 +20,9 @@ export interface PeftLoraConfig {
   readonly targets: ModuleSelector;
   readonly exclude?: ModuleSelector;
   readonly layers?: number | readonly number[];
-  readonly layerRegexes: readonly RegExp[];
-  readonly rankPattern: readonly (readonly [RegExp, string, number])[];
-  readonly alphaPattern: readonly (readonly [RegExp, string, number])[];
+  readonly layerRegexes: readonly ModulePattern[];
+  readonly rankPattern: readonly (readonly [ModulePattern, string, number])[];
+  readonly alphaPattern: readonly (readonly [ModulePattern, string, number])[];
   readonly baseModel?: string;
 }
 
@@ -90,7 +97,7 @@ export function parsePeftConfig(raw: Record<string, unknown>, dir: string): Peft
   }
   const layerRegexes = hasPattern
     ? patternList.map((p) => compileRegex(`^.*\\.${p}\\.(\\d+)\\.`, p, 'layers_pattern', dir))
-    : [/^.*\.[^.]*\.(\d+)\./];
+    : [DEFAULT_LAYER_PATTERN];
 
   const baseModel = raw.base_model_name_or_path;
   return {

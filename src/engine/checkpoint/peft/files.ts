@@ -1,8 +1,9 @@
 // The adapter folder on disk: its file names, and reading adapter_config.json as a JSON object.
 
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { describeFsError } from '../safetensors';
+import { readJsonFile } from '../json-file';
+import { entryExists } from '../regular-file';
 import { InputError } from '../types';
 import { isPlainObject } from './guards';
 
@@ -11,32 +12,12 @@ export const ADAPTER_WEIGHTS = 'adapter_model.safetensors';
 
 export async function readAdapterConfig(dir: string): Promise<Record<string, unknown>> {
   const file = path.join(dir, ADAPTER_CONFIG);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') {
-      const folder = await stat(dir).catch(() => undefined);
-      if (!folder?.isDirectory()) throw new InputError(`adapter ${dir}: no such folder`);
-      throw new InputError(`adapter ${dir} has no ${ADAPTER_CONFIG}; is it a PEFT adapter folder?`);
-    }
-    throw new InputError(`${file}: ${describeFsError(error)}`);
+  if (!entryExists(file)) {
+    const folder = await stat(dir).catch(() => undefined);
+    if (!folder?.isDirectory()) throw new InputError(`adapter ${dir}: no such folder`);
+    throw new InputError(`adapter ${dir} has no ${ADAPTER_CONFIG}; is it a PEFT adapter folder?`);
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new InputError(`${file}: not valid JSON`);
-  }
+  const value = await readJsonFile(file);
   if (!isPlainObject(value)) throw new InputError(`${file}: not a JSON object`);
   return value;
-}
-
-export async function isFile(file: string): Promise<boolean> {
-  try {
-    return (await stat(file)).isFile();
-  } catch {
-    return false;
-  }
 }

@@ -1,10 +1,11 @@
 // PEFT LoRA adapter folders (`adapter_config.json` + `adapter_model.safetensors`) to LoraFactors.
 
 import path from 'node:path';
+import { entryExists } from '../regular-file';
 import { openSafetensorsFile } from '../safetensors';
 import { InputError, type LoraAdapter, type LoraFactor } from '../types';
 import { parsePeftConfig } from './config';
-import { ADAPTER_WEIGHTS, isFile, readAdapterConfig } from './files';
+import { ADAPTER_WEIGHTS, readAdapterConfig } from './files';
 import { planFactor } from './plan';
 import { pairTensors } from './weights';
 
@@ -12,8 +13,8 @@ export async function loadPeftAdapter(dir: string): Promise<LoraAdapter> {
   const abs = path.resolve(dir);
   const config = parsePeftConfig(await readAdapterConfig(abs), abs);
   const weights = path.join(abs, ADAPTER_WEIGHTS);
-  if (!(await isFile(weights))) {
-    if (await isFile(path.join(abs, 'adapter_model.bin'))) {
+  if (!entryExists(weights)) {
+    if (entryExists(path.join(abs, 'adapter_model.bin'))) {
       throw new InputError(
         `adapter ${abs} stores its weights in adapter_model.bin, a pickle, which dit-auditor does not load; ` +
           `save it as safetensors (${ADAPTER_WEIGHTS})`,

@@ -1,6 +1,7 @@
-// Module selectors and per-module patterns from adapter_config.json, compiled to regexes; patterns
-// that could backtrack for a long time are refused.
+// Module selectors and per-module patterns from adapter_config.json, compiled for a linear-time
+// regex engine (RE2): no pattern can backtrack, whatever its shape.
 
+import { RE2JS } from 're2js';
 import { quoteName } from '../safetensors';
 import { InputError, LINEAR_MODULES } from '../types';
 import { ADAPTER_CONFIG } from './files';
@@ -9,7 +10,17 @@ import { isPlainObject } from './guards';
 /** Which module names an adapter targets, as PEFT's `check_target_module_exists` decides. */
 export type ModuleSelector =
   | { readonly kind: 'names'; readonly names: readonly string[] }
-  | { readonly kind: 'regex'; readonly re: RegExp };
+  | { readonly kind: 'regex'; readonly re: ModulePattern };
+
+/** A compiled pattern: `test` searches, `exec` gives the groups of the first match. */
+export interface ModulePattern {
+  test(name: string): boolean;
+  exec(name: string): readonly (string | undefined)[] | null;
+}
+
+/** Longest pattern source, and largest compiled program, accepted from a config. */
+const MAX_PATTERN_LENGTH = 1000;
+const MAX_PROGRAM_SIZE = 20_000;
 
 export function parseSelector(
   value: unknown,
@@ -33,7 +44,7 @@ export function parsePattern(
   dir: string,
   valid: (v: unknown) => v is number,
   bad: (field: string, want: string) => InputError,
-): (readonly [RegExp, string, number])[] {
+): (readonly [ModulePattern, string, number])[] {
   if (value === undefined || value === null) return [];
   if (!isPlainObject(value)) throw bad(field, 'an object');
   return Object.entries(value).map(([key, v]) => {
@@ -43,19 +54,30 @@ export function parsePattern(
 }
 
 /**
- * Compiles a regex taken from an adapter config. Module names are short, but a hostile pattern
- * with nested or many unbounded quantifiers could still backtrack for hours, so those are refused.
+ * Compiles a regex taken from an adapter config with RE2, which matches in time linear in the
+ * name, so no pattern can hang a match. RE2 has no backreferences or lookaround (Python's `re`
+ * has); a pattern that uses them is refused, as is one too long or whose program is too large.
  */
-export function compileRegex(source: string, shown: string, field: string, dir: string): RegExp {
-  const where = `adapter ${dir}: ${ADAPTER_CONFIG} field ${field} has the pattern ${quoteName(shown)}`;
-  const nestedQuantifier = /\((?:[^()\\]|\\.)*[*+}](?:[^()\\]|\\.)*\)[*+{]/;
-  const unbounded = shown.match(/[*+]|\{\d+,\}/g)?.length ?? 0;
-  if (shown.length > 1000 || nestedQuantifier.test(shown) || unbounded > 6) {
-    throw new InputError(`${where}, which is too complex to match safely`);
-  }
+export function compileRegex(source: string, shown: string, field: string, dir: string): ModulePattern {
+  const where = `adapter ${dir}: ${ADAPTER_CONFIG} field ${field} has the pattern ${quoteName(shown.slice(0, 200))}`;
+  if (shown.length > MAX_PATTERN_LENGTH)
+    throw new InputError(`${where}, which is too long (over ${MAX_PATTERN_LENGTH} characters)`);
+  let compiled: RE2JS;
   try {
-    return new RegExp(source);
+    compiled = RE2JS.compile(source);
   } catch {
-    throw new InputError(`${where}, which is not a valid regular expression`);
+    throw new InputError(
+      `${where}, which is not a regular expression dit-auditor can match (invalid, or it uses backreferences or lookaround)`,
+    );
   }
+  if (compiled.programSize() > MAX_PROGRAM_SIZE)
+    throw new InputError(`${where}, which is too complex to match`);
+  return wrap(compiled);
+}
+
+/** PEFT's default layer-index pattern: the number after the module list's name. */
+export const DEFAULT_LAYER_PATTERN: ModulePattern = wrap(RE2JS.compile('^.*\\.[^.]*\\.(\\d+)\\.'));
+
+function wrap(compiled: RE2JS): ModulePattern {
+  return { test: (name) => compiled.test(name), exec: (name) => compiled.exec(name) };
 }

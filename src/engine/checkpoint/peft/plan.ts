@@ -36,7 +36,15 @@ export function planFactor(pair: LoraPair, config: PeftLoraConfig, dir: string):
   if (rank !== rankB) {
     throw new InputError(`adapter ${dir}: ${what} has lora_A of rank ${rank} but lora_B of rank ${rankB}`);
   }
-  const r = patternValue(config.rankPattern, pair.moduleName) ?? config.r;
+  const patterned = patternValue(config.rankPattern, pair.moduleName);
+  const r = patterned ?? config.r;
+  if (r !== rank) {
+    // PEFT builds lora_A as [r, in] and would refuse to load these weights into it.
+    throw new InputError(
+      `adapter ${dir}: ${what} has weights of rank ${rank}, but ${patterned === undefined ? 'r' : 'rank_pattern'} ` +
+        `in its config says ${r} (PEFT would refuse to load them)`,
+    );
+  }
   const alpha = patternValue(config.alphaPattern, pair.moduleName) ?? config.alpha;
   const scale = config.rslora ? alpha / Math.sqrt(r) : alpha / r;
   return {

@@ -5,7 +5,7 @@ import { InputError } from '../types';
 import { resolveGlobal } from './allowlist';
 import { Decoder } from './decoder';
 import { malformed } from './errors';
-import { MAX_MEMO } from './limits';
+import { MAX_MEMO, MAX_TENSORS } from './limits';
 import type { Op } from './opcodes';
 import { persistentStorage } from './rebuild';
 import { FencedStack } from './stack';
@@ -31,6 +31,7 @@ class Machine {
   private readonly stack: FencedStack<PickleValue>;
   private readonly memo = new Map<number, PickleValue>();
   private readonly decoder: Decoder;
+  private tensors = 0;
 
   constructor(
     bytes: Uint8Array,
@@ -198,7 +199,11 @@ class Machine {
 
   private call(fn: PickleValue, args: readonly PickleValue[]): PickleValue {
     if (!(fn instanceof PickleCallable)) throw malformed(this.file, `${describe(fn)} is not callable`);
-    return fn.call(args, this.file);
+    const value = fn.call(args, this.file);
+    if (value instanceof PickledTensor && ++this.tensors > MAX_TENSORS) {
+      throw new InputError(`cannot read ${this.file}: it builds more than ${MAX_TENSORS} tensors`);
+    }
+    return value;
   }
 
   private setItems(target: PickleValue, items: readonly PickleValue[]): void {

@@ -1,6 +1,7 @@
 // Listing the globals a pickle references without running anything: the opcodes are walked, nothing
 // is built and nothing is called.
 
+import { InputError } from '../types';
 import { isAllowedGlobal } from './allowlist';
 import { Decoder } from './decoder';
 import { malformed } from './errors';
@@ -17,17 +18,39 @@ export interface PickleScan {
   readonly forbidden: readonly string[];
   /** Offset just past the STOP opcode. */
   readonly end: number;
+  /** Opcodes read. */
+  readonly ops: number;
 }
 
 /**
  * Walks the opcodes of the pickle starting at `start`, up to its STOP, tracking only which stack
- * slots hold strings so STACK_GLOBAL can be named. Nothing is built and nothing is called.
+ * slots hold strings so STACK_GLOBAL can be named. Nothing is built and nothing is called. A pickle
+ * that breaks off (truncated, malformed) after naming a forbidden global is reported with what it
+ * named so far, as Python would have called it before failing; one with no forbidden global throws.
  */
 export function scanPickle(bytes: Uint8Array, file: string, start = 0): PickleScan {
+  const globals = new Map<string, boolean>(); // name -> allowed
+  const forbidden = () => [...globals].filter(([, allowed]) => !allowed).map(([name]) => name);
+  try {
+    return walk(bytes, file, start, globals, forbidden);
+  } catch (error) {
+    if (error instanceof InputError && forbidden().length > 0) {
+      return { globals: [...globals.keys()], forbidden: forbidden(), end: bytes.length, ops: 0 };
+    }
+    throw error;
+  }
+}
+
+function walk(
+  bytes: Uint8Array,
+  file: string,
+  start: number,
+  globals: Map<string, boolean>,
+  forbidden: () => string[],
+): PickleScan {
   const decoder = new Decoder(bytes, file, start);
   const stack = new FencedStack<Token>(file);
   const memo = new Map<number, Token>();
-  const globals = new Map<string, boolean>(); // name -> allowed
   const note = (module: string, name: string) =>
     globals.set(`${module}.${name}`, isAllowedGlobal(module, name));
   const popN = (n: number) => {
@@ -40,8 +63,9 @@ export function scanPickle(bytes: Uint8Array, file: string, start = 0): PickleSc
         stack.pop();
         return {
           globals: [...globals.keys()],
-          forbidden: [...globals].filter(([, allowed]) => !allowed).map(([name]) => name),
+          forbidden: forbidden(),
           end: decoder.pos,
+          ops: decoder.opsRead,
         };
       case 'proto':
       case 'frame':
