@@ -39,8 +39,8 @@ function expectBounded(r: ReturnType<typeof runBounded>, { mayPass = false } = {
   expect(r.changed).toEqual([]);
   if (mayPass && r.code === 0) return;
   expect(r.code).toBe(2);
-  // `audit` reports progress on stderr too (`[stage] ...` lines); the error is one line of its own.
-  const lines = r.stderr.split(/[\r\n]+/).filter((l) => l.trim() !== '' && !/^\[\w+\] /.test(l));
+  // `audit` reports progress on stderr too (`[stage NN%] ...` lines); the error is one line of its own.
+  const lines = r.stderr.split(/[\r\n]+/).filter((l) => l.trim() !== '' && !/^\[\w+(?: \d+%)?\] /.test(l));
   expect(lines).toHaveLength(1);
   expect(lines[0]).toMatch(/^dit-audit: \S/);
 }

@@ -32,15 +32,24 @@ function workerScript(): string {
 }
 
 export class Engine {
-  private readonly worker: Worker;
+  private started: Worker | undefined;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private nextId = 1;
   private dead: Error | null = null;
 
-  constructor() {
+  /**
+   * The worker starts with the first request: a command answered without a model (a cached report,
+   * a refused input) never loads onnxruntime, so it is never ended while the native module loads.
+   */
+  private get worker(): Worker {
+    this.started ??= this.startWorker();
+    return this.started;
+  }
+
+  private startWorker(): Worker {
     disableOrtTelemetry();
-    this.worker = new Worker(workerScript());
-    this.worker.on('message', (reply: Reply) => {
+    const worker = new Worker(workerScript());
+    worker.on('message', (reply: Reply) => {
       const p = this.pending.get(reply.id);
       if (!p) return;
       this.pending.delete(reply.id);
@@ -51,8 +60,9 @@ export class Engine {
         p.reject(err);
       }
     });
-    this.worker.on('error', (e) => this.fail(e));
-    this.worker.on('exit', (code) => this.fail(new Error(`inference worker exited (code ${code})`)));
+    worker.on('error', (e) => this.fail(e));
+    worker.on('exit', (code) => this.fail(new Error(`inference worker exited (code ${code})`)));
+    return worker;
   }
 
   /** Rejects everything pending; the first cause (a cancellation, a crash) is what callers see. */
@@ -80,7 +90,7 @@ export class Engine {
   /** Hard stop: ends the worker mid-run. Every open model is gone afterwards. */
   async terminate(): Promise<void> {
     this.fail(new CancelledError());
-    await this.worker.terminate();
+    await this.started?.terminate();
   }
 }
 
