@@ -8,6 +8,7 @@ import { registerEval } from './commands/eval';
 import { registerForward } from './commands/forward';
 import { registerGenerate } from './commands/generate';
 import { registerInspect } from './commands/inspect';
+import { registerMerge } from './commands/merge';
 import { registerReview } from './commands/review';
 import { registerServe } from './commands/serve';
 
@@ -23,6 +24,7 @@ registerEval(program);
 registerForward(program);
 registerGenerate(program);
 registerInspect(program);
+registerMerge(program);
 registerReview(program);
 registerServe(program);
 

@@ -7,6 +7,7 @@ import { formatCheckpointRef, parseCheckpointRef } from '../../engine/checkpoint
 import { InputError } from '../../engine/checkpoint/types';
 import { type AuditTuningOpts, addAuditTuningOptions, auditContextOf, auditTuningOf } from '../audit-options';
 import { type Failure, REPORT_FORMATS, type ReportFormat, renderReports } from '../report-formats';
+import { parseShard, type Shard, selectShard } from '../shard';
 import { withEngine } from '../with-engine';
 
 interface AuditOpts extends AuditTuningOpts {
@@ -15,6 +16,7 @@ interface AuditOpts extends AuditTuningOpts {
   markdown?: boolean;
   format: ReportFormat;
   root?: string;
+  shard?: Shard;
 }
 
 /** 130: interrupted, as shells report a command ended by Ctrl-C. */
@@ -38,8 +40,14 @@ export function registerAudit(program: Command): void {
     .option('--json', 'the same as --format json (one path: the report; several: a list of reports)')
     .option('--markdown', 'the same as --format markdown')
     .option('--root <dir>', 'SARIF paths are relative to this folder (default: the current folder)')
+    .option(
+      '--shard <i/n>',
+      'audit only shard I of N of the paths (sorted as written; JSON is then always a list): one job of an array; dit-audit merge joins their JSON',
+      parseShard,
+    )
     .action(async (paths: string[], opts: AuditOpts) => {
-      const refs = paths.map((p) => parseCheckpointRef(p));
+      const chosen = opts.shard ? selectShard(paths, opts.shard, (p) => p) : paths;
+      const refs = chosen.map((p) => parseCheckpointRef(p));
       const format: ReportFormat = opts.json ? 'json' : opts.markdown ? 'markdown' : opts.format;
       const reports: AuditReport[] = [];
       const failures: Failure[] = [];
@@ -55,7 +63,7 @@ export function registerAudit(program: Command): void {
               );
             } catch (error) {
               // One path: its error is the command's. Several: the others are still audited.
-              if (!(error instanceof InputError) || refs.length === 1) throw error;
+              if (!(error instanceof InputError) || (refs.length === 1 && !opts.shard)) throw error;
               const failure = { path: formatCheckpointRef(ref), message: error.message };
               process.stderr.write(`dit-audit: ${failure.path}: ${failure.message}\n`);
               failures.push(failure);
@@ -69,7 +77,8 @@ export function registerAudit(program: Command): void {
         return;
       }
       const root = resolve(opts.root ?? process.cwd());
-      process.stdout.write(renderReports(reports, format, { root, failures, single: refs.length === 1 }));
+      const single = refs.length === 1 && opts.shard === undefined;
+      process.stdout.write(renderReports(reports, format, { root, failures, single }));
       process.exitCode =
         failures.length > 0 ? 2 : reports.some((r) => verdictFails(r.verdict, opts.failOn)) ? 1 : 0;
     });
