@@ -4,11 +4,11 @@
 // the input. FUZZ_RUNS=50 for a longer hunt; the default keeps the file near 20 s.
 
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
-import { tempDir } from './helpers';
+import { describe, expect, it } from 'vitest';
+import { freshDirs } from './helpers';
 import { pickle } from './hostile/pickle-writer';
 import { runBounded } from './hostile/run-bounded';
 import { zipBytes } from './hostile/zip-writer';
@@ -19,14 +19,7 @@ const RUNS = Number(process.env.FUZZ_RUNS ?? 3);
 const MAX_SECONDS = 15;
 const MAX_MIB = 450;
 
-const root = tempDir('dit-fuzz-cli-');
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-let count = 0;
-const fresh = () => {
-  const dir = join(root, String(count++));
-  mkdirSync(dir);
-  return dir;
-};
+const fresh = freshDirs('dit-fuzz-cli-');
 
 const QWEN3 = join(TINY, 'qwen3-tiny');
 const LLAMA = join(TINY, 'llama-tiny');

@@ -1,15 +1,31 @@
 // Test helpers: temp folders, writing and rewriting safetensors files, running the built CLI, and
 // (from word-tokenizer.mjs, which the e2e test shares) word tokenizers for the tiny models.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 import { CLI } from './paths';
 
 export { writeWordTokenizer } from '../word-tokenizer.mjs';
 
 export function tempDir(prefix = 'dit-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/**
+ * A temp folder for a test file, removed after it, and `fresh()` for a new empty folder in it per
+ * case (a property test writes one per run). Call at a test file's top level.
+ */
+export function freshDirs(prefix: string): () => string {
+  const root = tempDir(prefix);
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  let count = 0;
+  return () => {
+    const dir = join(root, String(count++));
+    mkdirSync(dir);
+    return dir;
+  };
 }
 
 /** Copies a fixture folder into a fresh temp folder, so a test may change it. */

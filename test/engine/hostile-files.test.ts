@@ -3,9 +3,9 @@
 // nesting that overflowed the stack: each is refused in one line, by every reader the same way.
 
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openCheckpointTensors } from '../../src/engine/checkpoint/checkpoint-files';
 import { loadPeftAdapter } from '../../src/engine/checkpoint/peft';
 import { openRegularFile } from '../../src/engine/checkpoint/regular-file';
@@ -14,17 +14,10 @@ import { MAX_JSON_DEPTH, parseStrictJson } from '../../src/engine/checkpoint/str
 import { InputError } from '../../src/engine/checkpoint/types';
 import { inspectPath } from '../../src/engine/inspect';
 import { loadCheckpoint } from '../../src/engine/runtime/load-model';
-import { runCli, safetensorsBytes, tempDir } from './helpers';
+import { freshDirs, runCli, safetensorsBytes } from './helpers';
 import { TINY } from './paths';
 
-const root = tempDir('dit-hostile-files-');
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-let count = 0;
-const fresh = () => {
-  const dir = join(root, String(count++));
-  mkdirSync(dir);
-  return dir;
-};
+const fresh = freshDirs('dit-hostile-files-');
 
 const R1 = join(TINY, 'qwen3-tiny-lora-r1');
 const LLAMA = join(TINY, 'llama-tiny');
@@ -41,7 +34,7 @@ const WEIRD: [string, (path: string) => void, RegExp][] = [
   ['a symlink to /dev/zero', (p) => symlinkSync('/dev/zero', p), /is a device, not a regular file/],
   ['a folder', (p) => mkdirSync(p), /is a folder, not a file/],
   ['a FIFO', (p) => spawnSync('mkfifo', [p]), /is a pipe, not a regular file/],
-  ['a dangling symlink', (p) => symlinkSync(join(root, 'nowhere'), p), /no such file/],
+  ['a dangling symlink', (p) => symlinkSync(join(fresh(), 'nowhere'), p), /no such file/],
 ];
 
 async function refusal(promise: Promise<unknown>): Promise<string> {

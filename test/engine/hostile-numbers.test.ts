@@ -2,22 +2,15 @@
 // that overflows float32, a zero RoPE factor: each is named for what it is, in one line, instead
 // of "argmax over logits that are all NaN" or an abort inside onnxruntime.
 
-import { copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadAdapter } from '../../src/engine/checkpoint/load-adapter';
 import { InputError } from '../../src/engine/checkpoint/types';
-import { runCli, tempDir } from './helpers';
+import { freshDirs, runCli } from './helpers';
 import { TINY } from './paths';
 
-const root = tempDir('dit-hostile-numbers-');
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-let count = 0;
-const fresh = () => {
-  const dir = join(root, String(count++));
-  mkdirSync(dir);
-  return dir;
-};
+const fresh = freshDirs('dit-hostile-numbers-');
 
 const LLAMA = join(TINY, 'llama-tiny');
 const R1 = join(TINY, 'llama-tiny-lora-r1');
