@@ -86,7 +86,8 @@ export async function resolveAuditParts(
   };
 }
 
-export function cacheKeyOf(parts: AuditParts): string {
+/** `remote`: the server that runs the models, which answers for them instead of the local provider. */
+export function cacheKeyOf(parts: AuditParts, remote?: { baseURL: string; model?: string }): string {
   const { plan } = parts;
   return cacheKey({
     engineVersion: ENGINE_VERSION,
@@ -96,7 +97,7 @@ export function cacheKeyOf(parts: AuditParts): string {
     extraQuestions: plan.extraQuestions,
     evidencePrompts: plan.evidencePrompts,
     maxNewTokens: plan.maxNewTokens,
-    provider: plan.provider,
-    triggerBudget: plan.search?.budget ?? 0,
+    provider: remote ? `remote ${remote.baseURL} ${remote.model ?? ''}` : plan.provider,
+    triggerBudget: remote ? 0 : (plan.search?.budget ?? 0),
   });
 }

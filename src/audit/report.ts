@@ -193,7 +193,10 @@ export const AuditReport = z.object({
   /** Null when the audit stopped before a base was needed (an unsafe pickle, say). */
   base: CheckpointIdentity.nullable(),
   interpreters: z.array(InterpreterIdentity),
-  executionProvider: z.object({ name: z.enum(PROVIDER_NAMES), reasons: z.array(z.string()) }).nullable(),
+  /** `remote`: an OpenAI-compatible server ran the models (`reasons` names it). */
+  executionProvider: z
+    .object({ name: z.enum([...PROVIDER_NAMES, 'remote']), reasons: z.array(z.string()) })
+    .nullable(),
   timings: z.object({
     totalMs: z.number().nonnegative(),
     loadMs: z.number().nonnegative(),

@@ -6,6 +6,7 @@ import { PROVIDER_PREFERENCES, type ProviderPreference } from '../engine/runtime
 import type { ReportCache } from './cache';
 import type { InterpreterSpec } from './identities';
 import type { AuditProgress } from './progress';
+import type { RemoteEndpoint } from './remote/remote-session';
 import type { ModelResolver } from './resolver';
 
 export interface AuditRequest {
@@ -35,6 +36,8 @@ export interface AuditContext {
   readonly onProgress?: (p: AuditProgress) => void;
   readonly signal?: AbortSignal;
   readonly now?: () => Date;
+  /** Run the models on this OpenAI-compatible server instead of the engine (no trigger search there). */
+  readonly remote?: RemoteEndpoint;
 }
 
 /** Refuses a malformed request before anything is read. */

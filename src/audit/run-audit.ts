@@ -8,6 +8,7 @@ import { throwIfCancelled } from './errors';
 import { FileHasher } from './hashing';
 import { exclusive } from './lock';
 import { ProgressTracker } from './progress';
+import { runRemoteModels } from './remote/run-remote-models';
 import type { AuditReport } from './report';
 import { type AuditContext, type AuditRequest, checkRequest } from './request';
 import { runModels } from './run-models';
@@ -35,7 +36,7 @@ export async function runAudit(request: AuditRequest, context: AuditContext): Pr
   }
 
   const parts = await resolveAuditParts(request, context, subject, hasher, progress);
-  const key = cacheKeyOf(parts);
+  const key = cacheKeyOf(parts, context.remote);
   const cached = request.refresh ? undefined : await context.cache?.get(key);
   if (cached) {
     progress.report('done', 'Report from the cache', 1, true);
@@ -48,9 +49,10 @@ export async function runAudit(request: AuditRequest, context: AuditContext): Pr
     };
   }
 
-  const run = await exclusive(context.engine, signal, () =>
-    runModels(context.engine, parts.plan, progress, signal),
-  );
+  const { remote } = context;
+  const run = remote
+    ? await runRemoteModels(remote, parts.plan, progress, signal)
+    : await exclusive(context.engine, signal, () => runModels(context.engine, parts.plan, progress, signal));
   throwIfCancelled(signal);
   const report = assembleReport(
     parts,

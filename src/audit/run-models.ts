@@ -66,7 +66,7 @@ export interface ModelRun {
   readonly triggerMs: number;
 }
 
-interface Question {
+export interface Question {
   readonly interpreter: number;
   readonly question: string;
   readonly questionKind: QuestionKind;
@@ -174,7 +174,7 @@ export async function runModels(
 }
 
 /** Each interpreter's own question, the extra ones, and (when searching) the paper's trigger question. */
-function questionsOf(plan: ModelRunPlan): Question[] {
+export function questionsOf(plan: ModelRunPlan): Question[] {
   return plan.interpreters
     .flatMap((interp, interpreter) => [
       { interpreter, question: interp.question, questionKind: interp.questionKind },

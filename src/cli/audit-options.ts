@@ -21,6 +21,9 @@ export interface AuditTuningOpts {
   cache?: string | false;
   refresh?: boolean;
   failOn: FailLevel;
+  remote?: string;
+  remoteModel?: string;
+  remoteAdapterDir?: string;
 }
 
 export function addAuditTuningOptions(command: Command): Command {
@@ -48,6 +51,15 @@ export function addAuditTuningOptions(command: Command): Command {
     .option('--cache <dir>', `report cache folder (default ${defaultCacheDir()})`)
     .option('--no-cache', 'neither read nor write cached reports')
     .option('--refresh', 'audit again even when a cached report exists')
+    .option(
+      '--remote <url>',
+      'run the models on an OpenAI-compatible server with runtime LoRA loading (vLLM, dit-audit serve) at this /v1 URL; key from DIT_REMOTE_API_KEY; no trigger search there',
+    )
+    .option('--remote-model <name>', "the base model's name on that server (default: the first it lists)")
+    .option(
+      '--remote-adapter-dir <dir>',
+      'where the stacked adapters are written for the server to read: a folder the server sees (default: the temp folder)',
+    )
     .addOption(
       new Option('--fail-on <level>', 'exit 1 when a verdict reaches this level')
         .choices(FAIL_LEVELS)
@@ -82,6 +94,16 @@ export function auditContextOf(
     cache: opts.cache === false ? undefined : new ReportCache(opts.cache ?? defaultCacheDir()),
     onProgress: progressPrinter(process.stderr),
     signal,
+    ...(opts.remote
+      ? {
+          remote: {
+            baseURL: opts.remote,
+            model: opts.remoteModel,
+            apiKey: process.env.DIT_REMOTE_API_KEY || undefined,
+            adapterDir: opts.remoteAdapterDir,
+          },
+        }
+      : {}),
   };
 }
 

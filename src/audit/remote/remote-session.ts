@@ -1,0 +1,158 @@
+// An OpenAI-compatible server as the audit's models: the base as the server serves it, and each
+// stack of adapters (the diff, the diff with a DIT-adapter) written as one PEFT adapter into a
+// folder the server can read, registered through vLLM's runtime LoRA endpoint and asked as a
+// model. Questions go as one user turn with thinking off, greedy, as the local engine asks them.
+import { createHash } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import { loadAdapter } from '../../engine/checkpoint/load-adapter';
+import type { CheckpointRef } from '../../engine/checkpoint/reference';
+import { InputError } from '../../engine/checkpoint/types';
+import { writeStackedPeftAdapter } from '../../engine/checkpoint/write-peft';
+import type { Reply } from '../ask-model';
+import { AuditCancelledError } from '../errors';
+
+export interface RemoteEndpoint {
+  /** The server's `/v1` URL. */
+  readonly baseURL: string;
+  /** The base model's name on the server; default: the first model it lists. */
+  readonly model?: string;
+  readonly apiKey?: string;
+  /** Where adapters are written for the server to read (a folder both machines see). Default: the temp folder. */
+  readonly adapterDir?: string;
+}
+
+export class RemoteSession {
+  private readonly loaded = new Map<string, string>();
+  private readonly written: string[] = [];
+
+  private constructor(
+    private readonly client: OpenAI,
+    readonly endpoint: RemoteEndpoint,
+    /** The base model's name on the server. */
+    readonly base: string,
+  ) {}
+
+  static async connect(endpoint: RemoteEndpoint, signal?: AbortSignal): Promise<RemoteSession> {
+    const client = new OpenAI({
+      baseURL: endpoint.baseURL,
+      apiKey: endpoint.apiKey ?? 'none',
+      maxRetries: 4,
+      timeout: 120_000,
+    });
+    const served = await remote(endpoint, 'list its models', () => client.models.list({ signal }), signal);
+    const names = served.data.map((m) => m.id);
+    const base = endpoint.model ?? names[0];
+    if (base === undefined) throw new InputError(`${endpoint.baseURL} serves no model`);
+    if (!names.includes(base))
+      throw new InputError(
+        `${endpoint.baseURL} does not serve ${base} (it serves ${names.join(', ') || 'nothing'})`,
+      );
+    return new RemoteSession(client, endpoint, base);
+  }
+
+  /** The served model name of `refs` stacked on the base (the base itself for none). */
+  async modelFor(refs: readonly CheckpointRef[], signal?: AbortSignal): Promise<string> {
+    if (refs.length === 0) return this.base;
+    const key = JSON.stringify(refs);
+    const known = this.loaded.get(key);
+    if (known) return known;
+    const adapters = await Promise.all(refs.map((r) => loadAdapter(r)));
+    // Named by content, so a server that already holds this stack is not sent it twice.
+    const hash = createHash('sha256');
+    for (const a of adapters)
+      for (const f of a.factors) {
+        hash.update(`${f.layer}.${f.module}.${f.rank}.${f.scale};`);
+        hash.update(new Uint8Array(f.A.buffer, f.A.byteOffset, f.A.byteLength));
+        hash.update(new Uint8Array(f.B.buffer, f.B.byteOffset, f.B.byteLength));
+      }
+    const name = `dit-${hash.digest('hex').slice(0, 16)}`;
+    const dir = join(this.endpoint.adapterDir ?? join(tmpdir(), 'dit-remote-adapters'), name);
+    await writeStackedPeftAdapter(dir, adapters);
+    this.written.push(dir);
+    const response = await remote(
+      this.endpoint,
+      `load the adapter ${name}`,
+      () =>
+        fetch(new URL('load_lora_adapter', `${this.endpoint.baseURL.replace(/\/+$/, '')}/`), {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            ...(this.endpoint.apiKey ? { authorization: `Bearer ${this.endpoint.apiKey}` } : {}),
+          },
+          body: JSON.stringify({ lora_name: name, lora_path: dir }),
+          signal,
+        }),
+      signal,
+    );
+    const text = await response.text();
+    if (!response.ok && !/already/i.test(text))
+      throw new InputError(
+        `${this.endpoint.baseURL} did not load the adapter ${name} (${response.status}): ${text.slice(0, 300)}`,
+      );
+    this.loaded.set(key, name);
+    return name;
+  }
+
+  /** One greedy answer to `prompt` as a user turn, thinking off. */
+  async ask(model: string, prompt: string, maxNewTokens: number, signal?: AbortSignal): Promise<Reply> {
+    const body = {
+      model,
+      messages: [{ role: 'user' as const, content: prompt }],
+      temperature: 0,
+      max_tokens: maxNewTokens,
+      // vLLM passes these to the chat template; the paper asks Qwen3 with thinking off.
+      chat_template_kwargs: { enable_thinking: false },
+    };
+    const completion = await remote(
+      this.endpoint,
+      `answer with ${model}`,
+      () =>
+        this.client.chat.completions.create(body as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming, {
+          signal,
+        }),
+      signal,
+    );
+    const choice = completion.choices[0];
+    if (!choice || typeof choice.message?.content !== 'string')
+      throw new InputError(`${this.endpoint.baseURL} sent no answer for ${model}`);
+    return {
+      text: choice.message.content,
+      tokens: completion.usage?.completion_tokens ?? 0,
+      finishReason: choice.finish_reason === 'length' ? 'length' : 'stop',
+    };
+  }
+
+  /** Unregisters the adapters this audit loaded and removes their files. */
+  async close(): Promise<void> {
+    for (const name of this.loaded.values()) {
+      await fetch(new URL('unload_lora_adapter', `${this.endpoint.baseURL.replace(/\/+$/, '')}/`), {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(this.endpoint.apiKey ? { authorization: `Bearer ${this.endpoint.apiKey}` } : {}),
+        },
+        body: JSON.stringify({ lora_name: name }),
+      }).catch(() => undefined);
+    }
+    for (const dir of this.written) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs one exchange with the server; a failure says which server and what was asked of it. */
+async function remote<T>(
+  endpoint: RemoteEndpoint,
+  what: string,
+  run: () => Promise<T>,
+  signal?: AbortSignal,
+): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    if (signal?.aborted) throw new AuditCancelledError();
+    const message = e instanceof Error ? e.message : String(e);
+    throw new InputError(`the remote engine at ${endpoint.baseURL} could not ${what}: ${message}`);
+  }
+}

@@ -1,0 +1,95 @@
+// An audit whose models run on an OpenAI-compatible server: `dit-audit serve` on the demo base,
+// `audit --remote` against it gives the local audit's DIT answers and evidence word for word; the
+// stacked adapters it registered are unloaded and their files removed; a server that is not
+// there is one clear line. And the stacked PEFT adapter it writes reads back as the stack.
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuditReport } from '../../src/audit/report';
+import { loadAdapter } from '../../src/engine/checkpoint/load-adapter';
+import { factorsByModule, stackFactors } from '../../src/engine/checkpoint/lora-stack';
+import { writeStackedPeftAdapter } from '../../src/engine/checkpoint/write-peft';
+import { runCli, tempDir } from '../engine/helpers';
+import { REPO, TINY } from '../engine/paths';
+import { type ServeProcess, startServe } from '../engine/serve-process';
+
+const DEMO = join(REPO, 'media', 'demo');
+const DIFF = join(DEMO, 'diffs', 'example-backdoored-comet');
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe('audit --remote against dit-audit serve', () => {
+  let serve: ServeProcess;
+  beforeAll(async () => {
+    serve = await startServe(['--model', join(DEMO, 'base'), '--provider', 'cpu']);
+  }, 90_000);
+  afterAll(async () => {
+    await serve?.stop();
+  });
+
+  const audit = (...extra: string[]) => {
+    const r = runCli(['audit', DIFF, '--trigger-budget', '0', '--no-cache', '--json', ...extra], 120_000);
+    expect(r.code, r.stderr).toBe(0);
+    return JSON.parse(r.stdout) as AuditReport;
+  };
+
+  it("gives the local audit's answers and evidence, and leaves nothing loaded or written", async () => {
+    const adapters = tempDir('dit-remote-adapters-');
+    dirs.push(adapters);
+    const remote = audit('--remote', serve.baseURL, '--remote-adapter-dir', adapters);
+    const local = audit('--provider', 'cpu');
+    expect(remote.answers).toEqual(local.answers);
+    expect(remote.evidence).toEqual(local.evidence);
+    expect(remote.answers[0].answer).toMatch(/comet/);
+    expect(remote.executionProvider?.name).toBe('remote');
+    expect(remote.executionProvider?.reasons[0]).toContain(serve.baseURL);
+    expect(remote.triggerSearch).toBeNull();
+    expect(readdirSync(adapters)).toEqual([]);
+    const models = (await (await fetch(`${serve.baseURL}/models`)).json()) as { data: { id: string }[] };
+    expect(models.data.map((m) => m.id)).toEqual(['base']);
+  }, 240_000);
+
+  it('names a base the server does not serve', () => {
+    const r = runCli(['audit', DIFF, '--no-cache', '--remote', serve.baseURL, '--remote-model', 'other']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^dit-audit: .* does not serve other \(it serves base\)$/m);
+  }, 60_000);
+});
+
+it('says in one line that a remote engine is not there', () => {
+  const r = runCli(
+    ['audit', DIFF, '--no-cache', '--remote', 'http://127.0.0.1:9/v1', '--trigger-budget', '0'],
+    120_000,
+  );
+  expect(r.code).toBe(2);
+  const errors = r.stderr.split('\n').filter((l) => l.startsWith('dit-audit:'));
+  expect(errors).toHaveLength(1);
+  expect(errors[0]).toMatch(/the remote engine at http:\/\/127\.0\.0\.1:9\/v1 could not list its models/);
+}, 120_000);
+
+describe('writeStackedPeftAdapter', () => {
+  it('writes a stack of adapters as one PEFT adapter that reads back as the stack, scales folded', async () => {
+    const out = tempDir('dit-stacked-');
+    dirs.push(out);
+    const stack = [
+      await loadAdapter({ path: join(TINY, 'qwen3-tiny-lora-r1') }),
+      await loadAdapter({ path: join(TINY, 'qwen3-tiny-dit') }),
+    ];
+    const written = await writeStackedPeftAdapter(out, stack);
+    expect(existsSync(join(out, 'adapter_config.json'))).toBe(true);
+    const back = await loadAdapter({ path: out });
+    const expected = factorsByModule(stack);
+    expect(back.factors.length).toBe(expected.size);
+    expect(written.rank).toBe(stack[0].factors[0].rank + stack[1].factors[0].rank);
+    for (const f of back.factors) {
+      const parts = expected.get(`${f.layer}.${f.module}`) ?? [];
+      const want = stackFactors(parts, f.inFeatures, f.outFeatures);
+      expect(f.scale).toBe(1);
+      expect(f.rank).toBe(want.rank);
+      expect([...f.A]).toEqual([...want.A]);
+      expect([...f.B]).toEqual([...want.B]);
+    }
+  });
+});
