@@ -20,6 +20,7 @@ import type { EngineHolder } from './engine-holder';
 import { describeError, type Log } from './log';
 import type { ReportPanels } from './panel/registration';
 import type { ReportPanel } from './panel/report-panel';
+import type { Secrets } from './secrets';
 import { auditTuning } from './settings';
 import { resolverFor } from './settings-resolver';
 import { requireTrust, UNTRUSTED_MESSAGE } from './trust';
@@ -45,6 +46,7 @@ export class AuditService implements vscode.Disposable {
     private readonly cache: ReportCache,
     private readonly log: Log,
     private readonly panels: ReportPanels,
+    private readonly secrets: Secrets,
   ) {}
 
   get cacheFolder(): string {
@@ -134,7 +136,7 @@ export class AuditService implements vscode.Disposable {
   }
 
   /** One audit with the settings as they are now; progress goes to the notification, the log and the panel. */
-  private run(
+  private async run(
     run: Running,
     panel: ReportPanel | undefined,
     refresh: boolean | undefined,
@@ -144,6 +146,13 @@ export class AuditService implements vscode.Disposable {
     const { target } = run;
     const key = formatCheckpointRef(target);
     let reported = 0;
+    const remote = settings.remoteEngine && {
+      baseURL: settings.remoteEngine.url,
+      model: settings.remoteEngine.model,
+      adapterDir: settings.remoteEngine.adapterFolder,
+      apiKey: await this.secrets.getOpenAiKey(),
+    };
+    if (remote) this.log.info(`${key}: the models run on ${remote.baseURL} (ditAuditor.remoteEngine.url)`);
     return runAudit(
       { ...auditTuning(settings), subject: target, refresh },
       {
@@ -151,6 +160,7 @@ export class AuditService implements vscode.Disposable {
         resolver: resolverFor(settings, this.log),
         cache: this.cache,
         signal: run.abort.signal,
+        ...(remote ? { remote } : {}),
         onProgress: (p) => {
           run.progress = p;
           notify(p, Math.max(0, (p.fraction - reported) * 100));

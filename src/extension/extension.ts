@@ -38,13 +38,13 @@ export function activate(context: vscode.ExtensionContext): void {
   const panels = new ReportPanels(context.extensionUri, log);
   const engine = new EngineHolder(log);
   const cache = new ReportCache(join(context.globalStorageUri.fsPath, 'reports'));
-  const audits = new AuditService(engine, cache, log, panels);
+  const secrets = new Secrets(context.secrets);
+  const audits = new AuditService(engine, cache, log, panels, secrets);
   const reviewPanel = new ReviewPanel(context.extensionUri, log);
   const reviews = new ReviewService(engine, cache, log, reviewPanel);
   const diffs = new EvidenceDiffs();
   panels.setActions(new ReportPanelActions(audits, log, diffs));
   const folders = new AuditableFolders(log);
-  const secrets = new Secrets(context.secrets);
 
   context.subscriptions.push(
     panels,

@@ -1,7 +1,5 @@
 // The OpenAI API key lives in VS Code's SecretStorage: the OS keychain where there is one. Never in
-// settings, never logged. Nothing reads it yet: what will (the open issue "The LLM side: judge,
-// black-box baselines, and auditing at scale on an OpenAI-compatible server") is not built; the
-// commands that store and clear it stay so that its contract (secret storage only) is settled first.
+// settings, never logged. The remote engine (ditAuditor.remoteEngine.url) sends it to its server.
 import type * as vscode from 'vscode';
 
 const OPENAI_KEY = 'ditAuditor.openaiApiKey';

@@ -33,6 +33,10 @@ export interface AuditorSettings {
   readonly explorerBadges: boolean;
   /** Audit a checkpoint that is named or appears and has no report yet. Off by default: it is expensive. */
   readonly autoAudit: boolean;
+  /** An OpenAI-compatible server that runs the audits' models; undefined: this machine's engine. */
+  readonly remoteEngine:
+    | { readonly url: string; readonly model?: string; readonly adapterFolder?: string }
+    | undefined;
 }
 
 /** Reads one setting; `inspect`-free so that tests can pass a plain object. */
@@ -147,8 +151,32 @@ export function readSettings(get: SettingReader): { settings: AuditorSettings; p
       referenceHovers: read('referenceHovers', z.boolean(), true, 'must be true or false; showing them'),
       explorerBadges: read('explorerBadges', z.boolean(), true, 'must be true or false; showing them'),
       autoAudit: read('autoAudit', z.boolean(), false, 'must be true or false; not auditing automatically'),
+      remoteEngine: remoteEngineOf(
+        read('remoteEngine.url', z.string(), '', 'must be a URL; using the local engine'),
+        read('remoteEngine.model', z.string(), '', 'must be text; using the first model the server lists'),
+        read('remoteEngine.adapterFolder', z.string(), '', 'must be a folder path; using the temp folder'),
+        problems,
+      ),
     },
     problems,
+  };
+}
+
+function remoteEngineOf(
+  url: string,
+  model: string,
+  adapterFolder: string,
+  problems: string[],
+): AuditorSettings['remoteEngine'] {
+  if (url.trim() === '') return undefined;
+  if (!/^https?:\/\/\S+$/.test(url.trim())) {
+    problems.push(`${SECTION}.remoteEngine.url must be an http(s) URL; using the local engine`);
+    return undefined;
+  }
+  return {
+    url: url.trim(),
+    ...(model.trim() ? { model: model.trim() } : {}),
+    ...(adapterFolder.trim() ? { adapterFolder: adapterFolder.trim() } : {}),
   };
 }
 

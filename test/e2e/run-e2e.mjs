@@ -11,7 +11,7 @@
 // Usage: node test/e2e/run-e2e.mjs PATH.vsix      (npm run test:e2e packages, then runs this)
 // Env:   DIT_E2E_TOOLS (default ~/.cache/dit-e2e-tools, from ../shared/e2e/install-tools.sh),
 //        CODE_SERVER, NODE24_BIN, CHROMIUM to override single tools; KEEP=1 keeps the run folder.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import {
   cpSync,
   existsSync,
@@ -352,6 +352,48 @@ try {
   );
   await writeWorkspaceSettings(wsSettings);
   mark('new checkpoint audited automatically');
+
+  // ---------- ditAuditor.remoteEngine.url: the models run on `dit-audit serve` ----------
+  const served = spawn(
+    process.execPath,
+    [
+      CLI,
+      'serve',
+      '--model',
+      join(ws, 'models', 'qwen3-tiny'),
+      '--port',
+      '0',
+      '--quiet',
+      '--provider',
+      'cpu',
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  try {
+    const url = await new Promise((resolveUrl, reject) => {
+      let out = '';
+      served.stdout.on('data', (d) => {
+        out += d;
+        const found = /at (http:\/\/\S+\/v1)/.exec(out)?.[1];
+        if (found) resolveUrl(found);
+      });
+      served.once('exit', (code) => reject(new Error(`dit-audit serve exited (${code})`)));
+    });
+    await writeWorkspaceSettings({ ...wsSettings, 'ditAuditor.remoteEngine.url': url });
+    const remote = await auditFromExplorer(DIFF);
+    const remoteProvider = (
+      (await bench.webview(EXTENSION_ID).getByTestId('provider').textContent()) ?? ''
+    ).trim();
+    check(
+      'with ditAuditor.remoteEngine.url set, the audit runs on the server and answers as the local engine does',
+      remote.answers[0] === expected.answer && remoteProvider.startsWith('REMOTE'),
+      `${JSON.stringify(remote.answers[0])}, ${JSON.stringify(remoteProvider.slice(0, 80))}`,
+    );
+  } finally {
+    served.kill('SIGTERM');
+    await writeWorkspaceSettings(wsSettings);
+  }
+  mark('audited on a remote engine');
 
   // ---------- a .pt list of weight diffs (the paper's layout): a quick pick chooses the entry ----------
   await bench.runCommand('View: Close All Editors');

@@ -22,7 +22,20 @@ describe('readSettings', () => {
       referenceHovers: true,
       explorerBadges: true,
       autoAudit: false,
+      remoteEngine: undefined,
     });
+  });
+
+  it('reads a remote engine, and falls back to the local one for a URL that is not one', () => {
+    expect(
+      read({ 'remoteEngine.url': ' http://gpu-box:8000/v1 ', 'remoteEngine.model': 'Qwen/Qwen3-8B' }).settings
+        .remoteEngine,
+    ).toEqual({ url: 'http://gpu-box:8000/v1', model: 'Qwen/Qwen3-8B' });
+    const bad = read({ 'remoteEngine.url': 'gpu-box' });
+    expect(bad.settings.remoteEngine).toBeUndefined();
+    expect(bad.problems).toEqual([
+      'ditAuditor.remoteEngine.url must be an http(s) URL; using the local engine',
+    ]);
   });
 
   it('reads well-formed values', () => {
