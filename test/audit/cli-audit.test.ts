@@ -280,19 +280,24 @@ describe('dit-audit audit on bad input: one line that names what is wrong', () =
     );
   });
 
+  /** An audit of a fresh tiny world with `provider` forced. */
+  const auditForcing = (provider: string) => {
+    const world = makeTinyWorld();
+    return runCli([
+      'audit',
+      world.diff,
+      '--interpreter',
+      world.interpreter,
+      '--provider',
+      provider,
+      '--no-cache',
+    ]);
+  };
+
   it.skipIf(cudaProviderInstalled())(
     "a forced CUDA provider that is not installed: what a CLI user can run to install it, not the extension's way",
     () => {
-      const world = makeTinyWorld();
-      const r = runCli([
-        'audit',
-        world.diff,
-        '--interpreter',
-        world.interpreter,
-        '--provider',
-        'cuda',
-        '--no-cache',
-      ]);
+      const r = auditForcing('cuda');
       expect(r.code).toBe(2);
       expect(lastLine(r)).toMatch(
         /^dit-audit: cuda: provider library not installed \(libonnxruntime_providers_cuda\.so is not in .*\); install it from a clone with ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules\/onnxruntime-node\/script\/install/,
@@ -304,16 +309,7 @@ describe('dit-audit audit on bad input: one line that names what is wrong', () =
   it.skipIf(webgpuMayWork())(
     'a forced WebGPU provider with no GPU: one line, nothing of Dawn or ORT internals',
     () => {
-      const world = makeTinyWorld();
-      const r = runCli([
-        'audit',
-        world.diff,
-        '--interpreter',
-        world.interpreter,
-        '--provider',
-        'webgpu',
-        '--no-cache',
-      ]);
+      const r = auditForcing('webgpu');
       expect(r.code).toBe(2);
       expect(lastLine(r)).toMatch(/^dit-audit: webgpu: no GPU adapter found \(/);
       expect(r.stderr).not.toMatch(/\.(cc|cpp):\d+|Warning:|was false/);

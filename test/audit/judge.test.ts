@@ -243,17 +243,8 @@ it('dit-audit eval --judge-url: every method judged, the 20-question guesses mad
       '2',
       '--no-triggers',
     ];
-    const judged = [
-      ...args,
-      '--judge-url',
-      url,
-      '--judge-model',
-      'scripted',
-      '--cache',
-      cache,
-      '--json',
-      '--details',
-    ];
+    const judging = [...args, '--judge-url', url, '--judge-model', 'scripted', '--cache', cache];
+    const judged = [...judging, '--json', '--details'];
     const first = await runCliAsync(judged);
     expect(first.code, first.stderr).toBe(0);
     const out = JSON.parse(first.stdout);
@@ -272,15 +263,7 @@ it('dit-audit eval --judge-url: every method judged, the 20-question guesses mad
     expect(JSON.parse(again.stdout).judge.usage).toMatchObject({ requests: 0, cached: 7 });
     expect(requests).toBe(7);
 
-    const text = await runCliAsync([
-      ...args,
-      '--judge-url',
-      url,
-      '--judge-model',
-      'scripted',
-      '--cache',
-      cache,
-    ]);
+    const text = await runCliAsync(judging);
     expect(text.stdout).toMatch(/LLM judge scripted \(1-5\)/);
     expect(text.stdout).toMatch(/dit +1\.00 +judge 4\.00/);
 

@@ -75,16 +75,7 @@ export class RemoteSession {
     const response = await remote(
       this.endpoint,
       `load the adapter ${name}`,
-      () =>
-        fetch(new URL('load_lora_adapter', `${this.endpoint.baseURL.replace(/\/+$/, '')}/`), {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            ...(this.endpoint.apiKey ? { authorization: `Bearer ${this.endpoint.apiKey}` } : {}),
-          },
-          body: JSON.stringify({ lora_name: name, lora_path: dir }),
-          signal,
-        }),
+      () => this.post('load_lora_adapter', { lora_name: name, lora_path: dir }, signal),
       signal,
     );
     const text = await response.text();
@@ -127,17 +118,23 @@ export class RemoteSession {
 
   /** Unregisters the adapters this audit loaded and removes their files. */
   async close(): Promise<void> {
-    for (const name of this.loaded.values()) {
-      await fetch(new URL('unload_lora_adapter', `${this.endpoint.baseURL.replace(/\/+$/, '')}/`), {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          ...(this.endpoint.apiKey ? { authorization: `Bearer ${this.endpoint.apiKey}` } : {}),
-        },
-        body: JSON.stringify({ lora_name: name }),
-      }).catch(() => undefined);
-    }
+    for (const name of this.loaded.values())
+      await this.post('unload_lora_adapter', { lora_name: name }).catch(() => undefined);
     for (const dir of this.written) await rm(dir, { recursive: true, force: true });
+  }
+
+  /** vLLM's LoRA endpoints sit beside the OpenAI ones, outside what the `openai` client wraps. */
+  private post(endpoint: string, body: unknown, signal?: AbortSignal): Promise<Response> {
+    const { baseURL, apiKey } = this.endpoint;
+    return fetch(new URL(endpoint, `${baseURL.replace(/\/+$/, '')}/`), {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}),
+      },
+      body: JSON.stringify(body),
+      signal,
+    });
   }
 }
 

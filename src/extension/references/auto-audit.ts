@@ -7,13 +7,13 @@ import * as vscode from 'vscode';
 import { type Checkpoint, folderKind, isTorchFile } from '../../engine/checkpoint/classify';
 import { type CheckpointRef, formatCheckpointRef } from '../../engine/checkpoint/reference';
 import type { AuditService } from '../audit-service';
+import { CHECKPOINT_FILES_GLOB } from '../checkpoint-files-glob';
 import { currentSettings } from '../current-settings';
 import type { Log } from '../log';
 import { makeTarget } from '../targets';
 import type { CheckpointStatuses } from './checkpoint-statuses';
 import type { ReferenceDiagnostics } from './reference-diagnostics';
 
-const CHECKPOINT_FILES = '**/{adapter_config.json,config.json,*.safetensors,*.pt,*.pth,*.bin,*.ckpt}';
 const SETTLE_MS = 1500;
 
 export class AutoAudit implements vscode.Disposable {
@@ -28,7 +28,7 @@ export class AutoAudit implements vscode.Disposable {
     references: ReferenceDiagnostics,
     private readonly log: Log,
   ) {
-    const watcher = vscode.workspace.createFileSystemWatcher(CHECKPOINT_FILES, false, false, true);
+    const watcher = vscode.workspace.createFileSystemWatcher(CHECKPOINT_FILES_GLOB, false, false, true);
     const onFile = (uri: vscode.Uri) => {
       const checkpoint = uri.scheme === 'file' ? checkpointOf(uri.fsPath) : undefined;
       if (checkpoint) this.consider({ path: checkpoint.path }, checkpoint);

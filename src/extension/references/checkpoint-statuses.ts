@@ -5,9 +5,8 @@ import type { ReportCache } from '../../audit/index';
 import { type CheckpointStatus, checkpointStatus } from '../../audit/references/checkpoint-status';
 import type { Checkpoint } from '../../engine/checkpoint/classify';
 import { type CheckpointRef, formatCheckpointRef } from '../../engine/checkpoint/reference';
+import { CHECKPOINT_FILES_GLOB } from '../checkpoint-files-glob';
 
-const CHECKPOINT_FILES =
-  '**/{adapter_config.json,config.json,*.safetensors,*.safetensors.index.json,*.pt,*.pth,*.bin,*.ckpt}';
 const SETTLE_MS = 300;
 
 export class CheckpointStatuses implements vscode.Disposable {
@@ -19,7 +18,7 @@ export class CheckpointStatuses implements vscode.Disposable {
   private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly cache: ReportCache) {
-    const watcher = vscode.workspace.createFileSystemWatcher(CHECKPOINT_FILES);
+    const watcher = vscode.workspace.createFileSystemWatcher(CHECKPOINT_FILES_GLOB);
     const stale = () => this.invalidateSoon();
     this.disposables.push(
       this.changed,

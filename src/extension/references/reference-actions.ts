@@ -1,19 +1,21 @@
 // Quick fixes on a checkpoint a file names: audit it when it has no report, open the report and
 // audit it again when it has one.
 import * as vscode from 'vscode';
-import { REFERENCE_LANGUAGES } from '../../audit/references/detect';
 import {
   AUDIT_CHECKPOINT_COMMAND,
   commandArgument,
   OPEN_REPORT_COMMAND,
   REAUDIT_CHECKPOINT_COMMAND,
 } from '../commands/checkpoint-actions';
-import type { LocatedReference, ReferenceDiagnostics } from './reference-diagnostics';
+import {
+  type LocatedReference,
+  REFERENCE_SELECTOR,
+  type ReferenceDiagnostics,
+} from './reference-diagnostics';
 
 export function registerReferenceActions(references: ReferenceDiagnostics): vscode.Disposable {
-  const selector = REFERENCE_LANGUAGES.map((language) => ({ language, scheme: 'file' }));
   return vscode.languages.registerCodeActionsProvider(
-    selector,
+    REFERENCE_SELECTOR,
     {
       provideCodeActions(document, range, context) {
         return references.referencesIn(document, range).flatMap((r) => actionsFor(r, context.diagnostics));

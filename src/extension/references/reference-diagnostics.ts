@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
 import * as vscode from 'vscode';
 import { defaultHfCacheDirs } from '../../audit/hf-cache';
 import type { CheckpointStatus } from '../../audit/references/checkpoint-status';
-import { detectReferences, referenceLanguageOf } from '../../audit/references/detect';
+import { detectReferences, REFERENCE_LANGUAGES, referenceLanguageOf } from '../../audit/references/detect';
 import { type InlineSeverity, inlineWarningOf } from '../../audit/references/inline-warning';
 import { type ResolvedReference, resolveReference } from '../../audit/references/resolve';
 import { currentSettings } from '../current-settings';
@@ -20,6 +20,12 @@ export interface LocatedReference {
   readonly resolved: ResolvedReference;
   readonly status: CheckpointStatus;
 }
+
+/** The documents hovers and quick fixes serve: files of the languages references are read in. */
+export const REFERENCE_SELECTOR: vscode.DocumentFilter[] = REFERENCE_LANGUAGES.map((language) => ({
+  language,
+  scheme: 'file',
+}));
 
 /** References looked at per document: a generated file naming thousands is not worth more. */
 const MAX_REFERENCES = 200;

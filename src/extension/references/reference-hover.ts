@@ -2,7 +2,6 @@
 // links that open the report or audit. Model output is untrusted: appended as text, never as
 // Markdown, and only this extension's own commands are enabled in the hover.
 import * as vscode from 'vscode';
-import { REFERENCE_LANGUAGES } from '../../audit/references/detect';
 import {
   AUDIT_CHECKPOINT_COMMAND,
   commandArgument,
@@ -11,13 +10,16 @@ import {
 } from '../commands/checkpoint-actions';
 import { currentSettings } from '../current-settings';
 import type { Log } from '../log';
-import type { LocatedReference, ReferenceDiagnostics } from './reference-diagnostics';
+import {
+  type LocatedReference,
+  REFERENCE_SELECTOR,
+  type ReferenceDiagnostics,
+} from './reference-diagnostics';
 
 const MAX_FINDINGS_SHOWN = 5;
 
 export function registerReferenceHover(references: ReferenceDiagnostics, log: Log): vscode.Disposable {
-  const selector = REFERENCE_LANGUAGES.map((language) => ({ language, scheme: 'file' }));
-  return vscode.languages.registerHoverProvider(selector, {
+  return vscode.languages.registerHoverProvider(REFERENCE_SELECTOR, {
     provideHover(document, position) {
       if (!currentSettings(log).referenceHovers) return undefined;
       const reference = references.referenceAt(document, position);
