@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from './helpers';
 import { CLI, REPO } from './paths';
+import { telemetryTestEnv } from './telemetry-env';
 
 const HOLD_SECONDS = 22;
 const hasStrace = spawnSync('strace', ['-V'], { encoding: 'utf8' }).status === 0;
@@ -36,7 +37,7 @@ describe.skipIf(!hasStrace)('no call home', () => {
   it(
     `a session held ${HOLD_SECONDS} s opens no Internet connection; with telemetry allowed it would`,
     async () => {
-      const { ORT_DISABLE_TELEMETRY: _inherited, ...env } = process.env;
+      const env = telemetryTestEnv();
       const [quiet, control] = await Promise.all([
         networkCalls('default', env),
         networkCalls('control', { ...env, ORT_DISABLE_TELEMETRY: '0' }),

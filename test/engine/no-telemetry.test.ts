@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from './helpers';
 import { CLI, TINY } from './paths';
+import { telemetryTestEnv } from './telemetry-env';
 
 const homes: string[] = [];
 afterAll(() => {
@@ -18,7 +19,7 @@ afterAll(() => {
 function forwardWithHome(extra: Record<string, string>): { code: number | null; home: string } {
   const home = tempDir('dit-home-');
   homes.push(home);
-  const { ORT_DISABLE_TELEMETRY: _inherited, ...env } = process.env;
+  const env = telemetryTestEnv();
   const r = spawnSync(
     process.execPath,
     [
