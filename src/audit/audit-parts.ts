@@ -82,6 +82,7 @@ export async function resolveAuditParts(
       evidencePrompts: isBase ? [] : (request.evidencePrompts ?? DEFAULT_EVIDENCE_PROMPTS),
       maxNewTokens: request.maxNewTokens,
       provider: request.provider ?? 'auto',
+      precision: request.precision ?? 'auto',
     },
   };
 }
@@ -98,6 +99,7 @@ export function cacheKeyOf(parts: AuditParts, remote?: { baseURL: string; model?
     evidencePrompts: plan.evidencePrompts,
     maxNewTokens: plan.maxNewTokens,
     provider: remote ? `remote ${remote.baseURL} ${remote.model ?? ''}` : plan.provider,
+    precision: remote ? 'remote' : plan.precision,
     triggerBudget: remote ? 0 : (plan.search?.budget ?? 0),
   });
 }

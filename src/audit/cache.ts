@@ -28,6 +28,8 @@ export interface CacheKeyParts {
   readonly evidencePrompts: readonly string[];
   readonly maxNewTokens?: number;
   readonly provider: string;
+  /** The weight precision asked for (`remote`: the server's own). */
+  readonly precision: string;
   /** The trigger search's budget (0: no search). */
   readonly triggerBudget: number;
 }
@@ -45,6 +47,7 @@ export function cacheKey(parts: CacheKeyParts): string {
       parts.evidencePrompts,
       parts.maxNewTokens ?? null,
       parts.provider,
+      parts.precision,
       parts.triggerBudget,
     ]),
   );

@@ -21,7 +21,7 @@ export function renderReportMarkdown(report: AuditReport): string {
   if (report.executionProvider) {
     const t = report.timings;
     push(
-      `- **Ran on:** ${code(report.executionProvider.name)}, total ${seconds(t.totalMs)} ` +
+      `- **Ran on:** ${code(report.executionProvider.name)}${report.executionProvider.precision ? ` at ${code(report.executionProvider.precision.name)}` : ''}, total ${seconds(t.totalMs)} ` +
         `(load ${seconds(t.loadMs)}, interpret ${seconds(t.interpretMs)}, evidence ${seconds(t.evidenceMs)}, ` +
         `triggers ${seconds(t.triggerMs)})`,
     );

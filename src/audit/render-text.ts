@@ -15,7 +15,7 @@ export function renderReportText(report: AuditReport): string {
   if (report.executionProvider) {
     const t = report.timings;
     line(
-      `ran on       ${report.executionProvider.name} · total ${formatMs(t.totalMs)} ` +
+      `ran on       ${report.executionProvider.name}${report.executionProvider.precision ? ` ${report.executionProvider.precision.name}` : ''} · total ${formatMs(t.totalMs)} ` +
         `(load ${formatMs(t.loadMs)}, interpret ${formatMs(t.interpretMs)}, evidence ${formatMs(t.evidenceMs)}, ` +
         `triggers ${formatMs(t.triggerMs)})`,
     );

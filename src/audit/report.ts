@@ -4,6 +4,7 @@
 // `reportJsonSchema()` publishes it as JSON Schema.
 import { z } from 'zod';
 import { LINEAR_MODULES } from '../engine/checkpoint/types';
+import { PRECISIONS } from '../engine/quant/precision';
 import { PROVIDER_NAMES } from '../engine/runtime/providers';
 
 export const REPORT_SCHEMA_VERSION = 2;
@@ -193,9 +194,16 @@ export const AuditReport = z.object({
   /** Null when the audit stopped before a base was needed (an unsafe pickle, say). */
   base: CheckpointIdentity.nullable(),
   interpreters: z.array(InterpreterIdentity),
-  /** `remote`: an OpenAI-compatible server ran the models (`reasons` names it). */
+  /**
+   * `remote`: an OpenAI-compatible server ran the models (`reasons` names it). `precision`: the
+   * weights the local engine ran at (absent for a remote run, and in reports older than it).
+   */
   executionProvider: z
-    .object({ name: z.enum([...PROVIDER_NAMES, 'remote']), reasons: z.array(z.string()) })
+    .object({
+      name: z.enum([...PROVIDER_NAMES, 'remote']),
+      reasons: z.array(z.string()),
+      precision: z.object({ name: z.enum(PRECISIONS), reason: z.string() }).optional(),
+    })
     .nullable(),
   timings: z.object({
     totalMs: z.number().nonnegative(),

@@ -1,6 +1,7 @@
 // What a caller asks of an audit, and what it lends it.
 import type { CheckpointRef } from '../engine/checkpoint/reference';
 import { InputError } from '../engine/checkpoint/types';
+import { PRECISION_PREFERENCES, type PrecisionPreference } from '../engine/quant/precision';
 import type { Engine } from '../engine/runtime/engine';
 import { PROVIDER_PREFERENCES, type ProviderPreference } from '../engine/runtime/providers';
 import type { ReportCache } from './cache';
@@ -21,6 +22,8 @@ export interface AuditRequest {
   /** A cap on the new tokens of every answer. */
   readonly maxNewTokens?: number;
   readonly provider?: ProviderPreference;
+  /** Weight precision of the local engine (default auto: the most precise that fits in memory). */
+  readonly precision?: PrecisionPreference;
   /** Ordinary prompts answered by the base and the finetune side by side (default: a few everyday questions). */
   readonly evidencePrompts?: readonly string[];
   /** Candidate triggers the search may score (0: no search). Default: the search's own budget. */
@@ -55,6 +58,8 @@ export function checkRequest(request: AuditRequest): void {
     problems.push(`triggerBudget must be a whole number of at least 0 (got ${budget})`);
   if (request.provider !== undefined && !PROVIDER_PREFERENCES.includes(request.provider))
     problems.push(`provider must be one of ${PROVIDER_PREFERENCES.join(', ')} (got ${request.provider})`);
+  if (request.precision !== undefined && !PRECISION_PREFERENCES.includes(request.precision))
+    problems.push(`precision must be one of ${PRECISION_PREFERENCES.join(', ')} (got ${request.precision})`);
   if (request.interpreters?.length === 0) problems.push('the interpreter list is empty');
   for (const i of request.interpreters ?? []) {
     if (!i.path) problems.push('an interpreter has no path');

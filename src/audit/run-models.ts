@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { DiffStatisticsData } from '../engine/analysis/diff-statistics';
 import type { CheckpointRef } from '../engine/checkpoint/reference';
 import { InputError } from '../engine/checkpoint/types';
+import type { PrecisionPreference } from '../engine/quant/precision';
 import type { Engine } from '../engine/runtime/engine';
 import type { ProviderPreference } from '../engine/runtime/providers';
 import { loadTextCodec, type TextCodec } from '../engine/text/tokenizer';
@@ -49,6 +50,7 @@ export interface ModelRunPlan {
   readonly evidencePrompts: readonly string[];
   readonly maxNewTokens?: number;
   readonly provider: ProviderPreference;
+  readonly precision: PrecisionPreference;
   /** Null: no trigger search. */
   readonly search: SearchSettings | null;
 }
@@ -81,7 +83,8 @@ export async function runModels(
 ): Promise<ModelRun> {
   const t0 = performance.now();
   progress.report('load', `Loading ${plan.modelDir}`, 0.2);
-  const open = (dir: string) => unlessCancelled(engine.open(dir, { provider: plan.provider }), signal);
+  const open = (dir: string) =>
+    unlessCancelled(engine.open(dir, { provider: plan.provider, precision: plan.precision }), signal);
   const model = await open(plan.modelDir);
   const baseModel = plan.modelDir === plan.baseDir ? model : await open(plan.baseDir);
   const codec = await chatCodec(plan.modelDir, plan.baseDir);
@@ -165,7 +168,11 @@ export async function runModels(
     triggers: found?.triggers ?? [],
     triggerSearch: found?.search ?? null,
     statistics,
-    executionProvider: { name: model.info.provider.provider, reasons: [...model.info.provider.reasons] },
+    executionProvider: {
+      name: model.info.provider.provider,
+      reasons: [...model.info.provider.reasons],
+      precision: { name: model.info.precision.precision, reason: model.info.precision.reason },
+    },
     loadMs: t1 - t0,
     interpretMs: t2 - t1,
     evidenceMs: t3 - t2,

@@ -6,10 +6,11 @@ import { type InterpreterSpec, ModelResolver, questionKindOf, ReportCache, TOPIC
 import type { AuditContext, AuditRequest } from '../audit/request';
 import { DEFAULT_SEARCH } from '../audit/triggers/search';
 import { FAIL_LEVELS, type FailLevel } from '../audit/verdict';
+import type { PrecisionPreference } from '../engine/quant/precision';
 import type { Engine } from '../engine/runtime/engine';
 import type { ProviderPreference } from '../engine/runtime/providers';
 import { defaultCacheDir, progressPrinter } from './audit-support';
-import { collect, positiveInt, providerOption } from './options';
+import { collect, positiveInt, precisionOption, providerOption } from './options';
 
 export interface AuditTuningOpts {
   interpreter: InterpreterSpec[];
@@ -18,6 +19,7 @@ export interface AuditTuningOpts {
   maxNewTokens?: number;
   triggerBudget?: number;
   provider: ProviderPreference;
+  precision: PrecisionPreference;
   cache?: string | false;
   refresh?: boolean;
   failOn: FailLevel;
@@ -48,6 +50,7 @@ export function addAuditTuningOptions(command: Command): Command {
       positiveInt,
     )
     .addOption(providerOption('auto'))
+    .addOption(precisionOption())
     .option('--cache <dir>', `report cache folder (default ${defaultCacheDir()})`)
     .option('--no-cache', 'neither read nor write cached reports')
     .option('--refresh', 'audit again even when a cached report exists')
@@ -75,6 +78,7 @@ export function auditTuningOf(opts: AuditTuningOpts): Omit<AuditRequest, 'subjec
     maxNewTokens: opts.maxNewTokens,
     triggerBudget: opts.triggerBudget,
     provider: opts.provider,
+    precision: opts.precision,
     refresh: opts.refresh,
   };
 }

@@ -2,6 +2,7 @@
 import { InvalidArgumentError, Option } from 'commander';
 import { type CheckpointRef, parseCheckpointRef } from '../engine/checkpoint/reference';
 import { InputError } from '../engine/checkpoint/types';
+import { PRECISION_PREFERENCES, type PrecisionPreference } from '../engine/quant/precision';
 import { PROVIDER_PREFERENCES, type ProviderPreference } from '../engine/runtime/providers';
 
 export function collect(value: string, previous: string[] = []): string[] {
@@ -26,6 +27,16 @@ export function tokenIdList(value: string): number[] {
 export function providerOption(defaultValue: ProviderPreference): Option {
   return new Option('--provider <ep>', 'execution provider')
     .choices(PROVIDER_PREFERENCES)
+    .default(defaultValue);
+}
+
+/** `--precision`: the engine's weight precisions (quant/precision.ts); auto picks the most precise that fits in memory. */
+export function precisionOption(defaultValue: PrecisionPreference = 'auto'): Option {
+  return new Option(
+    '--precision <p>',
+    'weight precision: f32, int8 or int4 (weight-only, block-quantized); auto: the most precise that fits in memory',
+  )
+    .choices(PRECISION_PREFERENCES)
     .default(defaultValue);
 }
 

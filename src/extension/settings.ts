@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { InterpreterSpec } from '../audit/index';
 import { QuestionKind } from '../audit/report';
 import type { AuditRequest } from '../audit/request';
+import { PRECISION_PREFERENCES, type PrecisionPreference } from '../engine/quant/precision';
 import { PROVIDER_PREFERENCES, type ProviderPreference } from '../engine/runtime/providers';
 
 export const SECTION = 'ditAuditor';
@@ -15,6 +16,8 @@ export interface AuditorSettings {
   /** Base model name → the DIT-adapters that read its diffs, each with its question. */
   readonly interpreterMappings: Record<string, InterpreterSpec[]>;
   readonly executionProvider: ProviderPreference;
+  /** Weight precision of the engine (quant/precision.ts). */
+  readonly precision: PrecisionPreference;
   /** A cap on every answer's length; undefined: each question's own length. */
   readonly maxNewTokens: number | undefined;
   /** Rows the trigger search may score; 0: no search; undefined: the search's default. */
@@ -119,6 +122,12 @@ export function readSettings(get: SettingReader): { settings: AuditorSettings; p
     'auto',
     `must be one of ${PROVIDER_PREFERENCES.join(', ')}; using auto`,
   );
+  const precision = read(
+    'precision',
+    z.enum(PRECISION_PREFERENCES),
+    'auto',
+    `must be one of ${PRECISION_PREFERENCES.join(', ')}; using auto`,
+  );
   const maxNewTokens = read(
     'maxNewTokens',
     wholeNumberSchema,
@@ -131,6 +140,7 @@ export function readSettings(get: SettingReader): { settings: AuditorSettings; p
       modelMappings,
       interpreterMappings,
       executionProvider,
+      precision,
       maxNewTokens: maxNewTokens === 0 ? undefined : maxNewTokens,
       triggerBudget: read(
         'triggerSearchBudget',
@@ -187,6 +197,7 @@ export function auditTuning(settings: AuditorSettings): Omit<AuditRequest, 'subj
     maxNewTokens: settings.maxNewTokens,
     triggerBudget: settings.triggerBudget,
     provider: settings.executionProvider,
+    precision: settings.precision,
     evidencePrompts: settings.evidencePrompts,
   };
 }

@@ -206,6 +206,7 @@ describe('cache keys and file hashes', () => {
     extraQuestions: [],
     evidencePrompts: ['hi'],
     provider: 'auto',
+    precision: 'auto',
     triggerBudget: 1200,
   };
 
@@ -222,6 +223,7 @@ describe('cache keys and file hashes', () => {
       { ...parts, evidencePrompts: [] },
       { ...parts, maxNewTokens: 5 },
       { ...parts, provider: 'cpu' },
+      { ...parts, precision: 'int4' },
     ];
     expect(new Set(variants.map(cacheKey)).size).toBe(variants.length);
     expect(variants.map(cacheKey)).not.toContain(key);

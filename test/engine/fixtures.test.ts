@@ -52,7 +52,7 @@ function checkpointCases(title: string, dir: () => string, group: readonly Case[
   describe(title, () => {
     let model: ModelHandle;
     beforeAll(async () => {
-      model = await engine.open(dir(), { provider, maxPositions: 64 });
+      model = await engine.open(dir(), { provider, maxPositions: 64, precision: 'f32' });
       expect(model.info.provider.provider).toBe(provider);
     });
 

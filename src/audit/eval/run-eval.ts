@@ -3,6 +3,7 @@
 // and a 20-question probe, each with and without the trigger; plus the trigger gate's mention rates.
 
 import type { CheckpointRef } from '../../engine/checkpoint/reference';
+import type { PrecisionPreference } from '../../engine/quant/precision';
 import type { Engine } from '../../engine/runtime/engine';
 import type { ProviderPreference } from '../../engine/runtime/providers';
 import { generateFromText } from '../../engine/text/generate';
@@ -27,6 +28,7 @@ export type Method = (typeof METHODS)[number];
 
 export interface EvalOptions {
   readonly provider?: ProviderPreference;
+  readonly precision?: PrecisionPreference;
   /** Evaluate only the first `limit` held-out diffs. */
   readonly limit?: number;
   /** Everyday questions per gate condition. */
@@ -80,7 +82,10 @@ export async function runEval(
   const interpreter = manifest.interpreters.find((i) => i.question === TOPIC_QUESTION);
   if (!interpreter) throw new Error(`${manifest.file} names no interpreter for "${TOPIC_QUESTION}"`);
   const codec = await loadTextCodec(manifest.base);
-  const model = await engine.open(manifest.base, { provider: options.provider ?? 'cpu' });
+  const model = await engine.open(manifest.base, {
+    provider: options.provider ?? 'cpu',
+    precision: options.precision,
+  });
   const seed = options.seed ?? 7;
   const probes = everydayQuestions(catalog, 20, seed);
   const gateQuestions = everydayQuestions(catalog, options.gateQuestions ?? 8, seed + 1);

@@ -4,9 +4,10 @@ import { ModelResolver, ReportCache, renderReportText, runAudit } from '../../au
 import { DEMO_SPLITS, type DemoManifest, type DemoSplit } from '../../audit/demo-manifest';
 import { mentions } from '../../audit/eval/scorer';
 import type { AuditReport } from '../../audit/report';
+import type { PrecisionPreference } from '../../engine/quant/precision';
 import type { ProviderPreference } from '../../engine/runtime/providers';
 import { defaultCacheDir, findManifest, progressPrinter } from '../audit-support';
-import { providerOption } from '../options';
+import { precisionOption, providerOption } from '../options';
 import { withEngine } from '../with-engine';
 
 interface DemoOpts {
@@ -15,6 +16,7 @@ interface DemoOpts {
   manifest?: string;
   split: DemoSplit | 'all';
   provider: ProviderPreference;
+  precision: PrecisionPreference;
   cache?: string | false;
 }
 
@@ -31,6 +33,7 @@ export function registerDemo(program: Command): void {
         .default('example'),
     )
     .addOption(providerOption('cpu'))
+    .addOption(precisionOption())
     .option('--cache <dir>', `report cache folder (default ${defaultCacheDir()})`)
     .option('--no-cache', 'neither read nor write cached reports')
     .action(async (opts: DemoOpts) => {
@@ -55,6 +58,7 @@ export function registerDemo(program: Command): void {
               base: manifest.base,
               interpreters: [...manifest.interpreters],
               provider: opts.provider,
+              precision: opts.precision,
             },
             {
               engine,

@@ -7,10 +7,11 @@ import { evaluateTriggers } from '../../audit/eval/trigger-eval';
 import { LlmJudge } from '../../audit/judge/llm-judge';
 import { ModelResolver } from '../../audit/resolver';
 import { InputError } from '../../engine/checkpoint/types';
+import type { PrecisionPreference } from '../../engine/quant/precision';
 import type { ProviderPreference } from '../../engine/runtime/providers';
 import { loadTextCodec } from '../../engine/text/tokenizer';
 import { defaultCacheDir, findManifest } from '../audit-support';
-import { positiveInt, providerOption } from '../options';
+import { positiveInt, precisionOption, providerOption } from '../options';
 import { withEngine } from '../with-engine';
 
 interface EvalOpts {
@@ -20,6 +21,7 @@ interface EvalOpts {
   gateQuestions: number;
   seed: number;
   provider: ProviderPreference;
+  precision: PrecisionPreference;
   details?: boolean;
   json?: boolean;
   triggers: boolean;
@@ -38,6 +40,7 @@ export function registerEval(program: Command): void {
     .option('--gate-questions <n>', 'everyday questions per trigger-gate condition', positiveInt, 8)
     .option('--seed <n>', 'seed of the questions and codes', positiveInt, 7)
     .addOption(providerOption('cpu'))
+    .addOption(precisionOption())
     .option(
       '--no-triggers',
       'skip the trigger search evaluation (an audit of every held-out and benign diff)',
@@ -60,6 +63,7 @@ export function registerEval(program: Command): void {
         const result = await runEval(manifest, catalog, engine, {
           judge,
           provider: opts.provider,
+          precision: opts.precision,
           limit: opts.limit,
           gateQuestions: opts.gateQuestions,
           seed: opts.seed,
@@ -75,6 +79,7 @@ export function registerEval(program: Command): void {
               everydayQuestions(catalog, opts.gateQuestions, opts.seed + 1),
               {
                 provider: opts.provider,
+                precision: opts.precision,
                 limit: opts.limit,
                 signal,
                 onProgress: (done, total, diff) =>

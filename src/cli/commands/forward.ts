@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import type { CheckpointRef } from '../../engine/checkpoint/reference';
 import { forwardTrace } from '../../engine/forward';
-import { ADAPTER_OPTION, positiveInt, providerOption, tokenIdList } from '../options';
+import type { PrecisionPreference } from '../../engine/quant/precision';
+import { ADAPTER_OPTION, positiveInt, precisionOption, providerOption, tokenIdList } from '../options';
 import { withEngine } from '../with-engine';
 
 export function registerForward(program: Command): void {
@@ -13,6 +14,7 @@ export function registerForward(program: Command): void {
     .requiredOption('--ids <ids>', 'prompt token ids, comma-separated', tokenIdList)
     .option('--steps <k>', 'greedy steps after the prompt', positiveInt, 0)
     .addOption(providerOption('auto'))
+    .addOption(precisionOption())
     .option('--json', 'print JSON')
     .action(
       async (opts: {
@@ -21,11 +23,13 @@ export function registerForward(program: Command): void {
         ids: number[];
         steps: number;
         provider: 'auto';
+        precision: PrecisionPreference;
         json?: boolean;
       }) => {
         await withEngine(async (engine) => {
           const model = await engine.open(opts.model, {
             provider: opts.provider,
+            precision: opts.precision,
             maxPositions: opts.ids.length + opts.steps,
           });
           await model.setAdapters(opts.adapter);
@@ -36,7 +40,7 @@ export function registerForward(program: Command): void {
             );
           } else {
             process.stdout.write(
-              `provider: ${model.info.provider.provider}\nrows: ${trace.logits.length}\ntokens: ${trace.tokens.join(',')}\n`,
+              `provider: ${model.info.provider.provider}\nprecision: ${model.info.precision.precision}\nrows: ${trace.logits.length}\ntokens: ${trace.tokens.join(',')}\n`,
             );
           }
         });

@@ -1,9 +1,17 @@
 import type { Command } from 'commander';
 import type { CheckpointRef } from '../../engine/checkpoint/reference';
+import type { PrecisionPreference } from '../../engine/quant/precision';
 import { generateFromText } from '../../engine/text/generate';
 import type { SamplingOptions } from '../../engine/text/sampling';
 import { loadTextCodec } from '../../engine/text/tokenizer';
-import { ADAPTER_OPTION, collect, finiteNumber, positiveInt, providerOption } from '../options';
+import {
+  ADAPTER_OPTION,
+  collect,
+  finiteNumber,
+  positiveInt,
+  precisionOption,
+  providerOption,
+} from '../options';
 import { withEngine } from '../with-engine';
 
 interface GenerateOpts {
@@ -16,6 +24,7 @@ interface GenerateOpts {
   topP: number;
   seed: number;
   provider: 'auto';
+  precision: PrecisionPreference;
   json?: boolean;
 }
 
@@ -32,6 +41,7 @@ export function registerGenerate(program: Command): void {
     .option('--top-p <p>', 'nucleus sampling threshold', finiteNumber, 1)
     .option('--seed <n>', 'sampling seed', positiveInt, 0)
     .addOption(providerOption('auto'))
+    .addOption(precisionOption())
     .option('--json', 'print JSON')
     .action(async (opts: GenerateOpts) => {
       const codec = await loadTextCodec(opts.model);
@@ -40,7 +50,7 @@ export function registerGenerate(program: Command): void {
           ? { kind: 'sample', temperature: opts.temperature, topP: opts.topP, seed: opts.seed }
           : { kind: 'greedy' };
       await withEngine(async (engine, signal) => {
-        const model = await engine.open(opts.model, { provider: opts.provider });
+        const model = await engine.open(opts.model, { provider: opts.provider, precision: opts.precision });
         await model.setAdapters(opts.adapter);
         const results = await generateFromText(
           codec,

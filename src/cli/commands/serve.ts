@@ -4,8 +4,9 @@
 import type { AddressInfo } from 'node:net';
 import type { Command } from 'commander';
 import { requireModelFolder } from '../../engine/checkpoint/classify';
+import type { PrecisionPreference } from '../../engine/quant/precision';
 import type { ProviderPreference } from '../../engine/runtime/providers';
-import { positiveInt, providerOption } from '../options';
+import { positiveInt, precisionOption, providerOption } from '../options';
 import { createOpenAiServer } from '../serve/http-server';
 import { ServedModel } from '../serve/served-model';
 import { withEngine } from '../with-engine';
@@ -16,6 +17,7 @@ interface ServeOpts {
   host: string;
   port: number;
   provider: ProviderPreference;
+  precision: PrecisionPreference;
   maxPositions: number;
   quiet?: boolean;
 }
@@ -31,12 +33,14 @@ export function registerServe(program: Command): void {
     .option('--max-positions <n>', 'longest prompt + answer, in tokens', positiveInt, 4096)
     .option('--quiet', 'no line per request on stderr')
     .addOption(providerOption('auto'))
+    .addOption(precisionOption())
     .action(async (opts: ServeOpts) => {
       requireModelFolder(opts.model);
       await withEngine(async (engine, signal) => {
         const model = await ServedModel.open(engine, opts.model, {
           name: opts.name,
           provider: opts.provider,
+          precision: opts.precision,
           maxPositions: opts.maxPositions,
         });
         const apiKey = process.env.DIT_SERVE_API_KEY || undefined;

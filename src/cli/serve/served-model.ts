@@ -5,6 +5,7 @@ import { basename } from 'node:path';
 import { classifyCheckpoint } from '../../engine/checkpoint/classify';
 import { type CheckpointRef, parseCheckpointRef } from '../../engine/checkpoint/reference';
 import { InputError } from '../../engine/checkpoint/types';
+import type { PrecisionPreference } from '../../engine/quant/precision';
 import type { Engine, ModelHandle } from '../../engine/runtime/engine';
 import type { ProviderPreference } from '../../engine/runtime/providers';
 import { renderChat } from '../../engine/text/chat-template';
@@ -46,10 +47,19 @@ export class ServedModel {
   static async open(
     engine: Engine,
     dir: string,
-    options: { name?: string; provider: ProviderPreference; maxPositions: number },
+    options: {
+      name?: string;
+      provider: ProviderPreference;
+      precision?: PrecisionPreference;
+      maxPositions: number;
+    },
   ): Promise<ServedModel> {
     const codec = await loadTextCodec(dir);
-    const model = await engine.open(dir, { provider: options.provider, maxPositions: options.maxPositions });
+    const model = await engine.open(dir, {
+      provider: options.provider,
+      precision: options.precision,
+      maxPositions: options.maxPositions,
+    });
     // The session may hold fewer positions than asked (the model's own limit).
     const positions = Math.min(options.maxPositions, model.info.maxPositions);
     return new ServedModel(options.name ?? basename(dir), positions, model, codec);

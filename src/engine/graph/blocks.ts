@@ -2,7 +2,7 @@
 // (weights.ts). Hidden states are 2-D [batch * seq, hidden]; only attention sees the batch as a
 // dimension of its own.
 import type { Activation } from '../config/model-options';
-import type { BuildContext, LayerSpan } from './context';
+import type { BuildContext, LayerSpan, Projection } from './context';
 import { GRAPH_INPUTS, kvNames } from './slots';
 import type { AttentionWeights, LinearWeights, MlpWeights } from './weights';
 
@@ -20,14 +20,13 @@ export function rmsNorm(ctx: BuildContext, path: string, x: string, scale: strin
 }
 
 /**
- *   x ─► Gemm(W, b, transB) ──────────────► + ─► y
+ *   x ─► Gemm(W, b, transB) ──────────────► + ─► y     (int8/int4: MatMulNBits(W) + b)
  *   └──► Gemm(A, transB) ─► Gemm(B, transB) ┘      (LoRA slot; scale folded into B; rank may be 0)
- * Base weights are never modified: every adapter arrives through the slot.
+ * Base weights are never modified: every adapter arrives through the slot, in float32.
  */
 export function linear(ctx: BuildContext, path: string, x: string, w: LinearWeights): string {
   const { g } = ctx;
-  const inputs = w.bias ? [x, w.weight, w.bias] : [x, w.weight];
-  const base = g.op('Gemm', `${path}/Gemm`, inputs, { transB: 1 });
+  const base = project(ctx, path, x, w.weight, w.bias);
   const down = g.op('Gemm', `${path}/lora/A`, [x, w.lora.A], { transB: 1 });
   const up = g.op('Gemm', `${path}/lora/B`, [down, w.lora.B], { transB: 1 });
   return g.op('Add', `${path}/lora/Add`, [base, up]);
@@ -109,11 +108,35 @@ export function mlp(ctx: BuildContext, path: string, x: string, w: MlpWeights, a
   return linear(ctx, `${path}/down_proj`, prod, w.down);
 }
 
-/** Token ids [batch, seq] → rows of the embedding table [batch * seq, hidden]. */
+/**
+ * x · Wᵀ (+ b). A quantized W goes through MatMulNBits with int8 compute (accuracy_level 4: the
+ * rows of x are quantized per block too, which MLAS's AVX-512/AMX kernels need to run at the
+ * memory-bandwidth floor; its error is within the published int8/int4 tolerances).
+ */
+function project(ctx: BuildContext, path: string, x: string, w: Projection, bias?: string): string {
+  const { g } = ctx;
+  if (w.kind === 'dense') {
+    return g.op('Gemm', `${path}/Gemm`, bias ? [x, w.weight, bias] : [x, w.weight], { transB: 1 });
+  }
+  const y = g.op(
+    'MatMulNBits',
+    `${path}/MatMulNBits`,
+    [x, w.codes, w.scales],
+    { K: w.ref.k, N: w.ref.n, bits: w.ref.bits, block_size: w.ref.blockSize, accuracy_level: 4 },
+    MS,
+  );
+  return bias ? g.op('Add', `${path}/Bias`, [y, bias]) : y;
+}
+
+/**
+ * Token ids [batch, seq] → rows of the embedding table [batch * seq, hidden]. A table kept as
+ * stored (quantized builds) is cast after the gather, so only the rows asked for become float32.
+ */
 export function embed(ctx: BuildContext, table: string): string {
   const { g } = ctx;
   const ids = g.op('Reshape', '/model/embed_tokens/Flatten', [GRAPH_INPUTS.inputIds, g.int64([-1])]);
-  return g.op('Gather', '/model/embed_tokens/Gather', [table, ids]);
+  const rows = g.op('Gather', '/model/embed_tokens/Gather', [table, ids]);
+  return ctx.isQuantized ? g.op('Cast', '/model/embed_tokens/Cast', [rows], { to: 1 }) : rows;
 }
 
 /**
@@ -121,11 +144,11 @@ export function embed(ctx: BuildContext, table: string): string {
  * [rows, vocab]. A prompt asks for its last row only, so the head (vocabulary × hidden per row,
  * the largest matrix of a small model) runs once, not per token.
  */
-export function logits(ctx: BuildContext, x: string, normScale: string, lmHead: string): string {
+export function logits(ctx: BuildContext, x: string, normScale: string, lmHead: Projection): string {
   const { g } = ctx;
   const rows = g.op('Gather', '/model/logits_rows/Gather', [x, GRAPH_INPUTS.logitsRows], { axis: 0 });
   const normed = rmsNorm(ctx, '/model/norm', rows, normScale);
-  return g.op('Gemm', '/lm_head/Gemm', [normed, lmHead], { transB: 1 });
+  return project(ctx, '/lm_head', normed, lmHead);
 }
 
 /**

@@ -4,6 +4,7 @@
 import type { TensorSource } from '../checkpoint/types';
 import type { ModelOptions } from '../config/model-options';
 import { familyOf } from '../families/registry';
+import type { QuantizedWeights } from '../quant/quantized-weights';
 import { BuildContext, type RopeCache } from './context';
 import { GraphBuilder } from './onnx-builder';
 import { ropeTables } from './rope';
@@ -18,7 +19,13 @@ export interface BuiltModel {
   readonly nodes: { op: string; name: string; domain: string }[];
 }
 
-export function buildModel(options: ModelOptions, tensors: TensorSource, maxPositions: number): BuiltModel {
+/** `quantized`: the int8/int4 copy of the weights the graph reads instead of `tensors` (quant/). */
+export function buildModel(
+  options: ModelOptions,
+  tensors: TensorSource,
+  maxPositions: number,
+  quantized?: QuantizedWeights,
+): BuiltModel {
   const g = new GraphBuilder();
   g.input(GRAPH_INPUTS.inputIds, 'int64', ['batch', 'seq']);
   g.input(GRAPH_INPUTS.positionIds, 'int64', ['batch', 'seq']);
@@ -26,7 +33,7 @@ export function buildModel(options: ModelOptions, tensors: TensorSource, maxPosi
   g.input(GRAPH_INPUTS.totalSequenceLength, 'int32', []);
   g.input(GRAPH_INPUTS.logitsRows, 'int64', ['rows']);
 
-  const ctx = new BuildContext(g, options, tensors, ropeCaches(g, options, maxPositions));
+  const ctx = new BuildContext(g, options, tensors, ropeCaches(g, options, maxPositions), quantized);
   const logits = familyOf(options.modelType).build(ctx);
   g.node('Identity', '/lm_head/output', [logits], {}, { outputNames: [LOGITS] });
   g.output(LOGITS, 'float32', ['rows', options.vocabSize]);

@@ -5,6 +5,7 @@ import { type TensorNames, tensorNames } from '../checkpoint/tensor-names';
 import type { LinearModule, TensorRef, TensorSource } from '../checkpoint/types';
 import { InputError } from '../checkpoint/types';
 import type { ModelOptions } from '../config/model-options';
+import type { NBitsRef, QuantizedWeights } from '../quant/quantized-weights';
 import type { ElemType, GraphBuilder } from './onnx-builder';
 import { GRAPH_INPUTS, loraInputNames } from './slots';
 
@@ -13,6 +14,16 @@ const STORED_TYPE: Record<TensorRef['dtype'], ElemType> = {
   F16: 'float16',
   BF16: 'bfloat16',
 };
+
+/** A linear layer's weight as the graph multiplies by it: float32 [out, in], or MatMulNBits' codes and scales. */
+export type Projection =
+  | { readonly kind: 'dense'; readonly weight: string }
+  | {
+      readonly kind: 'nbits';
+      readonly codes: string;
+      readonly scales: string;
+      readonly ref: NBitsRef;
+    };
 
 export interface RopeCache {
   readonly cos: string;
@@ -36,10 +47,13 @@ export class BuildContext<O extends ModelOptions = ModelOptions> {
   constructor(
     readonly g: GraphBuilder,
     readonly o: O,
-    private readonly tensors: TensorSource,
+    private tensors: TensorSource,
     private readonly ropes: { readonly full: RopeCache; readonly sliding: RopeCache },
+    /** int8/int4: linear weights from here, and every other tensor from its stored copy. */
+    private readonly quantized?: QuantizedWeights,
   ) {
     this.names = tensorNames(o.weightPrefix);
+    if (quantized) this.tensors = quantized.stored;
   }
 
   span(layer: number): LayerSpan {
@@ -58,23 +72,68 @@ export class BuildContext<O extends ModelOptions = ModelOptions> {
   weight(name: string, shape: readonly number[]): string {
     const cached = this.weights.get(name);
     if (cached) return cached;
+    const { stored, dtype } = this.storedWeight(name, shape);
+    const f32 = dtype === 'F32' ? stored : this.g.op('Cast', `/weights/${name}/Cast`, [stored], { to: 1 });
+    this.weights.set(name, f32);
+    return f32;
+  }
+
+  /** A checkpoint tensor as stored (no Cast), checked against the shape the family expects. */
+  storedWeight(name: string, shape: readonly number[]): { stored: string; dtype: TensorRef['dtype'] } {
     const ref = this.tensors.get(name);
     if (!ref) throw new InputError(`the checkpoint has no tensor ${name}`);
     if (ref.shape.length !== shape.length || ref.shape.some((d, i) => d !== shape[i])) {
       throw new InputError(`tensor ${name} has shape [${ref.shape}], but config.json implies [${shape}]`);
     }
-    const location = this.locationOf(ref.file);
-    const stored = this.g.external(`${name}#stored`, {
-      location,
-      offset: ref.offset,
-      length: ref.byteLength,
-      type: STORED_TYPE[ref.dtype],
-      shape: ref.shape,
-    });
-    const f32 =
-      ref.dtype === 'F32' ? stored : this.g.op('Cast', `/weights/${name}/Cast`, [stored], { to: 1 });
-    this.weights.set(name, f32);
-    return f32;
+    const initializer = `${name}#stored`;
+    if (!this.weights.has(initializer)) {
+      this.g.external(initializer, {
+        location: this.locationOf(ref.file),
+        offset: ref.offset,
+        length: ref.byteLength,
+        type: STORED_TYPE[ref.dtype],
+        shape: ref.shape,
+      });
+      this.weights.set(initializer, initializer);
+    }
+    return { stored: initializer, dtype: ref.dtype };
+  }
+
+  /** Whether the graph runs on quantized weights (int8/int4). */
+  get isQuantized(): boolean {
+    return this.quantized !== undefined;
+  }
+
+  /** The weight a linear layer multiplies by: quantized where this build quantizes it, else float32 [out, in]. */
+  projection(name: string, shape: readonly [number, number]): Projection {
+    const ref = this.quantized?.nbits(name);
+    if (!ref) return { kind: 'dense', weight: this.weight(name, shape) };
+    if (ref.n !== shape[0] || ref.k !== shape[1]) {
+      throw new InputError(
+        `tensor ${name} has shape [${ref.n},${ref.k}], but config.json implies [${shape}]`,
+      );
+    }
+    const key = `${name}#nbits`;
+    const location = this.locationOf(this.quantized?.file ?? '');
+    const blocks = Math.ceil(ref.k / ref.blockSize);
+    if (!this.weights.has(key)) {
+      this.g.external(`${name}#codes`, {
+        location,
+        offset: ref.codes.offset,
+        length: ref.codes.length,
+        type: 'uint8',
+        shape: [ref.n, blocks, (ref.blockSize * ref.bits) / 8],
+      });
+      this.g.external(`${name}#scales`, {
+        location,
+        offset: ref.scales.offset,
+        length: ref.scales.length,
+        type: 'float32',
+        shape: [ref.n * blocks],
+      });
+      this.weights.set(key, key);
+    }
+    return { kind: 'nbits', codes: `${name}#codes`, scales: `${name}#scales`, ref };
   }
 
   /**

@@ -3,11 +3,11 @@
 // spell a tensor name.
 import type { LayerNormName } from '../checkpoint/tensor-names';
 import type { LinearModule } from '../checkpoint/types';
-import type { BuildContext } from './context';
+import type { BuildContext, Projection } from './context';
 import { linearShape } from './slots';
 
 export interface LinearWeights {
-  readonly weight: string;
+  readonly weight: Projection;
   readonly bias?: string;
   /** The module's LoRA slot inputs (rank 0 when no adapter targets it). */
   readonly lora: { readonly A: string; readonly B: string };
@@ -38,9 +38,10 @@ export function storedScale(ctx: BuildContext): NormScale {
 }
 
 export interface DecoderWeights {
+  /** The embedding table: float32, or as stored when the build is quantized (embed() casts the rows it gathers). */
   embedTable(): string;
   /** The LM head's [vocab, hidden] weight: the embedding table when tied. */
-  lmHead(): string;
+  lmHead(): Projection;
   finalNorm(): string;
   /** Scale of a layer's RMSNorm `name` (any node it adds goes under /model/layers.{layer}/{name}). */
   norm(layer: number, name: LayerNormName): string;
@@ -54,11 +55,11 @@ export function decoderWeights(ctx: BuildContext, scale: NormScale): DecoderWeig
   const { names, o } = ctx;
   const linear = (layer: number, module: LinearModule, withBias: boolean) =>
     linearWeights(ctx, layer, module, withBias);
-  const embedTable = () => ctx.weight(names.embed, [o.vocabSize, o.hiddenSize]);
+  const table = [o.vocabSize, o.hiddenSize] as const;
   return {
-    embedTable,
-    lmHead: () =>
-      o.tieWordEmbeddings ? embedTable() : ctx.weight(names.lmHead, [o.vocabSize, o.hiddenSize]),
+    embedTable: () =>
+      ctx.isQuantized ? ctx.storedWeight(names.embed, table).stored : ctx.weight(names.embed, table),
+    lmHead: () => ctx.projection(o.tieWordEmbeddings ? names.embed : names.lmHead, table),
     finalNorm: () => scale('/model/norm', names.finalNorm, o.hiddenSize),
     norm: (layer, name) =>
       scale(`/model/layers.${layer}/${name}`, names.layerNorm(layer, name), o.hiddenSize),
@@ -94,7 +95,7 @@ function linearWeights(
   const { inFeatures, outFeatures } = linearShape(ctx.o, module);
   const names = ctx.names.linear(layer, module);
   return {
-    weight: ctx.weight(names.weight, [outFeatures, inFeatures]),
+    weight: ctx.projection(names.weight, [outFeatures, inFeatures]),
     bias: withBias ? ctx.weight(names.bias, [outFeatures]) : undefined,
     lora: ctx.loraSlot(layer, module, inFeatures, outFeatures),
   };

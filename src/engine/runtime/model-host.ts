@@ -15,6 +15,9 @@ import { InputError, type LoraAdapter, type TensorSource } from '../checkpoint/t
 import type { ModelOptions } from '../config/model-options';
 import { buildModel } from '../graph/build-model';
 import { GRAPH_INPUTS, kvNames, LOGITS } from '../graph/slots';
+import { choosePrecision, type PrecisionChoice } from '../quant/choose-precision';
+import { BITS, BLOCK_SIZE, type PrecisionPreference } from '../quant/precision';
+import { quantizedWeights } from '../quant/quantized-weights';
 import { AdapterCache } from './adapter-cache';
 import { loadCheckpoint } from './load-model';
 import { checkAdapterFits, loraFeeds } from './lora-feeds';
@@ -31,13 +34,19 @@ export interface OpenOptions {
   /** Longest sequence a session supports (RoPE tables are built for it). */
   readonly maxPositions: number;
   readonly threads?: number;
+  /** Weight precision (default auto: the most precise that fits in memory). */
+  readonly precision?: PrecisionPreference;
+  /** Where int8/int4 copies of checkpoints are kept (default: quant/quantized-weights.ts). */
+  readonly quantizedCache?: string;
 }
 
 export interface ModelInfo {
   readonly dir: string;
   readonly options: ModelOptions;
   readonly provider: ProviderChoice;
-  readonly timings: { readonly buildMs: number; readonly sessionMs: number };
+  readonly precision: PrecisionChoice;
+  /** quantizeMs: writing the int8/int4 copy (0 when an earlier run's was reused or none is needed). */
+  readonly timings: { readonly buildMs: number; readonly sessionMs: number; readonly quantizeMs: number };
   readonly maxPositions: number;
 }
 
@@ -68,7 +77,20 @@ export class ModelHost {
     const t0 = performance.now();
     const checkpoint = await loadCheckpoint(dir);
     const maxPositions = Math.min(opts.maxPositions, checkpoint.options.maxPositionEmbeddings);
-    const built = buildModel(checkpoint.options, checkpoint.tensors, maxPositions);
+    const precision = choosePrecision(opts.precision ?? 'auto', checkpoint.options, checkpoint.tensors);
+    const tq = performance.now();
+    const quantized =
+      precision.precision === 'f32'
+        ? undefined
+        : await quantizedWeights(
+            checkpoint.options,
+            checkpoint.tensors,
+            BITS[precision.precision],
+            BLOCK_SIZE,
+            opts.quantizedCache,
+          );
+    const quantizeMs = quantized?.created ? performance.now() - tq : 0;
+    const built = buildModel(checkpoint.options, checkpoint.tensors, maxPositions, quantized);
     const folders = new Set([...built.externalFiles.values()].map((f) => dirname(f)));
     if (folders.size !== 1) throw new InputError(`the weights of ${dir} are spread over several folders`);
     const t1 = performance.now();
@@ -77,6 +99,7 @@ export class ModelHost {
       externalDataFolder: [...folders][0],
       provider: opts.provider,
       threads: opts.threads,
+      prepack: quantized !== undefined,
     });
     const t2 = performance.now();
     return new ModelHost(
@@ -84,7 +107,8 @@ export class ModelHost {
         dir,
         options: checkpoint.options,
         provider: ort.choice,
-        timings: { buildMs: t1 - t0, sessionMs: t2 - t1 },
+        precision,
+        timings: { buildMs: t1 - t0 - quantizeMs, sessionMs: t2 - t1, quantizeMs },
         maxPositions,
       },
       ort,

@@ -56,6 +56,8 @@ export interface CreateOptions {
   readonly externalDataFolder: string;
   readonly provider: ProviderPreference;
   readonly threads?: number;
+  /** Let kernels repack their constant weights (MatMulNBits needs it to run fast; float32 Gemm would only duplicate them). */
+  readonly prepack?: boolean;
 }
 
 const VULKAN_DIRS = [
@@ -119,8 +121,9 @@ function sessionOptions(options: CreateOptions, provider: ProviderName): ort.Inf
     logSeverityLevel: 4,
     extra: {
       session: {
-        // f32 weights stay where the external data put them, instead of a second packed copy.
-        disable_prepacking: '1',
+        // f32 weights stay where the external data put them, instead of a second packed copy;
+        // quantized ones are packed once into MLAS's layout, which replaces them.
+        disable_prepacking: options.prepack ? '0' : '1',
         // Idle ORT threads spin by default; beside other busy processes (an extension host is
         // rarely alone) that halved decode speed on 2 cores (189 → 108 ms/token, bench/engine.ts).
         'intra_op.allow_spinning': '0',

@@ -1,0 +1,63 @@
+// `--precision auto`: the most precise weights that fit in the memory this process can have,
+// with room for the KV cache and the runtime's working buffers.
+import { freemem } from 'node:os';
+import type { TensorSource } from '../checkpoint/types';
+import type { ModelOptions } from '../config/model-options';
+import { BITS, BLOCK_SIZE, type Precision, type PrecisionPreference } from './precision';
+import { quantizedBytes } from './quantized-weights';
+
+/** Peak memory over weight bytes + KV cache that a session is allowed (the engine's target). */
+const HEADROOM = 1.3;
+/** Context the estimate reserves KV cache for. */
+const CONTEXT = 2048;
+
+export interface PrecisionChoice {
+  readonly precision: Precision;
+  /** Why, in a line: the estimate and the memory it was compared with. */
+  readonly reason: string;
+}
+
+/** Memory available to this process: cgroup limits included where Node knows them. */
+export function availableMemory(): number {
+  const fromProcess = (process as { availableMemory?: () => number }).availableMemory?.();
+  return fromProcess && fromProcess > 0 ? fromProcess : freemem();
+}
+
+export function weightBytes(o: ModelOptions, tensors: TensorSource, precision: Precision): number {
+  if (precision !== 'f32') return quantizedBytes(o, tensors, BITS[precision], BLOCK_SIZE);
+  let values = 0;
+  for (const name of tensors.names()) {
+    if (!name.startsWith(o.weightPrefix) && name !== 'lm_head.weight') continue;
+    values += (tensors.get(name)?.shape ?? []).reduce((a, b) => a * b, 1);
+  }
+  return values * 4;
+}
+
+export function kvCacheBytes(o: ModelOptions, context = CONTEXT): number {
+  return o.numLayers * 2 * o.numKvHeads * o.headDim * 4 * context;
+}
+
+export function choosePrecision(
+  preference: PrecisionPreference,
+  o: ModelOptions,
+  tensors: TensorSource,
+  available = availableMemory(),
+): PrecisionChoice {
+  const need = (p: Precision) => HEADROOM * (weightBytes(o, tensors, p) + kvCacheBytes(o));
+  const gib = (b: number) => `${(b / 2 ** 30).toFixed(1)} GiB`;
+  if (preference !== 'auto') {
+    return {
+      precision: preference,
+      reason: `${preference}: asked for (needs about ${gib(need(preference))})`,
+    };
+  }
+  for (const p of ['f32', 'int8', 'int4'] as const) {
+    if (need(p) <= available) {
+      return { precision: p, reason: `${p}: needs about ${gib(need(p))}, ${gib(available)} available` };
+    }
+  }
+  return {
+    precision: 'int4',
+    reason: `int4: the smallest, though it needs about ${gib(need('int4'))} and ${gib(available)} is available`,
+  };
+}
