@@ -4,6 +4,7 @@
 import type { TensorSource } from '../checkpoint/types';
 import type { ModelOptions } from '../config/model-options';
 import { familyOf } from '../families/registry';
+import { type AttentionChoice, type AttentionKernel, attentionKernel } from './attention-kernel';
 import { BuildContext, type RopeCache } from './context';
 import { GraphBuilder } from './onnx-builder';
 import { ropeTables } from './rope';
@@ -16,9 +17,22 @@ export interface BuiltModel {
   /** Longest sequence (prompt + generated) the RoPE tables cover. */
   readonly maxPositions: number;
   readonly nodes: { op: string; name: string; domain: string }[];
+  /** The attention it was built with (attention-kernel.ts). */
+  readonly attention: AttentionKernel;
 }
 
-export function buildModel(options: ModelOptions, tensors: TensorSource, maxPositions: number): BuiltModel {
+export interface BuildOptions {
+  /** `auto` unless a test or benchmark forces one; forcing `gqa` where it cannot serve throws an InputError. */
+  readonly attention?: AttentionChoice;
+}
+
+export function buildModel(
+  options: ModelOptions,
+  tensors: TensorSource,
+  maxPositions: number,
+  build: BuildOptions = {},
+): BuiltModel {
+  const attention = attentionKernel(options, build.attention);
   const g = new GraphBuilder();
   g.input(GRAPH_INPUTS.inputIds, 'int64', ['batch', 'seq']);
   g.input(GRAPH_INPUTS.positionIds, 'int64', ['batch', 'seq']);
@@ -26,7 +40,7 @@ export function buildModel(options: ModelOptions, tensors: TensorSource, maxPosi
   g.input(GRAPH_INPUTS.totalSequenceLength, 'int32', []);
   g.input(GRAPH_INPUTS.logitsRows, 'int64', ['rows']);
 
-  const ctx = new BuildContext(g, options, tensors, ropeCaches(g, options, maxPositions));
+  const ctx = new BuildContext(g, options, tensors, ropeCaches(g, options, maxPositions), attention);
   const logits = familyOf(options.modelType).build(ctx);
   g.node('Identity', '/lm_head/output', [logits], {}, { outputNames: [LOGITS] });
   g.output(LOGITS, 'float32', ['rows', options.vocabSize]);
@@ -35,6 +49,7 @@ export function buildModel(options: ModelOptions, tensors: TensorSource, maxPosi
     externalFiles: ctx.externalFiles,
     maxPositions,
     nodes: g.listNodes(),
+    attention,
   };
 }
 

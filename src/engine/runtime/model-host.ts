@@ -13,6 +13,7 @@ import {
 import type { CheckpointRef } from '../checkpoint/reference';
 import { InputError, type LoraAdapter, type TensorSource } from '../checkpoint/types';
 import type { ModelOptions } from '../config/model-options';
+import type { AttentionChoice, AttentionKernel } from '../graph/attention-kernel';
 import { buildModel } from '../graph/build-model';
 import { GRAPH_INPUTS, kvNames, LOGITS } from '../graph/slots';
 import { AdapterCache } from './adapter-cache';
@@ -31,6 +32,10 @@ export interface OpenOptions {
   /** Longest sequence a session supports (RoPE tables are built for it). */
   readonly maxPositions: number;
   readonly threads?: number;
+  /** Internal (tests, benchmarks): force an attention kernel; `auto` by default (attention-kernel.ts). */
+  readonly attention?: AttentionChoice;
+  /** Internal (tests): the composed attention's bound on a run's scores, MAX_SCORE_BYTES by default. */
+  readonly maxScoreBytes?: number;
 }
 
 export interface ModelInfo {
@@ -39,10 +44,17 @@ export interface ModelInfo {
   readonly provider: ProviderChoice;
   readonly timings: { readonly buildMs: number; readonly sessionMs: number };
   readonly maxPositions: number;
+  /** GroupQueryAttention, or attention of standard ops where it cannot serve the model. */
+  readonly attention: AttentionKernel;
 }
 
 const MAX_BATCH_TOKENS = 8192;
 const MAX_BATCH_KV_BYTES = 256 * 1024 * 1024;
+/**
+ * The composed attention (graph/composed-attention.ts) holds a layer's scores at once; past this
+ * size a run is split into runs of fewer tokens. GroupQueryAttention needs no such bound.
+ */
+const MAX_SCORE_BYTES = 64 * 1024 * 1024;
 
 interface Sequence {
   length: number;
@@ -60,6 +72,7 @@ export class ModelHost {
     readonly info: ModelInfo,
     private readonly ort: OrtModel,
     private readonly tensors: TensorSource,
+    private readonly maxScoreBytes: number,
   ) {
     this.adapterFeeds = loraFeeds([], info.options);
   }
@@ -68,7 +81,9 @@ export class ModelHost {
     const t0 = performance.now();
     const checkpoint = await loadCheckpoint(dir);
     const maxPositions = Math.min(opts.maxPositions, checkpoint.options.maxPositionEmbeddings);
-    const built = buildModel(checkpoint.options, checkpoint.tensors, maxPositions);
+    const built = buildModel(checkpoint.options, checkpoint.tensors, maxPositions, {
+      attention: opts.attention,
+    });
     const folders = new Set([...built.externalFiles.values()].map((f) => dirname(f)));
     if (folders.size !== 1) throw new InputError(`the weights of ${dir} are spread over several folders`);
     const t1 = performance.now();
@@ -86,9 +101,11 @@ export class ModelHost {
         provider: ort.choice,
         timings: { buildMs: t1 - t0, sessionMs: t2 - t1 },
         maxPositions,
+        attention: built.attention,
       },
       ort,
       checkpoint.tensors,
+      opts.maxScoreBytes ?? MAX_SCORE_BYTES,
     );
   }
 
@@ -225,11 +242,52 @@ export class ModelHost {
   }
 
   /**
+   * `batch` rows of equal length that continue at position `past` in their KV buffers, in one run
+   * or, where the composed attention's scores ([batch, heads, tokens, total] floats) would pass
+   * MAX_SCORE_BYTES, in runs of fewer tokens each. `logitRows` index the flattened [batch * n]
+   * positions; the logits come back in that order.
+   */
+  private async run(
+    batch: readonly (readonly number[])[],
+    past: number,
+    kv: readonly { key: Float32Array; value: Float32Array }[],
+    capacity: number,
+    logitRows: readonly number[],
+  ): Promise<Float32Array> {
+    const o = this.info.options;
+    const n = batch[0].length;
+    const perToken = batch.length * o.numHeads * (past + n) * 4;
+    const step =
+      this.info.attention === 'composed' ? Math.max(1, Math.floor(this.maxScoreBytes / perToken)) : n;
+    if (step >= n) return this.runOnce(batch, past, kv, capacity, logitRows);
+    const out = new Float32Array(logitRows.length * o.vocabSize);
+    for (let from = 0; from < n; from += step) {
+      const to = Math.min(n, from + step);
+      const here: number[] = [];
+      const at: number[] = [];
+      logitRows.forEach((row, k) => {
+        const i = row % n;
+        if (i >= from && i < to) {
+          here.push(Math.floor(row / n) * (to - from) + i - from);
+          at.push(k);
+        }
+      });
+      const chunk = batch.map((r) => r.slice(from, to));
+      // A run must ask for some row; one that wants none asks for its first and drops it.
+      const logits = await this.runOnce(chunk, past + from, kv, capacity, here.length > 0 ? here : [0]);
+      at.forEach((k, j) => {
+        out.set(logits.subarray(j * o.vocabSize, (j + 1) * o.vocabSize), k * o.vocabSize);
+      });
+    }
+    return out;
+  }
+
+  /**
    * One run over `batch` rows of equal length that continue at position `past` in their KV
    * buffers ([batch, kvHeads, capacity, headDim] per layer, updated in place). `logitRows` index
    * the flattened [batch * n] positions; the logits come back in that order.
    */
-  private async run(
+  private async runOnce(
     batch: readonly (readonly number[])[],
     past: number,
     kv: readonly { key: Float32Array; value: Float32Array }[],

@@ -16,7 +16,15 @@ let nextModel = 1;
 function keyOf(request: Extract<Request, { type: 'open' }>): string {
   const o = request.options;
   const dir = resolve(request.dir);
-  return JSON.stringify([dir, filesOf(dir), o.provider, o.maxPositions, o.threads ?? 0]);
+  return JSON.stringify([
+    dir,
+    filesOf(dir),
+    o.provider,
+    o.maxPositions,
+    o.threads ?? 0,
+    o.attention ?? 'auto',
+    o.maxScoreBytes ?? 0,
+  ]);
 }
 
 /** The files a session is built from, by size and time: a model remade in place is a new model. */
