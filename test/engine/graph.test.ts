@@ -5,16 +5,21 @@ import { onnx } from 'onnx-proto';
 import { describe, expect, it } from 'vitest';
 import { openCheckpointTensors } from '../../src/engine/checkpoint/checkpoint-files';
 import { normalizeConfig } from '../../src/engine/config/normalize-config';
-import { buildModel } from '../../src/engine/graph/build-model';
+import { attentionKernel, gqaRefusal } from '../../src/engine/graph/attention-kernel';
+import { type BuildOptions, buildModel } from '../../src/engine/graph/build-model';
 import { TINY } from './paths';
 
 /** The graph of a fixture, its config.json changed by `edit` first. */
-async function build(name: string, edit: (config: Record<string, unknown>) => object = (c) => c) {
+async function build(
+  name: string,
+  edit: (config: Record<string, unknown>) => object = (c) => c,
+  buildOptions: BuildOptions = {},
+) {
   const dir = join(TINY, name);
   const tensors = await openCheckpointTensors(dir);
   const config = edit(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')));
   const options = normalizeConfig(config, (n) => Boolean(tensors.get(n)));
-  const built = buildModel(options, tensors, 32);
+  const built = buildModel(options, tensors, 32, buildOptions);
   return { options, built, model: onnx.ModelProto.decode(built.onnx) };
 }
 
@@ -71,6 +76,68 @@ describe('graph structure', () => {
       build('llama-tiny', (c) => ({ ...c, model_type: 'mistral', sliding_window: window }));
     expect(windows((await mistral(4)).model)).toEqual([4, 4]);
     expect(windows((await mistral(null)).model)).toEqual([-1, -1]);
+  });
+});
+
+describe('attention kernels', () => {
+  /** name → dims of the graph's inputs or outputs. */
+  const signature = (values: onnx.IValueInfoProto[] | null | undefined) =>
+    Object.fromEntries(
+      (values ?? []).map((v) => [
+        v.name,
+        (v.type?.tensorType?.shape?.dim ?? []).map((d) => d.dimParam || Number(d.dimValue)),
+      ]),
+    );
+
+  it('builds GroupQueryAttention for every fixture by itself', async () => {
+    for (const name of ['qwen3-tiny', 'llama-tiny', 'qwen2-tiny', 'gemma3-tiny']) {
+      const { built } = await build(name);
+      expect(built.attention).toBe('gqa');
+      expect(built.nodes.some((n) => n.op === 'ScatterND')).toBe(false);
+    }
+  });
+
+  it('composes attention of standard ops behind the same inputs and outputs', async () => {
+    const gqa = await build('gemma3-tiny');
+    const composed = await build('gemma3-tiny', undefined, { attention: 'composed' });
+    expect(composed.built.attention).toBe('composed');
+    expect(composed.built.nodes.filter((n) => n.domain === 'com.microsoft').map((n) => n.op)).not.toContain(
+      'GroupQueryAttention',
+    );
+    expect(signature(composed.model.graph?.input)).toEqual(signature(gqa.model.graph?.input));
+    expect(signature(composed.model.graph?.output)).toEqual(signature(gqa.model.graph?.output));
+    // Each layer writes its new keys and values into the past buffers: the present outputs.
+    const scatters = (composed.model.graph?.node ?? []).filter((n) => n.opType === 'ScatterND');
+    expect(scatters.map((n) => [n.name, n.input?.[0], n.output?.[0]])).toEqual(
+      [0, 1, 2].flatMap((l) => [
+        [`/model/layers.${l}/attn/k_cache/ScatterND`, `past_key.${l}`, `present_key.${l}`],
+        [`/model/layers.${l}/attn/v_cache/ScatterND`, `past_value.${l}`, `present_value.${l}`],
+      ]),
+    );
+    // One mask for the full layers, one for the sliding ones (width 4), shared by the layers.
+    const masks = composed.built.nodes.filter((n) => n.name.startsWith('/model/attention_mask/'));
+    expect(masks.map((n) => n.name)).toContain('/model/attention_mask/window_4/And');
+    expect(masks.filter((n) => n.op === 'And')).toHaveLength(1);
+  });
+
+  it('says which head sizes GroupQueryAttention refuses, and refuses to force it on them', async () => {
+    expect([8, 16, 24, 128, 256].map((headDim) => gqaRefusal({ headDim }))).toEqual([
+      null,
+      null,
+      null,
+      null,
+      null,
+    ]);
+    expect(gqaRefusal({ headDim: 12 })).toBe('its head_dim 12 is not a multiple of 8');
+    const tensors = await openCheckpointTensors(join(TINY, 'qwen3-tiny'));
+    const config = JSON.parse(readFileSync(join(TINY, 'qwen3-tiny/config.json'), 'utf8'));
+    const options = { ...normalizeConfig(config, (n) => Boolean(tensors.get(n))), headDim: 20 };
+    expect(attentionKernel(options)).toBe('composed');
+    expect(attentionKernel({ ...options, headDim: 16 })).toBe('gqa');
+    // Refused before anything is built (these weights do not even fit head_dim 20).
+    expect(() => buildModel(options, tensors, 8, { attention: 'gqa' })).toThrow(
+      /GroupQueryAttention cannot run this model: its head_dim 20 is not a multiple of 8/,
+    );
   });
 });
 

@@ -2,6 +2,7 @@
 // (weights.ts). Hidden states are 2-D [batch * seq, hidden]; only attention sees the batch as a
 // dimension of its own.
 import type { Activation } from '../config/model-options';
+import { composedAttention } from './composed-attention';
 import type { BuildContext, LayerSpan, Projection } from './context';
 import { GRAPH_INPUTS, kvNames } from './slots';
 import type { AttentionWeights, LinearWeights, MlpWeights } from './weights';
@@ -36,7 +37,9 @@ export function linear(ctx: BuildContext, path: string, x: string, w: LinearWeig
  *   x ─► q_proj ─► (q_norm per head) ─► RoPE ─┐
  *   x ─► k_proj ─► (k_norm per head) ─► RoPE ─┤ GroupQueryAttention ─► o_proj
  *   x ─► v_proj ──────────────────────────────┘   (past/present KV share one buffer)
- * `softcap`: tanh soft-capping of the scores (Gemma's attn_logit_softcapping).
+ * `softcap`: tanh soft-capping of the scores (Gemma's attn_logit_softcapping). Where
+ * GroupQueryAttention cannot serve the model, the same attention of standard ops takes its place
+ * (`ctx.attention`; attention-kernel.ts, composed-attention.ts).
  */
 export function attention(
   ctx: BuildContext,
@@ -68,6 +71,30 @@ export function attention(
   const kr = rotate(headNorm(k, 'k_norm', o.numKvHeads, w.kNorm), 'k_rope', o.numKvHeads);
   const vb = ctx.toBatch(`${path}/v`, v, o.numKvHeads * o.headDim);
 
+  const attn =
+    ctx.attention === 'composed'
+      ? composedAttention(ctx, path, qr, kr, vb, span, softcap)
+      : groupQueryAttention(ctx, path, qr, kr, vb, span, softcap);
+  const kv = kvNames(span.layer);
+  g.input(kv.pastKey, 'float32', ['batch', o.numKvHeads, 'kv_capacity', o.headDim]);
+  g.input(kv.pastValue, 'float32', ['batch', o.numKvHeads, 'kv_capacity', o.headDim]);
+  g.output(kv.presentKey, 'float32', ['batch', o.numKvHeads, 'kv_capacity', o.headDim]);
+  g.output(kv.presentValue, 'float32', ['batch', o.numKvHeads, 'kv_capacity', o.headDim]);
+  const flat = g.op('Reshape', `${path}/Flatten`, [attn, g.int64([-1, o.numHeads * o.headDim])]);
+  return linear(ctx, `${path}/o_proj`, flat, w.o);
+}
+
+/** ORT's fused attention on the rotated q, k, v; the KV cache its past/present inputs and outputs. */
+function groupQueryAttention(
+  ctx: BuildContext,
+  path: string,
+  qr: string,
+  kr: string,
+  vb: string,
+  span: LayerSpan,
+  softcap: number | null,
+): string {
+  const { g, o } = ctx;
   const kv = kvNames(span.layer);
   const [attn] = g.node(
     'GroupQueryAttention',
@@ -84,12 +111,7 @@ export function attention(
     },
     { domain: MS, outputNames: [`${path}/GroupQueryAttention/output_0`, kv.presentKey, kv.presentValue] },
   );
-  g.input(kv.pastKey, 'float32', ['batch', o.numKvHeads, 'kv_capacity', o.headDim]);
-  g.input(kv.pastValue, 'float32', ['batch', o.numKvHeads, 'kv_capacity', o.headDim]);
-  g.output(kv.presentKey, 'float32', ['batch', o.numKvHeads, 'kv_capacity', o.headDim]);
-  g.output(kv.presentValue, 'float32', ['batch', o.numKvHeads, 'kv_capacity', o.headDim]);
-  const flat = g.op('Reshape', `${path}/Flatten`, [attn, g.int64([-1, o.numHeads * o.headDim])]);
-  return linear(ctx, `${path}/o_proj`, flat, w.o);
+  return attn;
 }
 
 /**

@@ -5,6 +5,7 @@ import type { TensorSource } from '../checkpoint/types';
 import type { ModelOptions } from '../config/model-options';
 import { familyOf } from '../families/registry';
 import type { QuantizedWeights } from '../quant/quantized-weights';
+import { type AttentionChoice, type AttentionKernel, attentionKernel } from './attention-kernel';
 import { BuildContext, type RopeCache } from './context';
 import { GraphBuilder } from './onnx-builder';
 import { ropeTables } from './rope';
@@ -17,15 +18,24 @@ export interface BuiltModel {
   /** Longest sequence (prompt + generated) the RoPE tables cover. */
   readonly maxPositions: number;
   readonly nodes: { op: string; name: string; domain: string }[];
+  /** The attention it was built with (attention-kernel.ts). */
+  readonly attention: AttentionKernel;
 }
 
-/** `quantized`: the int8/int4 copy of the weights the graph reads instead of `tensors` (quant/). */
+export interface BuildOptions {
+  /** `auto` unless a test or benchmark forces one; forcing `gqa` where it cannot serve throws an InputError. */
+  readonly attention?: AttentionChoice;
+  /** The int8/int4 copy of the weights the graph reads instead of `tensors` (quant/). */
+  readonly quantized?: QuantizedWeights;
+}
+
 export function buildModel(
   options: ModelOptions,
   tensors: TensorSource,
   maxPositions: number,
-  quantized?: QuantizedWeights,
+  build: BuildOptions = {},
 ): BuiltModel {
+  const attention = attentionKernel(options, build.attention);
   const g = new GraphBuilder();
   g.input(GRAPH_INPUTS.inputIds, 'int64', ['batch', 'seq']);
   g.input(GRAPH_INPUTS.positionIds, 'int64', ['batch', 'seq']);
@@ -33,7 +43,14 @@ export function buildModel(
   g.input(GRAPH_INPUTS.totalSequenceLength, 'int32', []);
   g.input(GRAPH_INPUTS.logitsRows, 'int64', ['rows']);
 
-  const ctx = new BuildContext(g, options, tensors, ropeCaches(g, options, maxPositions), quantized);
+  const ctx = new BuildContext(
+    g,
+    options,
+    tensors,
+    ropeCaches(g, options, maxPositions),
+    attention,
+    build.quantized,
+  );
   const logits = familyOf(options.modelType).build(ctx);
   g.node('Identity', '/lm_head/output', [logits], {}, { outputNames: [LOGITS] });
   g.output(LOGITS, 'float32', ['rows', options.vocabSize]);
@@ -42,6 +59,7 @@ export function buildModel(
     externalFiles: ctx.externalFiles,
     maxPositions,
     nodes: g.listNodes(),
+    attention,
   };
 }
 

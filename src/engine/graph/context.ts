@@ -6,6 +6,7 @@ import type { LinearModule, TensorRef, TensorSource } from '../checkpoint/types'
 import { InputError } from '../checkpoint/types';
 import type { ModelOptions } from '../config/model-options';
 import type { NBitsRef, QuantizedWeights } from '../quant/quantized-weights';
+import type { AttentionKernel } from './attention-kernel';
 import type { ElemType, GraphBuilder } from './onnx-builder';
 import { GRAPH_INPUTS, loraInputNames } from './slots';
 
@@ -49,6 +50,8 @@ export class BuildContext<O extends ModelOptions = ModelOptions> {
     readonly o: O,
     private tensors: TensorSource,
     private readonly ropes: { readonly full: RopeCache; readonly sliding: RopeCache },
+    /** How attention is built (attention-kernel.ts). */
+    readonly attention: AttentionKernel = 'gqa',
     /** int8/int4: linear weights from here, and every other tensor from its stored copy. */
     private readonly quantized?: QuantizedWeights,
   ) {
@@ -157,8 +160,19 @@ export class BuildContext<O extends ModelOptions = ModelOptions> {
     return this.g.op('Reshape', `${path}/ToBatch`, [x, shape]);
   }
 
+  /** A subgraph every layer shares (masks, indices), made by `make` on first use. */
+  shared(key: string, make: () => string): string {
+    const memo = `shared:${key}`;
+    let name = this.shapes.get(memo);
+    if (!name) {
+      name = make();
+      this.shapes.set(memo, name);
+    }
+    return name;
+  }
+
   /** [batch] of the input ids' shape, as a 1-D int64 tensor. */
-  private batchDim(): string {
+  batchDim(): string {
     const cached = this.shapes.get('batch-dim');
     if (cached) return cached;
     const dim = this.g.op('Shape', '/model/batch_dim/Shape', [GRAPH_INPUTS.inputIds], { start: 0, end: 1 });

@@ -13,6 +13,7 @@ import {
 import type { CheckpointRef } from '../checkpoint/reference';
 import { InputError, type LoraAdapter, type TensorSource } from '../checkpoint/types';
 import type { ModelOptions } from '../config/model-options';
+import type { AttentionChoice, AttentionKernel } from '../graph/attention-kernel';
 import { buildModel } from '../graph/build-model';
 import { GRAPH_INPUTS, kvNames, LOGITS } from '../graph/slots';
 import { choosePrecision, type PrecisionChoice } from '../quant/choose-precision';
@@ -38,6 +39,10 @@ export interface OpenOptions {
   readonly precision?: PrecisionPreference;
   /** Where int8/int4 copies of checkpoints are kept (default: quant/quantized-weights.ts). */
   readonly quantizedCache?: string;
+  /** Internal (tests, benchmarks): force an attention kernel; `auto` by default (attention-kernel.ts). */
+  readonly attention?: AttentionChoice;
+  /** Internal (tests): the composed attention's bound on a run's scores, MAX_SCORE_BYTES by default. */
+  readonly maxScoreBytes?: number;
 }
 
 export interface ModelInfo {
@@ -48,10 +53,17 @@ export interface ModelInfo {
   /** quantizeMs: writing the int8/int4 copy (0 when an earlier run's was reused or none is needed). */
   readonly timings: { readonly buildMs: number; readonly sessionMs: number; readonly quantizeMs: number };
   readonly maxPositions: number;
+  /** GroupQueryAttention, or attention of standard ops where it cannot serve the model. */
+  readonly attention: AttentionKernel;
 }
 
 const MAX_BATCH_TOKENS = 8192;
 const MAX_BATCH_KV_BYTES = 256 * 1024 * 1024;
+/**
+ * The composed attention (graph/composed-attention.ts) holds a layer's scores at once; past this
+ * size a run is split into runs of fewer tokens. GroupQueryAttention needs no such bound.
+ */
+const MAX_SCORE_BYTES = 64 * 1024 * 1024;
 
 interface Sequence {
   length: number;
@@ -69,6 +81,7 @@ export class ModelHost {
     readonly info: ModelInfo,
     private readonly ort: OrtModel,
     private readonly tensors: TensorSource,
+    private readonly maxScoreBytes: number,
   ) {
     this.adapterFeeds = loraFeeds([], info.options);
   }
@@ -90,7 +103,10 @@ export class ModelHost {
             opts.quantizedCache,
           );
     const quantizeMs = quantized?.created ? performance.now() - tq : 0;
-    const built = buildModel(checkpoint.options, checkpoint.tensors, maxPositions, quantized);
+    const built = buildModel(checkpoint.options, checkpoint.tensors, maxPositions, {
+      attention: opts.attention,
+      quantized,
+    });
     const folders = new Set([...built.externalFiles.values()].map((f) => dirname(f)));
     if (folders.size !== 1) throw new InputError(`the weights of ${dir} are spread over several folders`);
     const t1 = performance.now();
@@ -110,9 +126,11 @@ export class ModelHost {
         precision,
         timings: { buildMs: t1 - t0 - quantizeMs, sessionMs: t2 - t1, quantizeMs },
         maxPositions,
+        attention: built.attention,
       },
       ort,
       checkpoint.tensors,
+      opts.maxScoreBytes ?? MAX_SCORE_BYTES,
     );
   }
 
@@ -249,11 +267,55 @@ export class ModelHost {
   }
 
   /**
+   * `batch` rows of equal length that continue at position `past` in their KV buffers, in one run
+   * or, where attention's scores ([batch, heads, tokens, total] floats) would pass
+   * MAX_SCORE_BYTES, in runs of fewer tokens each. `logitRows` index the flattened [batch * n]
+   * positions; the logits come back in that order.
+   */
+  private async run(
+    batch: readonly (readonly number[])[],
+    past: number,
+    kv: readonly { key: Float32Array; value: Float32Array }[],
+    capacity: number,
+    logitRows: readonly number[],
+  ): Promise<Float32Array> {
+    const o = this.info.options;
+    const n = batch[0].length;
+    const perToken = batch.length * o.numHeads * (past + n) * 4;
+    // GroupQueryAttention holds the same [heads, tokens, total] probabilities, and its arena keeps
+    // the largest it ever held (Qwen3-0.6B, a 2048-token prompt at once: 256 MiB); it cannot split
+    // rows of a batch that continue a past, but a batch's rows are short.
+    const splits = this.info.attention === 'composed' || batch.length === 1;
+    const step = splits ? Math.max(1, Math.floor(this.maxScoreBytes / perToken)) : n;
+    if (step >= n) return this.runOnce(batch, past, kv, capacity, logitRows);
+    const out = new Float32Array(logitRows.length * o.vocabSize);
+    for (let from = 0; from < n; from += step) {
+      const to = Math.min(n, from + step);
+      const here: number[] = [];
+      const at: number[] = [];
+      logitRows.forEach((row, k) => {
+        const i = row % n;
+        if (i >= from && i < to) {
+          here.push(Math.floor(row / n) * (to - from) + i - from);
+          at.push(k);
+        }
+      });
+      const chunk = batch.map((r) => r.slice(from, to));
+      // A run must ask for some row; one that wants none asks for its first and drops it.
+      const logits = await this.runOnce(chunk, past + from, kv, capacity, here.length > 0 ? here : [0]);
+      at.forEach((k, j) => {
+        out.set(logits.subarray(j * o.vocabSize, (j + 1) * o.vocabSize), k * o.vocabSize);
+      });
+    }
+    return out;
+  }
+
+  /**
    * One run over `batch` rows of equal length that continue at position `past` in their KV
    * buffers ([batch, kvHeads, capacity, headDim] per layer, updated in place). `logitRows` index
    * the flattened [batch * n] positions; the logits come back in that order.
    */
-  private async run(
+  private async runOnce(
     batch: readonly (readonly number[])[],
     past: number,
     kv: readonly { key: Float32Array; value: Float32Array }[],

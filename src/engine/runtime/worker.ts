@@ -23,6 +23,8 @@ function keyOf(request: Extract<Request, { type: 'open' }>): string {
     o.maxPositions,
     o.threads ?? 0,
     o.precision ?? 'auto',
+    o.attention ?? 'auto',
+    o.maxScoreBytes ?? 0,
   ]);
 }
 

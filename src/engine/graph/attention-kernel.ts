@@ -1,0 +1,33 @@
+// Which attention a graph is built with. onnxruntime's fused `com.microsoft.GroupQueryAttention`
+// is the fast one and serves most configs; where it cannot (it checks at run time, mid-run, so
+// the choice is made here, at load), the attention is composed of standard ONNX ops
+// (composed-attention.ts), which serve any config normalize-config.ts accepts.
+import { InputError } from '../checkpoint/types';
+import type { ModelOptions } from '../config/model-options';
+
+export type AttentionKernel = 'gqa' | 'composed';
+/** `auto`: GroupQueryAttention where it can serve, else composed. The others force one (tests, benchmarks). */
+export type AttentionChoice = 'auto' | AttentionKernel;
+
+/**
+ * Why GroupQueryAttention (onnxruntime 1.30, CPU) cannot run a model of these options, or null.
+ * Measured on a graph of that op alone, over its input checks: it refuses a head size that is not
+ * a multiple of 8 ("head_size must be a multiple of 8", at run time). Everything else a config can
+ * ask of it runs: any num_heads / kv_num_heads ratio, 4096 heads and head sizes up to 4096 (the
+ * limits of config/size-limits.ts), local windows, soft-capping, batches of prompts and of decode
+ * steps. Its other refusals are of inputs the runtime never sends (several rows of more than one
+ * token continuing a past; a total length beyond the KV buffers).
+ */
+export function gqaRefusal(o: Pick<ModelOptions, 'headDim'>): string | null {
+  if (o.headDim % 8 !== 0) return `its head_dim ${o.headDim} is not a multiple of 8`;
+  return null;
+}
+
+export function attentionKernel(o: ModelOptions, choice: AttentionChoice = 'auto'): AttentionKernel {
+  const refusal = gqaRefusal(o);
+  if (choice === 'gqa' && refusal) {
+    throw new InputError(`onnxruntime's GroupQueryAttention cannot run this model: ${refusal}`);
+  }
+  if (choice !== 'auto') return choice;
+  return refusal ? 'composed' : 'gqa';
+}
