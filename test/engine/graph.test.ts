@@ -106,14 +106,22 @@ describe('attention kernels', () => {
     );
     expect(signature(composed.model.graph?.input)).toEqual(signature(gqa.model.graph?.input));
     expect(signature(composed.model.graph?.output)).toEqual(signature(gqa.model.graph?.output));
-    // Each layer writes its new keys and values into the past buffers: the present outputs.
-    const scatters = (composed.model.graph?.node ?? []).filter((n) => n.opType === 'ScatterND');
-    expect(scatters.map((n) => [n.name, n.input?.[0], n.output?.[0]])).toEqual(
+    // Each layer reads the valid part of its past buffers and appends the new keys and values,
+    // which are also the graph's outputs (the runtime writes them into its buffers).
+    const concats = (composed.model.graph?.node ?? []).filter(
+      (n) => n.opType === 'Concat' && n.name.includes('_cache/'),
+    );
+    expect(concats.map((n) => n.name)).toEqual(
       [0, 1, 2].flatMap((l) => [
-        [`/model/layers.${l}/attn/k_cache/ScatterND`, `past_key.${l}`, `present_key.${l}`],
-        [`/model/layers.${l}/attn/v_cache/ScatterND`, `past_value.${l}`, `present_value.${l}`],
+        `/model/layers.${l}/attn/k_cache/Concat`,
+        `/model/layers.${l}/attn/v_cache/Concat`,
       ]),
     );
+    const outputs = (composed.model.graph?.output ?? []).map((o) => o.name);
+    expect(new Set(outputs)).toEqual(
+      new Set(['logits', ...[0, 1, 2].flatMap((l) => [`new_key.${l}`, `new_value.${l}`])]),
+    );
+    expect(outputs.some((name) => name?.startsWith('present'))).toBe(false);
     // One mask for the full layers, one for the sliding ones (width 4), shared by the layers.
     const masks = composed.built.nodes.filter((n) => n.name.startsWith('/model/attention_mask/'));
     expect(masks.map((n) => n.name)).toContain('/model/attention_mask/window_4/And');

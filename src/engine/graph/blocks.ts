@@ -78,13 +78,18 @@ export function attention(
   const kv = kvNames(span.layer);
   g.input(kv.pastKey, 'float32', ['batch', o.numKvHeads, 'kv_capacity', o.headDim]);
   g.input(kv.pastValue, 'float32', ['batch', o.numKvHeads, 'kv_capacity', o.headDim]);
-  g.output(kv.presentKey, 'float32', ['batch', o.numKvHeads, 'kv_capacity', o.headDim]);
-  g.output(kv.presentValue, 'float32', ['batch', o.numKvHeads, 'kv_capacity', o.headDim]);
+  g.node('Identity', `${path}/new_key`, [kr], {}, { outputNames: [kv.newKey] });
+  g.node('Identity', `${path}/new_value`, [vb], {}, { outputNames: [kv.newValue] });
+  g.output(kv.newKey, 'float32', ['batch', 'seq', o.numKvHeads * o.headDim]);
+  g.output(kv.newValue, 'float32', ['batch', 'seq', o.numKvHeads * o.headDim]);
   const flat = g.op('Reshape', `${path}/Flatten`, [attn, g.int64([-1, o.numHeads * o.headDim])]);
   return linear(ctx, `${path}/o_proj`, flat, w.o);
 }
 
-/** ORT's fused attention on the rotated q, k, v; the KV cache its past/present inputs and outputs. */
+/**
+ * ORT's fused attention on the rotated q, k, v over the past inputs. Its present outputs are
+ * internal: it fills them from the past and the new tokens (the past is never written).
+ */
 function groupQueryAttention(
   ctx: BuildContext,
   path: string,
@@ -96,6 +101,7 @@ function groupQueryAttention(
 ): string {
   const { g, o } = ctx;
   const kv = kvNames(span.layer);
+  const gqa = `${path}/GroupQueryAttention`;
   const [attn] = g.node(
     'GroupQueryAttention',
     `${path}/GroupQueryAttention`,
@@ -109,7 +115,7 @@ function groupQueryAttention(
       local_window_size: span.window ?? -1,
       ...(softcap ? { softcap: { float: softcap } } : {}),
     },
-    { domain: MS, outputNames: [`${path}/GroupQueryAttention/output_0`, kv.presentKey, kv.presentValue] },
+    { domain: MS, outputNames: [`${gqa}/output_0`, `${gqa}/present_key`, `${gqa}/present_value`] },
   );
   return attn;
 }

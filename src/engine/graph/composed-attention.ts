@@ -1,16 +1,15 @@
 // Attention of standard ONNX ops, for the models GroupQueryAttention cannot run
-// (attention-kernel.ts). Same inputs, outputs and KV cache as that op: the runtime cannot tell them
-// apart. Per layer:
+// (attention-kernel.ts). Same inputs, outputs and KV cache as that op (slots.ts): the runtime
+// cannot tell them apart. Per layer:
 //
-//   k, v [batch, seq, kvHeads·D] ─► [batch, kvHeads, seq, D] ─► ScatterND into past at slots
-//        past..past+seq-1 ─► present (the same buffer: ORT's ScatterND skips its copy when input
-//        and output share memory) ─► Slice [0, total) ─► keys, values
+//   k, v [batch, seq, kvHeads·D] ─► [batch, kvHeads, seq, D] ─┐
+//   past [batch, kvHeads, capacity, D] ─► Slice [0, total - seq) ┴─► Concat ─► keys, values
 //   q ─► · scale ─► [batch, kvHeads, seq·group, D] ─► · keysᵀ ─► (softcap) ─► mask ─► Softmax ─► · values
 //        ─► [batch, seq, heads·D]
 //
 // The query heads of one KV head are rows of one matrix product (group = heads / kvHeads), so
 // keys and values are never repeated. A key slot j is seen by the query at position p iff
-// j <= p (and p - j < window in a sliding layer); slots past the total length are sliced away.
+// j <= p (and p - j < window in a sliding layer); slots past the total length are never read.
 import type { BuildContext, LayerSpan } from './context';
 import { GRAPH_INPUTS, kvNames } from './slots';
 
@@ -28,20 +27,19 @@ export function composedAttention(
   const d = o.headDim;
   const kv = kvNames(span.layer);
 
-  const cache = (name: string, x: string, past: string, present: string) => {
+  const cache = (name: string, x: string, past: string) => {
     const split = g.op('Reshape', `${path}/${name}/Reshape`, [x, g.int64([0, 0, o.numKvHeads, d])]);
     const heads = g.op('Transpose', `${path}/${name}/Transpose`, [split], { perm: [0, 2, 1, 3] });
-    g.node(
-      'ScatterND',
-      `${path}/${name}/ScatterND`,
-      [past, kvSlots(ctx), heads],
-      {},
-      { outputNames: [present] },
-    );
-    return g.op('Slice', `${path}/${name}/Slice`, [present, g.int64([0]), totalLength(ctx), g.int64([2])]);
+    const before = g.op('Slice', `${path}/${name}/Slice`, [
+      past,
+      g.int64([0]),
+      pastLength(ctx),
+      g.int64([2]),
+    ]);
+    return g.op('Concat', `${path}/${name}/Concat`, [before, heads], { axis: 2 });
   };
-  const keys = cache('k_cache', k, kv.pastKey, kv.presentKey);
-  const values = cache('v_cache', v, kv.pastValue, kv.presentValue);
+  const keys = cache('k_cache', k, kv.pastKey);
+  const values = cache('v_cache', v, kv.pastValue);
 
   const scaled = g.op('Mul', `${path}/q_scale/Mul`, [q, g.float(o.attentionScale)]);
   const qSplit = g.op('Reshape', `${path}/q_heads/Reshape`, [
@@ -73,12 +71,14 @@ function capped(ctx: BuildContext, path: string, x: string, cap: number): string
   return g.op('Mul', `${path}/Mul`, [tanh, c]);
 }
 
-/** total_sequence_length as a 1-D int64 [1], the end of the valid slots. */
-function totalLength(ctx: BuildContext): string {
+/** total_sequence_length - seq as a 1-D int64 [1]: the valid slots of the past. */
+function pastLength(ctx: BuildContext): string {
   const { g } = ctx;
-  return ctx.shared('total-length', () =>
-    g.op('Reshape', '/model/total_length/Reshape', [totalScalar(ctx), g.int64([1])]),
-  );
+  return ctx.shared('past-length', () => {
+    const total = g.op('Reshape', '/model/past_length/Reshape', [totalScalar(ctx), g.int64([1])]);
+    const seq = g.op('Shape', '/model/past_length/Shape', [GRAPH_INPUTS.inputIds], { start: 1, end: 2 });
+    return g.op('Sub', '/model/past_length/Sub', [total, seq]);
+  });
 }
 
 function totalScalar(ctx: BuildContext): string {
@@ -86,28 +86,6 @@ function totalScalar(ctx: BuildContext): string {
   return ctx.shared('total-scalar', () =>
     g.op('Cast', '/model/total_length/Cast', [GRAPH_INPUTS.totalSequenceLength], { to: 7 }),
   );
-}
-
-/**
- * ScatterND indices [batch, kvHeads, seq, 3] of the new tokens' rows in a KV buffer
- * [batch, kvHeads, capacity, D]: (row, head, position). The runtime's positions are the slots.
- */
-function kvSlots(ctx: BuildContext): string {
-  const { g, o } = ctx;
-  return ctx.shared('kv-slots', () => {
-    const p = '/model/kv_slots';
-    const pos = g.op('Unsqueeze', `${p}/positions/Unsqueeze`, [GRAPH_INPUTS.positionIds, g.int64([1, 3])]);
-    const positions = g.op('Expand', `${p}/positions/Expand`, [pos, g.int64([1, o.numKvHeads, 1, 1])]);
-    const zeros = g.op('Mul', `${p}/zeros/Mul`, [positions, g.int64([0], true)]);
-    const batch = g.op('Squeeze', `${p}/rows/Squeeze`, [ctx.batchDim(), g.int64([0])]);
-    const range = g.op('Range', `${p}/rows/Range`, [g.int64([0], true), batch, g.int64([1], true)]);
-    const rowCol = g.op('Reshape', `${p}/rows/Reshape`, [range, g.int64([-1, 1, 1, 1])]);
-    const rows = g.op('Add', `${p}/rows/Add`, [rowCol, zeros]);
-    const headIds = Array.from({ length: o.numKvHeads }, (_, h) => h);
-    const headCol = g.op('Reshape', `${p}/heads/Reshape`, [g.int64(headIds), g.int64([1, -1, 1, 1])]);
-    const heads = g.op('Add', `${p}/heads/Add`, [headCol, zeros]);
-    return g.op('Concat', `${p}/Concat`, [rows, heads, positions], { axis: 3 });
-  });
 }
 
 /**

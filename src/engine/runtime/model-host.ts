@@ -347,17 +347,20 @@ export class ModelHost {
       },
       ...this.adapterFeeds,
     ];
-    const preallocated = new Map<string, FeedSpec>();
     const kvDims = [b, o.numKvHeads, capacity, o.headDim];
+    const wanted: string[] = [LOGITS];
     kv.forEach((buf, layer) => {
       const names = kvNames(layer);
-      const key: FeedSpec = { name: names.pastKey, type: 'float32', data: buf.key, dims: kvDims };
-      const value: FeedSpec = { name: names.pastValue, type: 'float32', data: buf.value, dims: kvDims };
-      feeds.push(key, value);
-      preallocated.set(names.presentKey, key);
-      preallocated.set(names.presentValue, value);
+      feeds.push({ name: names.pastKey, type: 'float32', data: buf.key, dims: kvDims });
+      feeds.push({ name: names.pastValue, type: 'float32', data: buf.value, dims: kvDims });
+      wanted.push(names.newKey, names.newValue);
     });
-    const out = await this.ort.run(feeds, preallocated, [LOGITS]);
+    const out = await this.ort.run(feeds, wanted);
+    kv.forEach((buf, layer) => {
+      const names = kvNames(layer);
+      writeRows(buf.key, out.get(names.newKey)?.data, b, n, past, capacity, o);
+      writeRows(buf.value, out.get(names.newValue)?.data, b, n, past, capacity, o);
+    });
     const logits = out.get(LOGITS)?.data;
     if (!logits) throw new Error('the model returned no logits');
     if (logits.some(Number.isNaN)) {
@@ -371,6 +374,29 @@ export class ModelHost {
   async close(): Promise<void> {
     this.sequences.clear();
     await this.ort.release();
+  }
+}
+
+/** New keys or values [b, n, kvHeads·D] into a KV buffer [b, kvHeads, capacity, D] at slots past..past+n-1. */
+function writeRows(
+  buffer: Float32Array,
+  rows: Float32Array | undefined,
+  b: number,
+  n: number,
+  past: number,
+  capacity: number,
+  o: ModelOptions,
+): void {
+  if (!rows) throw new Error('the model returned no keys or values for the new tokens');
+  const d = o.headDim;
+  const heads = o.numKvHeads;
+  for (let r = 0; r < b; r++) {
+    for (let i = 0; i < n; i++) {
+      for (let h = 0; h < heads; h++) {
+        const from = ((r * n + i) * heads + h) * d;
+        buffer.set(rows.subarray(from, from + d), ((r * heads + h) * capacity + past + i) * d);
+      }
+    }
   }
 }
 

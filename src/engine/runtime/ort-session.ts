@@ -38,13 +38,9 @@ export interface OrtModel {
   readonly choice: ProviderChoice;
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
-  /**
-   * Runs the graph. `preallocated` outputs are written in place (the KV cache); the others
-   * come back as float32 arrays with their dims.
-   */
+  /** Runs the graph; the `wanted` outputs come back as float32 arrays with their dims. */
   run(
     feeds: readonly FeedSpec[],
-    preallocated: ReadonlyMap<string, FeedSpec>,
     wanted: readonly string[],
   ): Promise<Map<string, { data: Float32Array; dims: number[] }>>;
   release(): Promise<void>;
@@ -140,17 +136,11 @@ function wrap(session: ort.InferenceSession, choice: ProviderChoice): OrtModel {
     choice,
     inputNames,
     outputNames,
-    async run(feeds, preallocated, wanted) {
+    async run(feeds, wanted) {
       checkFeeds(inputNames, feeds);
       const ortFeeds: Record<string, ort.Tensor> = {};
       for (const f of feeds) ortFeeds[f.name] = new ort.Tensor(f.type, f.data, f.dims);
-      const fetches: Record<string, ort.Tensor | null> = {};
-      for (const name of wanted) fetches[name] = null;
-      for (const [name, f] of preallocated) {
-        // The same buffer as the matching past input: ORT sees one pointer and updates in place.
-        fetches[name] = ortFeeds[f.name] ?? new ort.Tensor(f.type, f.data, f.dims);
-      }
-      const results = await session.run(ortFeeds, fetches);
+      const results = await session.run(ortFeeds, [...wanted]);
       const out = new Map<string, { data: Float32Array; dims: number[] }>();
       for (const name of wanted) {
         const t = results[name];
