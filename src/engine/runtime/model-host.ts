@@ -17,7 +17,7 @@ import { buildModel } from '../graph/build-model';
 import { GRAPH_INPUTS, kvNames, LOGITS } from '../graph/slots';
 import { AdapterCache } from './adapter-cache';
 import { loadCheckpoint } from './load-model';
-import { checkAdapterFits, loraFeeds } from './lora-feeds';
+import { checkAdapterFits } from './lora-feeds';
 import {
   createOrtModel,
   type FeedSpec,
@@ -25,6 +25,7 @@ import {
   type ProviderChoice,
   type ProviderPreference,
 } from './ort-session';
+import { SlotCache } from './slot-cache';
 
 export interface OpenOptions {
   readonly provider: ProviderPreference;
@@ -53,6 +54,7 @@ interface Sequence {
 export class ModelHost {
   private adapterFeeds: FeedSpec[];
   private readonly adapterCache = new AdapterCache();
+  private readonly slotCache: SlotCache;
   private readonly sequences = new Map<number, Sequence>();
   private nextSequence = 1;
 
@@ -61,7 +63,8 @@ export class ModelHost {
     private readonly ort: OrtModel,
     private readonly tensors: TensorSource,
   ) {
-    this.adapterFeeds = loraFeeds([], info.options);
+    this.slotCache = new SlotCache(info.options);
+    this.adapterFeeds = this.slotCache.feeds([]);
   }
 
   static async open(dir: string, opts: OpenOptions): Promise<ModelHost> {
@@ -120,10 +123,13 @@ export class ModelHost {
     return { statistics: full.statistics, prior };
   }
 
-  /** Replaces the adapter stack (in order). Inputs change; the session stays. */
+  /**
+   * Replaces the adapter stack (in order). Inputs change; the session stays. Adapters already read
+   * (and unchanged on disk) are not read again, and a stack set recently is not stacked again.
+   */
   async setAdapters(refs: readonly CheckpointRef[]): Promise<LoraAdapter[]> {
     const adapters = await Promise.all(refs.map((r) => this.adapterCache.get(r)));
-    this.adapterFeeds = loraFeeds(adapters, this.info.options);
+    this.adapterFeeds = this.slotCache.feeds(adapters);
     return adapters;
   }
 
@@ -237,6 +243,7 @@ export class ModelHost {
     logitRows: readonly number[],
   ): Promise<Float32Array> {
     const o = this.info.options;
+    const adapterFeeds = this.adapterFeeds;
     const b = batch.length;
     const n = batch[0].length;
     const total = past + n;
@@ -259,7 +266,7 @@ export class ModelHost {
         data: BigInt64Array.from(logitRows, BigInt),
         dims: [logitRows.length],
       },
-      ...this.adapterFeeds,
+      ...adapterFeeds,
     ];
     const preallocated = new Map<string, FeedSpec>();
     const kvDims = [b, o.numKvHeads, capacity, o.headDim];
@@ -271,7 +278,7 @@ export class ModelHost {
       preallocated.set(names.presentKey, key);
       preallocated.set(names.presentValue, value);
     });
-    const out = await this.ort.run(feeds, preallocated, [LOGITS]);
+    const out = await this.slotCache.reading(adapterFeeds, () => this.ort.run(feeds, preallocated, [LOGITS]));
     const logits = out.get(LOGITS)?.data;
     if (!logits) throw new Error('the model returned no logits');
     if (logits.some(Number.isNaN)) {
