@@ -192,9 +192,13 @@ export interface CheckpointInfo {
   /** Bytes of tensor data (bf16), i.e. the checkpoint's weights. */
   readonly tensorBytes: number;
   readonly adapters: readonly string[];
+  /** A rank-16 bf16 PEFT adapter (lora_alpha 1, as the paper's DIT-adapter) to stack on a diff. */
+  readonly interpreter: string;
 }
 
 const FORMAT_VERSION = 1;
+/** The DIT-adapter's rank in the paper. */
+const INTERPRETER_RANK = 16;
 
 export function qwen3Config(s: Qwen3Shape): Record<string, unknown> {
   return {
@@ -251,28 +255,35 @@ function checkpointTensors(s: Qwen3Shape, seed: number): PlannedTensor[] {
   return list;
 }
 
-function adapterTensors(s: Qwen3Shape, seed: number): PlannedTensor[] {
+function adapterTensors(
+  s: Qwen3Shape,
+  seed: number,
+  rank = 1,
+  dtype: 'F32' | 'BF16' = 'F32',
+): PlannedTensor[] {
   const normals = normalTable(mulberry32(seed ^ 0x85ebca6b));
   // A small, B larger: the rank-1 delta B·A·x is a visible fraction of W·x (so a swap shows).
-  const aFill = tableFill(Float32Array.from(normals, (v) => 0.02 * v));
-  const bFill = tableFill(Float32Array.from(normals, (v) => 0.1 * v));
+  const table = (std: number) =>
+    dtype === 'F32' ? Float32Array.from(normals, (v) => std * v) : bf16Table(normals, 0, std);
+  const aFill = tableFill(table(0.02));
+  const bFill = tableFill(table(0.1));
   const list: PlannedTensor[] = [];
   for (let l = 0; l < s.numLayers; l++) {
     for (const m of LINEAR) {
       const [out, inF] = linearDims(s, m);
       const p = `base_model.model.model.layers.${l}.${moduleParent(m)}.${m}`;
-      list.push({ name: `${p}.lora_A.weight`, dtype: 'F32', shape: [1, inF], fill: aFill });
-      list.push({ name: `${p}.lora_B.weight`, dtype: 'F32', shape: [out, 1], fill: bFill });
+      list.push({ name: `${p}.lora_A.weight`, dtype, shape: [rank, inF], fill: aFill });
+      list.push({ name: `${p}.lora_B.weight`, dtype, shape: [out, rank], fill: bFill });
     }
   }
   return list;
 }
 
-function adapterConfig(): Record<string, unknown> {
+function adapterConfig(rank = 1): Record<string, unknown> {
   return {
     peft_type: 'LORA',
     task_type: 'CAUSAL_LM',
-    r: 1,
+    r: rank,
     lora_alpha: 1,
     target_modules: [...LINEAR],
     lora_dropout: 0,
@@ -289,9 +300,9 @@ function adapterConfig(): Record<string, unknown> {
 }
 
 /**
- * Makes (or reuses) `root/<name>` with config.json + model.safetensors, and `root/<name>-lora-{a,b,…}`:
+ * Makes (or reuses) `root/<name>` with config.json + model.safetensors, `root/<name>-lora-{a,b,…}`:
  * 2 + `extra` rank-1 PEFT adapters (A and B for the figures, the extra ones to time swaps to diffs
- * the engine has not read yet). Each folder has a stamp of seed, shape and format; a folder whose
+ * the engine has not read yet), and `root/<name>-dit`: a rank-16 bf16 interpreter adapter. Each folder has a stamp of seed, shape and format; a folder whose
  * stamp differs is regenerated, the others are reused.
  */
 export function ensureBenchCheckpoint(
@@ -336,6 +347,24 @@ export function ensureBenchCheckpoint(
     );
     return d;
   });
+  const interpreter = join(root, `${name}-dit`);
+  const interpreterSeed = seed + 1000;
+  ensureFolder(
+    interpreter,
+    { version: FORMAT_VERSION, seed: interpreterSeed, shape, rank: INTERPRETER_RANK, dtype: 'BF16' },
+    ['adapter_config.json', 'adapter_model.safetensors'],
+    () => {
+      writeFileSync(
+        join(interpreter, 'adapter_config.json'),
+        `${JSON.stringify(adapterConfig(INTERPRETER_RANK), null, 2)}\n`,
+      );
+      writeSafetensors(
+        join(interpreter, 'adapter_model.safetensors'),
+        adapterTensors(shape, interpreterSeed, INTERPRETER_RANK, 'BF16'),
+        interpreterSeed,
+      );
+    },
+  );
   return {
     dir,
     reused: modelReused,
@@ -343,6 +372,7 @@ export function ensureBenchCheckpoint(
     fileBytes: statSync(weightsFile).size,
     tensorBytes,
     adapters,
+    interpreter,
   };
 }
 

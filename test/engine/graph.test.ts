@@ -109,7 +109,7 @@ describe('attention kernels', () => {
     // Each layer reads the valid part of its past buffers and appends the new keys and values,
     // which are also the graph's outputs (the runtime writes them into its buffers).
     const concats = (composed.model.graph?.node ?? []).filter(
-      (n) => n.opType === 'Concat' && n.name.includes('_cache/'),
+      (n) => n.opType === 'Concat' && (n.name ?? '').includes('_cache/'),
     );
     expect(concats.map((n) => n.name)).toEqual(
       [0, 1, 2].flatMap((l) => [

@@ -4,8 +4,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCheckpointTensors, openTensorFile } from '../../src/engine/checkpoint/checkpoint-files';
 import { f16BitsToF32Bits, toFloat32 } from '../../src/engine/checkpoint/dtype';
-import { openSafetensorsFile } from '../../src/engine/checkpoint/safetensors';
-import { InputError } from '../../src/engine/checkpoint/types';
+import { openSafetensorsFile, readTensorsFloat32 } from '../../src/engine/checkpoint/safetensors';
+import { InputError, type TensorRef } from '../../src/engine/checkpoint/types';
 import { safetensorsBytes } from './helpers';
 
 const FIXTURES = path.resolve(__dirname, '../../../shared/fixtures/tiny');
@@ -171,6 +171,48 @@ describe('openSafetensorsFile on the fixtures', () => {
     expect(source.get('tail')?.offset).toBe(head.length + big - 8);
     expect([...(await source.readFloat32('tail'))]).toEqual([1, -2, 0, 0]);
     await rm(file);
+  });
+});
+
+describe('readTensorsFloat32', () => {
+  const bits = (values: Float32Array) => [
+    ...new Uint32Array(values.buffer, values.byteOffset, values.length),
+  ];
+
+  it('reads many tensors of several files in one pass, in the order asked, bit for bit as one by one', async () => {
+    const source = await openCheckpointTensors(QWEN3);
+    expect(source.files.length).toBe(2);
+    // Every other tensor, last first: gaps between them, and both shards interleaved.
+    const names = source
+      .names()
+      .filter((_, i) => i % 2 === 0)
+      .reverse();
+    const refs = names.map((n) => source.get(n) as TensorRef);
+    expect(new Set(refs.map((r) => r.file)).size).toBe(2);
+    const values = await readTensorsFloat32(refs);
+    expect(values).toHaveLength(names.length);
+    for (const [i, name] of names.entries())
+      expect(bits(values[i])).toEqual(bits(await source.readFloat32(name)));
+  });
+
+  it('says which tensors it was reading when the file ended early', async () => {
+    const header = {
+      a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+      b: { dtype: 'F32', shape: [2], data_offsets: [8, 16] },
+    };
+    const bytes = safetensorsBytes(header, new Uint8Array(16));
+    const file = await writeTemp(bytes);
+    const source = await openSafetensorsFile(file);
+    const refs = ['a', 'b'].map((n) => source.get(n) as TensorRef);
+    expect((await readTensorsFloat32(refs)).map((v) => [...v])).toEqual([
+      [0, 0],
+      [0, 0],
+    ]);
+    await truncate(file, bytes.length - 4);
+    await expectInputError(
+      readTensorsFloat32(refs),
+      /file ended at byte \d+ while reading tensors "a" to "b"/,
+    );
   });
 });
 

@@ -16,6 +16,10 @@ const MAX_TENSORS = 100_000;
 
 // A single FileHandle.read is limited to 2 GiB; big tensors are read in pieces.
 const READ_CHUNK_BYTES = 1 << 30;
+// readTensorsFloat32 reads neighbouring tensors in one call: at most this many bytes per call, and
+// no more than this many unwanted bytes between two of them.
+const COALESCE_MAX_BYTES = 64 * 1024 * 1024;
+const COALESCE_GAP_BYTES = 64 * 1024;
 
 export interface SafetensorsFile extends TensorSource {
   /** Absolute path of the file. */
@@ -213,6 +217,54 @@ export async function readTensorFloat32(ref: TensorRef): Promise<Float32Array<Ar
   } finally {
     await handle.close().catch(() => undefined);
   }
+}
+
+/**
+ * Reads several tensors, in the order given: each file is opened once and neighbouring tensors are
+ * read in one call (an adapter's hundreds of small factors cost a few reads, not an open per tensor).
+ */
+export async function readTensorsFloat32(refs: readonly TensorRef[]): Promise<Float32Array<ArrayBuffer>[]> {
+  const out = new Array<Float32Array<ArrayBuffer>>(refs.length);
+  const byFile = new Map<string, number[]>();
+  refs.forEach((ref, i) => {
+    const list = byFile.get(ref.file);
+    if (list) list.push(i);
+    else byFile.set(ref.file, [i]);
+  });
+  for (const [file, indices] of byFile) {
+    const fail = (problem: string) => new InputError(`${file}: ${problem}`);
+    indices.sort((a, b) => refs[a].offset - refs[b].offset);
+    const { handle } = await openRegularFile(file, fail);
+    try {
+      for (let at = 0; at < indices.length; ) {
+        const first = refs[indices[at]];
+        const start = first.offset;
+        let end = start + first.byteLength;
+        let next = at + 1;
+        for (; next < indices.length; next++) {
+          const ref = refs[indices[next]];
+          const reach = Math.max(end, ref.offset + ref.byteLength);
+          if (ref.offset - end > COALESCE_GAP_BYTES || reach - start > COALESCE_MAX_BYTES) break;
+          end = reach;
+        }
+        const last = refs[indices[next - 1]];
+        const what =
+          next - at === 1
+            ? `tensor ${quoteName(first.name)}`
+            : `tensors ${quoteName(first.name)} to ${quoteName(last.name)}`;
+        const bytes = await readAt(handle, start, end - start, fail, what);
+        for (let k = at; k < next; k++) {
+          const ref = refs[indices[k]];
+          const from = ref.offset - start;
+          out[indices[k]] = toFloat32(ref.dtype, bytes.subarray(from, from + ref.byteLength));
+        }
+        at = next;
+      }
+    } finally {
+      await handle.close().catch(() => undefined);
+    }
+  }
+  return out;
 }
 
 async function readAt(

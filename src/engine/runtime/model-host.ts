@@ -21,7 +21,7 @@ import { BITS, BLOCK_SIZE, type PrecisionPreference } from '../quant/precision';
 import { quantizedWeights } from '../quant/quantized-weights';
 import { AdapterCache } from './adapter-cache';
 import { loadCheckpoint } from './load-model';
-import { checkAdapterFits, loraFeeds } from './lora-feeds';
+import { checkAdapterFits } from './lora-feeds';
 import {
   createOrtModel,
   type FeedSpec,
@@ -29,6 +29,7 @@ import {
   type ProviderChoice,
   type ProviderPreference,
 } from './ort-session';
+import { SlotCache } from './slot-cache';
 
 export interface OpenOptions {
   readonly provider: ProviderPreference;
@@ -74,6 +75,7 @@ interface Sequence {
 export class ModelHost {
   private adapterFeeds: FeedSpec[];
   private readonly adapterCache = new AdapterCache();
+  private readonly slotCache: SlotCache;
   private readonly sequences = new Map<number, Sequence>();
   private nextSequence = 1;
 
@@ -83,7 +85,8 @@ export class ModelHost {
     private readonly tensors: TensorSource,
     private readonly maxScoreBytes: number,
   ) {
-    this.adapterFeeds = loraFeeds([], info.options);
+    this.slotCache = new SlotCache(info.options);
+    this.adapterFeeds = this.slotCache.feeds([]);
   }
 
   static async open(dir: string, opts: OpenOptions): Promise<ModelHost> {
@@ -162,10 +165,13 @@ export class ModelHost {
     return { statistics: full.statistics, prior };
   }
 
-  /** Replaces the adapter stack (in order). Inputs change; the session stays. */
+  /**
+   * Replaces the adapter stack (in order). Inputs change; the session stays. Adapters already read
+   * (and unchanged on disk) are not read again, and a stack set recently is not stacked again.
+   */
   async setAdapters(refs: readonly CheckpointRef[]): Promise<LoraAdapter[]> {
     const adapters = await Promise.all(refs.map((r) => this.adapterCache.get(r)));
-    this.adapterFeeds = loraFeeds(adapters, this.info.options);
+    this.adapterFeeds = this.slotCache.feeds(adapters);
     return adapters;
   }
 
@@ -323,6 +329,7 @@ export class ModelHost {
     logitRows: readonly number[],
   ): Promise<Float32Array> {
     const o = this.info.options;
+    const adapterFeeds = this.adapterFeeds;
     const b = batch.length;
     const n = batch[0].length;
     const total = past + n;
@@ -345,7 +352,7 @@ export class ModelHost {
         data: BigInt64Array.from(logitRows, BigInt),
         dims: [logitRows.length],
       },
-      ...this.adapterFeeds,
+      ...adapterFeeds,
     ];
     const kvDims = [b, o.numKvHeads, capacity, o.headDim];
     const wanted: string[] = [LOGITS];
@@ -355,7 +362,7 @@ export class ModelHost {
       feeds.push({ name: names.pastValue, type: 'float32', data: buf.value, dims: kvDims });
       wanted.push(names.newKey, names.newValue);
     });
-    const out = await this.ort.run(feeds, wanted);
+    const out = await this.slotCache.reading(adapterFeeds, () => this.ort.run(feeds, wanted));
     kv.forEach((buf, layer) => {
       const names = kvNames(layer);
       writeRows(buf.key, out.get(names.newKey)?.data, b, n, past, capacity, o);

@@ -132,12 +132,13 @@ function sessionOptions(options: CreateOptions, provider: ProviderName): ort.Inf
 function wrap(session: ort.InferenceSession, choice: ProviderChoice): OrtModel {
   const inputNames = session.inputNames;
   const outputNames = session.outputNames;
+  const known = new Set(inputNames);
   return {
     choice,
     inputNames,
     outputNames,
     async run(feeds, wanted) {
-      checkFeeds(inputNames, feeds);
+      checkFeeds(inputNames, known, feeds);
       const ortFeeds: Record<string, ort.Tensor> = {};
       for (const f of feeds) ortFeeds[f.name] = new ort.Tensor(f.type, f.data, f.dims);
       const results = await session.run(ortFeeds, [...wanted]);
@@ -152,14 +153,18 @@ function wrap(session: ort.InferenceSession, choice: ProviderChoice): OrtModel {
   };
 }
 
-function checkFeeds(inputNames: readonly string[], feeds: readonly FeedSpec[]): void {
+function checkFeeds(
+  inputNames: readonly string[],
+  known: ReadonlySet<string>,
+  feeds: readonly FeedSpec[],
+): void {
   const problems: string[] = [];
   const given = new Set(feeds.map((f) => f.name));
   for (const name of inputNames) if (!given.has(name)) problems.push(`missing input ${name}`);
   for (const f of feeds) {
     const size = f.dims.reduce((a, b) => a * b, 1);
     if (size !== f.data.length) problems.push(`${f.name}: ${f.data.length} values for dims [${f.dims}]`);
-    if (!inputNames.includes(f.name)) problems.push(`unknown input ${f.name}`);
+    if (!known.has(f.name)) problems.push(`unknown input ${f.name}`);
   }
   if (problems.length > 0) throw new Error(`bad model inputs: ${problems.join('; ')}`);
 }
