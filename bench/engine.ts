@@ -1,51 +1,81 @@
-// Engine benchmark: a random Qwen3-0.6B-shaped bf16 checkpoint through the real engine (worker
-// thread, ORT session, KV cache, LoRA slots). Reports session creation, peak memory, prefill and
-// decode speed, the cost of swapping a rank-1 diff (alone, and under a rank-16 interpreter), and
-// decode time over the memory-bandwidth floor. Targets are reported, never asserted.
+// Engine benchmark at the paper's scale: random bf16 checkpoints of released models' shapes
+// (Qwen3-0.6B, Qwen3-8B, Gemma-3-4B; written once under the cache and reused), each at every weight
+// precision that fits in memory, a rank-1 diff under a rank-16 interpreter, through the real engine
+// (worker thread, ORT session, KV cache, LoRA slots). Each precision runs in a child process of its
+// own, so its peak RSS is its own; PyTorch eager (bench/torch_qwen3.py, Qwen3 shapes) runs between
+// them, on the same checkpoint, adapters and prompt. Reported, never asserted: session creation,
+// peak RSS over (weights + KV cache) at a short and a long context, prefill, decode, decode at the
+// long context over decode at the short one, swaps, and decode over the read-bandwidth floor of the
+// bytes a token reads.
 //
 //   npm run bench:engine
-//   env: DIT_BENCH_PROMPT (64), DIT_BENCH_STEPS (32), DIT_BENCH_SEED (1234), DIT_BENCH_CACHE,
-//        DIT_BENCH_JSON (default <cache>/engine-bench.json), DIT_BENCH_LABEL, DIT_BENCH_THREADS,
-//        DIT_BENCH_NO_BANDWIDTH=1 (skip the copy-bandwidth measurement)
-
-import { mkdirSync, writeFileSync } from 'node:fs';
+//   env: DIT_BENCH_SHAPES (qwen3-0.6b; also qwen3-8b, gemma3-4b, or all), DIT_BENCH_PRECISIONS
+//        (f32,int8,int4; those that do not fit are skipped), DIT_BENCH_PROMPT (64), DIT_BENCH_STEPS
+//        (32), DIT_BENCH_LONG (2048; 0: no long context), DIT_BENCH_THREADS (2), DIT_BENCH_SEED,
+//        DIT_BENCH_CACHE (bench/.cache), DIT_BENCH_JSON, DIT_BENCH_TORCH=0 (no PyTorch runs),
+//        DIT_BENCH_ATTENTION (gqa|composed), DIT_BENCH_SCORE_BYTES (a run's attention scores bound)
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { dirname, resolve } from 'node:path';
-import { Engine, type ModelHandle, type SequenceHandle } from '../src/engine/runtime/engine';
+import { dirname, join, resolve } from 'node:path';
+import { availableMemory, kvCacheBytes, weightBytes } from '../src/engine/quant/choose-precision';
+import { PRECISIONS, type Precision } from '../src/engine/quant/precision';
+import { Engine, type ModelHandle } from '../src/engine/runtime/engine';
+import { loadCheckpoint } from '../src/engine/runtime/load-model';
 import {
+  BENCH_SHAPES,
+  type BenchShape,
+  type CheckpointInfo,
   ensureBenchCheckpoint,
-  LINEAR,
-  linearDims,
   mulberry32,
-  QWEN3_0_6B,
-  type Qwen3Shape,
 } from './make-checkpoint';
-import {
-  type CopyBandwidth,
-  CpuMeter,
-  type CpuShare,
-  copyBandwidth,
-  fmtGB,
-  fmtMiB,
-  GiB,
-  MemorySampler,
-  median,
-  type ProcMemory,
-  parallelCopyBandwidth,
-  procMemory,
-  treePeak,
-} from './measure';
+import { fmtGB, median } from './measure';
+import { type ReadBandwidth, readBandwidth } from './read-bandwidth';
+import { runTorchQwen3, type TorchDtype, type TorchRunResult, torchAvailable } from './torch-companion';
 
 const env = process.env;
 const PROMPT = Number(env.DIT_BENCH_PROMPT ?? 64);
 const STEPS = Number(env.DIT_BENCH_STEPS ?? 32);
+const LONG = Number(env.DIT_BENCH_LONG ?? 2048);
+const LONG_STEPS = 16;
+const THREADS = Number(env.DIT_BENCH_THREADS ?? 2);
 const SEED = Number(env.DIT_BENCH_SEED ?? 1234);
 const CACHE = resolve(env.DIT_BENCH_CACHE ?? resolve(__dirname, '..', 'bench', '.cache'));
 const JSON_OUT = resolve(env.DIT_BENCH_JSON ?? resolve(CACHE, 'engine-bench.json'));
-const THREADS = env.DIT_BENCH_THREADS ? Number(env.DIT_BENCH_THREADS) : undefined;
-/** Swaps between stacks already set (A ⇄ B, [A, I] ⇄ [X, I]; odd), and diffs not read yet per case. */
-const SWAPS = 5;
-const NEW_DIFFS = 8;
+/** Internal engine options, to compare attention kernels and run sizes (attention-kernel.ts, model-host.ts). */
+const ATTENTION = env.DIT_BENCH_ATTENTION as 'gqa' | 'composed' | undefined;
+const SCORE_BYTES = env.DIT_BENCH_SCORE_BYTES ? Number(env.DIT_BENCH_SCORE_BYTES) : undefined;
+/** New diffs set under the interpreter, and switches between the last two stacks. */
+const NEW_DIFFS = 5;
+const SWITCHES = 5;
+/** Peak memory over (weights + KV) a run may need: the engine's target, used to skip what cannot fit. */
+const HEADROOM = 1.3;
+
+interface ChildInput {
+  readonly shape: BenchShape;
+  readonly precision: Precision;
+  readonly checkpoint: CheckpointInfo;
+}
+
+interface Decode {
+  prefillMs: number;
+  stepMs: number[];
+  tokens: number[];
+}
+
+interface EngineRun {
+  shape: string;
+  precision: Precision;
+  reason: string;
+  openMs: number;
+  quantizeMs: number;
+  sessionMs: number;
+  weights: { bytes: number; readPerToken: number };
+  short: { context: number; prefillMs: number; decodeMs: number; peakRss: number; kvBytes: number };
+  long: { context: number; prefillMs: number; decodeMs: number; peakRss: number; kvBytes: number } | null;
+  swap: { newDiffWithInterpreterMs: number[]; switchMs: number[] };
+  tokens: number[];
+}
 
 function argmax(xs: Float32Array): number {
   let best = 0;
@@ -53,443 +83,289 @@ function argmax(xs: Float32Array): number {
   return best;
 }
 
-function allFinite(xs: Float32Array): boolean {
-  for (let i = 0; i < xs.length; i++) if (!Number.isFinite(xs[i])) return false;
-  return true;
+function promptOf(length: number, vocab: number, seed: number): number[] {
+  const rand = mulberry32(seed);
+  return Array.from({ length }, () => rand() % vocab);
 }
 
-function maxAbsDiff(a: Float32Array, b: Float32Array): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
+function peakRss(): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
 }
 
-async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {
-  const t0 = performance.now();
-  const v = await f();
-  return [v, performance.now() - t0];
-}
-
-interface RunResult {
-  prefillMs: number;
-  lastLogits: Float32Array;
-  stepMs: number[];
-  tokens: number[];
-  finite: boolean;
-}
-
-/** Prefill `prompt`, then `steps` greedy tokens one at a time. */
-async function generate(model: ModelHandle, prompt: readonly number[], steps: number): Promise<RunResult> {
-  const seq: SequenceHandle = await model.sequence(prompt.length + steps);
+async function decode(model: ModelHandle, prompt: readonly number[], steps: number): Promise<Decode> {
+  const seq = await model.sequence(prompt.length + steps);
   try {
-    const [logits, prefillMs] = await timed(() => seq.append(prompt));
-    let finite = allFinite(logits);
-    const tokens: number[] = [];
+    const t0 = performance.now();
+    let logits = await seq.append(prompt);
+    const prefillMs = performance.now() - t0;
     const stepMs: number[] = [];
-    let next = argmax(logits);
+    const tokens: number[] = [];
     for (let s = 0; s < steps; s++) {
+      const next = argmax(logits);
       tokens.push(next);
-      const [l, ms] = await timed(() => seq.append([next]));
-      stepMs.push(ms);
-      finite &&= allFinite(l);
-      next = argmax(l);
+      const t = performance.now();
+      logits = await seq.append([next]);
+      stepMs.push(performance.now() - t);
     }
-    return { prefillMs, lastLogits: logits, stepMs, tokens, finite };
+    return { prefillMs, stepMs, tokens };
   } finally {
     await seq.dispose();
   }
 }
 
-/** f32 bytes one decoded token reads: every linear weight once, plus the (tied) LM head. */
-function decodeBytes(s: Qwen3Shape, kvLength: number) {
-  let linearParams = 0;
-  for (const m of LINEAR) {
-    const [out, inF] = linearDims(s, m);
-    linearParams += out * inF;
-  }
-  linearParams *= s.numLayers;
-  const lmHeadParams = s.vocabSize * s.hiddenSize;
-  const weights = 4 * (linearParams + lmHeadParams);
-  // Small extras, not in the floor: KV cache read at the mean context, norms, LoRA rank-1 factors.
-  const kv = 4 * s.numLayers * 2 * s.numKvHeads * s.headDim * kvLength;
-  return { linearParams, lmHeadParams, weights, kvAtMeanContext: kv };
-}
-
-function cpuModel(): string {
-  return cpus()[0]?.model ?? 'unknown';
-}
-
-async function collect() {
-  mkdirSync(CACHE, { recursive: true });
-  const shape = QWEN3_0_6B;
-  console.log(`checkpoint: ${CACHE} (seed ${SEED}) …`);
-  const ckpt = ensureBenchCheckpoint(CACHE, shape, SEED, 2 * NEW_DIFFS - 1);
-  console.log(
-    ckpt.reused
-      ? `  reused ${fmtGB(ckpt.fileBytes)}`
-      : `  generated ${fmtGB(ckpt.fileBytes)} in ${(ckpt.generateMs / 1000).toFixed(1)} s`,
-  );
-
+/** One shape at one precision, in this (child) process. */
+async function measure({ shape, precision, checkpoint }: ChildInput): Promise<EngineRun> {
   const engine = new Engine();
-  // The worker loads onnxruntime-node at start; a request it must refuse proves it is up.
-  await engine.request({ type: 'close', model: -1 }).catch(() => undefined);
-  const baseline = procMemory();
+  try {
+    const t0 = performance.now();
+    const model = await engine.open(checkpoint.dir, {
+      provider: 'cpu',
+      precision,
+      threads: THREADS,
+      maxPositions: Math.max(PROMPT + STEPS, LONG + LONG_STEPS),
+      quantizedCache: join(CACHE, 'quantized'),
+      ...(ATTENTION ? { attention: ATTENTION } : {}),
+      ...(SCORE_BYTES ? { maxScoreBytes: SCORE_BYTES } : {}),
+    });
+    const openMs = performance.now() - t0;
+    const interpreter = { path: checkpoint.interpreter };
+    await model.setAdapters([{ path: checkpoint.adapters[0] }, interpreter]);
+    const prompt = promptOf(PROMPT, shape.vocabSize, SEED + 100);
+    await decode(model, prompt, 2); // warm-up: the first run allocates the arena
+    const short = await decode(model, prompt, STEPS);
+    const shortPeak = peakRss();
 
-  // ---- session creation ----
-  const sampler = new MemorySampler(20).start();
-  const openCpu = new CpuMeter();
-  const [model, openMs] = await timed(() =>
-    engine.open(ckpt.dir, { provider: 'cpu', ...(THREADS ? { threads: THREADS } : {}) }),
-  );
-  const openPeak = sampler.stop();
-  const cpu: Record<string, CpuShare> = { open: openCpu.stop() };
-  const afterOpen = procMemory();
-  console.log(`  Engine.open ${(openMs / 1000).toFixed(1)} s`);
+    const newDiffWithInterpreterMs: number[] = [];
+    for (const dir of checkpoint.adapters.slice(1, 1 + NEW_DIFFS)) {
+      const t = performance.now();
+      await model.setAdapters([{ path: dir }, interpreter]);
+      newDiffWithInterpreterMs.push(performance.now() - t);
+    }
+    const [x, y] = checkpoint.adapters.slice(NEW_DIFFS - 1, NEW_DIFFS + 1);
+    const switchMs: number[] = [];
+    for (let i = 0; i < SWITCHES; i++) {
+      const t = performance.now();
+      await model.setAdapters([{ path: i % 2 === 0 ? x : y }, interpreter]);
+      switchMs.push(performance.now() - t);
+    }
 
-  // ---- first adapter (the diff under audit) ----
-  const [firstLoad, firstLoadWallMs] = await timed(() => model.setAdapters([{ path: ckpt.adapters[0] }]));
-  const afterAdapters = procMemory();
-
-  // ---- prefill + decode: a cold run (first inference), then a warm one ----
-  const rand = mulberry32(SEED + 100);
-  const prompt = Array.from({ length: PROMPT }, () => rand() % shape.vocabSize);
-  const runSampler = new MemorySampler(20).start();
-  let meter = new CpuMeter();
-  const cold = await generate(model, prompt, STEPS);
-  cpu.coldRun = meter.stop();
-  const afterCold = procMemory();
-  console.log(
-    `  cold run: prefill ${cold.prefillMs.toFixed(0)} ms, decode median ${median(cold.stepMs).toFixed(0)} ms/token`,
-  );
-  meter = new CpuMeter();
-  const warm = await generate(model, prompt, STEPS);
-  cpu.warmRun = meter.stop();
-  const runPeak = runSampler.stop();
-  const afterWarm = procMemory();
-  console.log(
-    `  warm run: prefill ${warm.prefillMs.toFixed(0)} ms, decode median ${median(warm.stepMs).toFixed(0)} ms/token`,
-  );
-
-  // ---- swapping the diff ----
-  // Four cases, timed apart (wall: round trip through the worker; worker: its own time):
-  //   new diff:                 [X] for a diff X the engine has not read yet (a file read + the slots);
-  //   new diff + interpreter:   [X, I] with the interpreter I already read (the audit's case);
-  //   switch read stacks:       [X, I] ⇄ [Y, I], the last two set (nothing to read or stack);
-  //   switch read diffs:        [A] ⇄ [B], both set before.
-  meter = new CpuMeter();
-  const lap = async (refs: { path: string }[], wall: number[], worker: number[]) => {
-    const [r, ms] = await timed(() => model.setAdapters(refs));
-    wall.push(ms);
-    worker.push(r.ms);
-  };
-  const diffs = ckpt.adapters;
-  const interp = { path: ckpt.interpreter };
-  const newWallMs: number[] = [];
-  const newWorkerMs: number[] = [];
-  await lap([{ path: diffs[1] }], newWallMs, newWorkerMs);
-  const swapped = await generate(model, prompt, 2);
-  for (const dir of diffs.slice(2, 1 + NEW_DIFFS)) await lap([{ path: dir }], newWallMs, newWorkerMs);
-
-  // The interpreter's first stack reads it; then new diffs under it.
-  const [firstStack, firstStackWallMs] = await timed(() => model.setAdapters([{ path: diffs[0] }, interp]));
-  const stackedOnA = await generate(model, prompt, 0);
-  const newStackWallMs: number[] = [];
-  const newStackWorkerMs: number[] = [];
-  const series = diffs.slice(1 + NEW_DIFFS, 1 + 2 * NEW_DIFFS);
-  let stackedOnX: RunResult | undefined;
-  for (const [k, dir] of series.entries()) {
-    await lap([{ path: dir }, interp], newStackWallMs, newStackWorkerMs);
-    if (k === series.length - 2) stackedOnX = await generate(model, prompt, 0);
+    let long: EngineRun['long'] = null;
+    if (LONG > 0) {
+      const run = await decode(model, promptOf(LONG, shape.vocabSize, SEED + 200), LONG_STEPS);
+      long = {
+        context: LONG,
+        prefillMs: run.prefillMs,
+        decodeMs: median(run.stepMs),
+        peakRss: peakRss(),
+        kvBytes: kvCacheBytes(model.info.options, LONG + LONG_STEPS),
+      };
+    }
+    const info = model.info;
+    await model.close();
+    return {
+      shape: shape.name,
+      precision,
+      reason: info.precision.reason,
+      openMs,
+      quantizeMs: info.timings.quantizeMs,
+      sessionMs: info.timings.sessionMs,
+      weights: info.weights,
+      short: {
+        context: PROMPT,
+        prefillMs: short.prefillMs,
+        decodeMs: median(short.stepMs),
+        peakRss: shortPeak,
+        kvBytes: kvCacheBytes(info.options, PROMPT + STEPS),
+      },
+      long,
+      swap: { newDiffWithInterpreterMs, switchMs },
+      tokens: short.tokens,
+    };
+  } finally {
+    await engine.terminate();
   }
+}
 
-  // The last two stacks of the series: X ⇄ Y, as an A ⇄ B comparison under the interpreter does.
-  const [x, y] = series.slice(-2);
-  const stackSwapWallMs: number[] = [];
-  const stackSwapWorkerMs: number[] = [];
-  for (let i = 0; i < SWAPS; i++)
-    await lap([{ path: i % 2 === 0 ? x : y }, interp], stackSwapWallMs, stackSwapWorkerMs);
-  // Alternates [X, I], [Y, I], …; SWAPS is odd, so it ends on [X, I]: the same logits as its first run?
-  const backOnStack = await generate(model, prompt, 0);
-  // [A, I] again, long since dropped or written over by later stacks: stacked again, the same logits?
-  const [, restackWallMs] = await timed(() => model.setAdapters([{ path: diffs[0] }, interp]));
-  const backOnAWithInterpreter = await generate(model, prompt, 0);
+/** Runs `measure` in a child process (this script with --child) and returns its result or why it failed. */
+function inChild(input: ChildInput): Promise<EngineRun | { failed: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [__filename, '--child', JSON.stringify(input)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => {
+      out += s;
+    });
+    child.on('close', (code, signal) => {
+      try {
+        done(code === 0 ? (JSON.parse(out) as EngineRun) : { failed: `exit ${code ?? signal}` });
+      } catch {
+        done({ failed: `no result (${out.slice(0, 200)})` });
+      }
+    });
+  });
+}
 
-  const swapWallMs: number[] = [];
-  const swapWorkerMs: number[] = [];
-  for (let i = 0; i < SWAPS; i++) await lap([{ path: diffs[i % 2 === 0 ? 0 : 1] }], swapWallMs, swapWorkerMs);
-  // Alternates A, B, A, …; it ends on A: the same logits as the first A run?
-  const backOnA = await generate(model, prompt, 0);
-  const afterSwaps = procMemory();
-  cpu.swaps = meter.stop();
+interface ShapeResult {
+  shape: BenchShape;
+  checkpoint: { dir: string; bf16Bytes: number; generatedMs: number };
+  engine: Record<string, EngineRun | { failed: string } | { skipped: string }>;
+  torch: { dtype: TorchDtype; result: TorchRunResult | { failed: string } }[];
+}
 
-  // ---- peaks, before anything else allocates ----
-  const usage = process.resourceUsage();
-  const tree = treePeak();
-  const end = procMemory();
-
-  await model.close();
-  await engine.terminate();
-
-  // ---- bandwidth floor (after the peaks are read: its 2 GiB must not count) ----
-  let copy1: CopyBandwidth | null = null;
-  let copy2: CopyBandwidth | null = null;
-  if (env.DIT_BENCH_NO_BANDWIDTH !== '1') {
-    console.log('  measuring copy bandwidth …');
-    meter = new CpuMeter();
-    copy1 = copyBandwidth(GiB, 5);
-    copy2 = await parallelCopyBandwidth(2, GiB, 5);
-    cpu.bandwidth = meter.stop();
-  }
-
-  // ---- figures ----
-  const meanContext = PROMPT + STEPS / 2;
-  const bytes = decodeBytes(shape, meanContext);
-  const decodeMedianMs = median(warm.stepMs);
-  const floor = (c: CopyBandwidth | null) =>
-    c
-      ? {
-          floorMs: (bytes.weights / c.readWriteBytesPerS) * 1000,
-          ratio: decodeMedianMs / ((bytes.weights / c.readWriteBytesPerS) * 1000),
-        }
-      : null;
-  const floor1 = floor(copy1);
-  const floor2 = floor(copy2);
-  const newMedianMs = median(newWallMs);
-  const newStackMedianMs = median(newStackWallMs);
-  const stackSwapMedianMs = median(stackSwapWallMs);
-  const cachedMedianMs = median(swapWallMs);
-  const peak = Math.max(end.hwm, usage.maxRSS * 1024);
-  const f32Weights = ckpt.tensorBytes * 2;
-  const kvBytes = 4 * shape.numLayers * 2 * shape.numKvHeads * shape.headDim * (PROMPT + STEPS);
-  const ropeBytes = 2 * model.info.maxPositions * (shape.headDim / 2) * 4;
-
-  const result = {
-    label: env.DIT_BENCH_LABEL ?? 'engine',
-    when: new Date().toISOString(),
-    machine: { cpu: cpuModel(), cores: cpus().length, node: process.version },
-    cpu,
-    provider: model.info.provider,
+async function benchShape(shape: BenchShape): Promise<ShapeResult> {
+  console.log(`\n${shape.name}: checkpoint under ${CACHE} …`);
+  const checkpoint = ensureBenchCheckpoint(CACHE, shape, SEED, 2 * NEW_DIFFS);
+  console.log(
+    `  ${fmtGB(checkpoint.tensorBytes)} bf16 ${checkpoint.reused ? 'reused' : `written in ${(checkpoint.generateMs / 1000).toFixed(0)} s`}`,
+  );
+  const { options, tensors } = await loadCheckpoint(checkpoint.dir);
+  const wanted = (env.DIT_BENCH_PRECISIONS ?? PRECISIONS.join(',')).split(',') as Precision[];
+  const kv = kvCacheBytes(options, Math.max(PROMPT + STEPS, LONG + LONG_STEPS));
+  const params = weightBytes(options, tensors, 'f32') / 4;
+  const torchDtypes: TorchDtype[] =
+    shape.family === 'qwen3' && env.DIT_BENCH_TORCH !== '0' && torchAvailable()
+      ? (['bf16', 'f32'] as const).filter(
+          (d) => HEADROOM * params * (d === 'bf16' ? 2 : 4) < availableMemory(),
+        )
+      : [];
+  const prompt = promptOf(PROMPT, shape.vocabSize, SEED + 100);
+  const result: ShapeResult = {
+    shape,
     checkpoint: {
-      dir: ckpt.dir,
-      reused: ckpt.reused,
-      generateMs: ckpt.generateMs,
-      fileBytes: ckpt.fileBytes,
-      bf16Bytes: ckpt.tensorBytes,
+      dir: checkpoint.dir,
+      bf16Bytes: checkpoint.tensorBytes,
+      generatedMs: checkpoint.generateMs,
     },
-    session: {
-      openWallMs: openMs,
-      buildMs: model.info.timings.buildMs,
-      ortSessionMs: model.info.timings.sessionMs,
-      otherMs: openMs - model.info.timings.buildMs - model.info.timings.sessionMs,
-    },
-    memory: {
-      baseline,
-      afterOpen,
-      afterAdapters,
-      afterColdRun: afterCold,
-      afterWarmRun: afterWarm,
-      afterSwaps,
-      openPhase: { ...openPeak, timeline: sampler.timeline },
-      runPhase: runPeak,
-      peakVmHWM: end.hwm,
-      resourceUsageMaxRss: usage.maxRSS * 1024,
-      processTree: tree,
-      peakOverBf16: peak / ckpt.tensorBytes,
-      expected: { f32Weights, kvCacheOneSequence: kvBytes, ropeTables: ropeBytes },
-    },
-    prefill: {
-      tokens: PROMPT,
-      coldMs: cold.prefillMs,
-      warmMs: warm.prefillMs,
-      tokPerS: PROMPT / (warm.prefillMs / 1000),
-    },
-    decode: {
-      steps: STEPS,
-      coldStepMs: cold.stepMs,
-      warmStepMs: warm.stepMs,
-      medianMs: decodeMedianMs,
-      bestMs: Math.min(...warm.stepMs),
-      meanMs: warm.stepMs.reduce((a, b) => a + b, 0) / warm.stepMs.length,
-      tokPerS: 1000 / decodeMedianMs,
-      logitsFinite: cold.finite && warm.finite && swapped.finite && stackedOnA.finite,
-      sameTokensColdWarm: cold.tokens.join() === warm.tokens.join(),
-    },
-    swap: {
-      firstLoadWallMs,
-      firstLoadWorkerMs: firstLoad.ms,
-      newDiffWallMs: newWallMs,
-      newDiffWorkerMs: newWorkerMs,
-      newDiffMedianWallMs: newMedianMs,
-      pctOfSessionCreation: (100 * newMedianMs) / openMs,
-      firstInterpreterStackWallMs: firstStackWallMs,
-      firstInterpreterStackWorkerMs: firstStack.ms,
-      newDiffWithInterpreterWallMs: newStackWallMs,
-      newDiffWithInterpreterWorkerMs: newStackWorkerMs,
-      newDiffWithInterpreterMedianWallMs: newStackMedianMs,
-      newDiffWithInterpreterPctOfSessionCreation: (100 * newStackMedianMs) / openMs,
-      readStackSwitchWallMs: stackSwapWallMs,
-      readStackSwitchWorkerMs: stackSwapWorkerMs,
-      readStackSwitchMedianWallMs: stackSwapMedianMs,
-      cachedWallMs: swapWallMs,
-      cachedWorkerMs: swapWorkerMs,
-      cachedMedianWallMs: cachedMedianMs,
-      cachedPctOfSessionCreation: (100 * cachedMedianMs) / openMs,
-      prefillAfterSwapMs: swapped.prefillMs,
-      logitsMaxAbsDiffAvsB: maxAbsDiff(cold.lastLogits, swapped.lastLogits),
-      logitsMaxAbsDiffBackOnA: maxAbsDiff(cold.lastLogits, backOnA.lastLogits),
-      logitsMaxAbsDiffAvsAWithInterpreter: maxAbsDiff(cold.lastLogits, stackedOnA.lastLogits),
-      logitsMaxAbsDiffBackOnStack: stackedOnX
-        ? maxAbsDiff(stackedOnX.lastLogits, backOnStack.lastLogits)
-        : NaN,
-      restackDroppedWallMs: restackWallMs,
-      logitsMaxAbsDiffRestackedAWithInterpreter: maxAbsDiff(
-        stackedOnA.lastLogits,
-        backOnAWithInterpreter.lastLogits,
-      ),
-    },
-    floor: {
-      bytesPerToken: bytes.weights,
-      linearParams: bytes.linearParams,
-      lmHeadParams: bytes.lmHeadParams,
-      kvBytesAtMeanContext: bytes.kvAtMeanContext,
-      convention:
-        'copy bandwidth = (bytes read + bytes written) / time, as STREAM Copy; decode reads weights once',
-      copy1Thread: copy1,
-      copy2Threads: copy2,
-      oneThread: floor1,
-      twoThreads: floor2,
-    },
+    engine: {},
+    torch: [],
   };
+  // Engine and PyTorch alternate, so that a change in the machine's state shows in both.
+  let torchTurn = 0;
+  for (const precision of wanted) {
+    const need = HEADROOM * (weightBytes(options, tensors, precision) + kv);
+    if (need > availableMemory()) {
+      result.engine[precision] = {
+        skipped: `needs about ${fmtGB(need)}, ${fmtGB(availableMemory())} available`,
+      };
+      console.log(`  ${precision}: skipped (${(result.engine[precision] as { skipped: string }).skipped})`);
+      continue;
+    }
+    console.log(`  engine ${precision} …`);
+    result.engine[precision] = await inChild({ shape, precision, checkpoint });
+    if (torchDtypes.length > 0) {
+      const dtype = torchDtypes[torchTurn++ % torchDtypes.length];
+      console.log(`  pytorch ${dtype} …`);
+      const run = await runTorchQwen3({
+        model: checkpoint.dir,
+        adapters: [checkpoint.adapters[0], checkpoint.interpreter],
+        dtype,
+        threads: THREADS,
+        ids: prompt,
+        steps: STEPS,
+      }).catch((e: Error) => ({ failed: e.message.split('\n')[0] }));
+      result.torch.push({ dtype, result: run });
+    }
+  }
   return result;
 }
 
-type BenchResult = Awaited<ReturnType<typeof collect>>;
-
 async function main(): Promise<void> {
-  const result = await collect();
+  if (process.argv[2] === '--child') {
+    process.stdout.write(JSON.stringify(await measure(JSON.parse(process.argv[3]) as ChildInput)));
+    return;
+  }
+  mkdirSync(CACHE, { recursive: true });
+  const names = (env.DIT_BENCH_SHAPES ?? 'qwen3-0.6b').split(',');
+  const shapes = names.includes('all') ? BENCH_SHAPES : BENCH_SHAPES.filter((s) => names.includes(s.name));
+  if (shapes.length === 0)
+    throw new Error(`no shape named ${names} (known: ${BENCH_SHAPES.map((s) => s.name)})`);
+  const results: ShapeResult[] = [];
+  for (const shape of shapes) results.push(await benchShape(shape));
+  console.log('\nread bandwidth (ReduceMax over 1 GiB) …');
+  const read = [await readBandwidth(1), await readBandwidth(THREADS)];
+  const out = {
+    when: new Date().toISOString(),
+    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version },
+    settings: { prompt: PROMPT, steps: STEPS, long: LONG, threads: THREADS, seed: SEED },
+    read,
+    results,
+  };
   mkdirSync(dirname(JSON_OUT), { recursive: true });
-  writeFileSync(JSON_OUT, `${JSON.stringify(result, null, 2)}\n`);
-  printTable(result);
-  console.log(`\nJSON: ${JSON_OUT}`);
+  writeFileSync(JSON_OUT, `${JSON.stringify(out, null, 2)}\n`);
+  for (const r of results) printShape(r, read[read.length - 1]);
+  console.log(
+    `\nread bandwidth: ${read.map((b) => `${b.threads} thread(s) ${(b.bytesPerS / 1e9).toFixed(1)} GB/s`).join(', ')}`,
+  );
+  console.log(`JSON: ${JSON_OUT}`);
 }
 
-function printTable(r: BenchResult): void {
-  const s = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
-  const range = (xs: readonly number[]) => `${s(Math.min(...xs))}–${s(Math.max(...xs))}`;
-  const m = r.memory;
-  const mem = (p: ProcMemory) => `${fmtMiB(p.rss)} (anon ${fmtMiB(p.anon)}, file ${fmtMiB(p.file)})`;
-  const delta = (a: ProcMemory, b: ProcMemory) => `${b.rss - a.rss >= 0 ? '+' : ''}${fmtMiB(b.rss - a.rss)}`;
-  const rows: [string, string, string][] = [
+function printShape(r: ShapeResult, read: ReadBandwidth): void {
+  const ms = (x: number) => (x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${x.toFixed(0)} ms`);
+  const torchBf16 = r.torch.filter((t) => t.dtype === 'bf16' && !('failed' in t.result));
+  const torchMs = (dtype: TorchDtype) => {
+    const runs = r.torch.filter((t) => t.dtype === dtype && !('failed' in t.result));
+    return runs.length
+      ? median(runs.map((t) => (t.result as TorchRunResult).medianDecodeMs ?? Number.NaN))
+      : null;
+  };
+  const bf16Ms = torchBf16.length ? torchMs('bf16') : null;
+  const rows: string[][] = [
     [
-      'machine',
-      `${r.machine.cpu}, ${r.machine.cores} cores, node ${r.machine.node}, EP ${r.provider.provider}`,
       '',
-    ],
-    [
-      'checkpoint',
-      `${fmtGB(r.checkpoint.bf16Bytes)} bf16 tensors (${r.checkpoint.reused ? 'reused' : `generated in ${s(r.checkpoint.generateMs)}`})`,
-      '',
-    ],
-    [
-      'session creation',
-      `Engine.open ${s(r.session.openWallMs)} = build ${s(r.session.buildMs)} + ORT create ${s(r.session.ortSessionMs)} + other ${s(r.session.otherMs)}`,
-      '',
-    ],
-    ['RSS baseline', mem(m.baseline), 'node + worker + ORT loaded'],
-    [
-      'RSS after open',
-      `${mem(m.afterOpen)} ${delta(m.baseline, m.afterOpen)}`,
-      `f32 weights = ${fmtMiB(m.expected.f32Weights)}`,
-    ],
-    [
-      'RSS during open',
-      `peak ${fmtMiB(m.openPhase.maxRss)} at ${s(m.openPhase.atMs)} (max anon ${fmtMiB(m.openPhase.maxAnon)}, max file ${fmtMiB(m.openPhase.maxFile)})`,
-      '',
-    ],
-    ['RSS after setAdapters', `${mem(m.afterAdapters)} ${delta(m.afterOpen, m.afterAdapters)}`, ''],
-    [
-      'RSS after cold run',
-      `${mem(m.afterColdRun)} ${delta(m.afterAdapters, m.afterColdRun)}`,
-      `KV of one sequence = ${fmtMiB(m.expected.kvCacheOneSequence)}`,
-    ],
-    ['RSS after warm run', `${mem(m.afterWarmRun)} ${delta(m.afterColdRun, m.afterWarmRun)}`, ''],
-    [
-      'peak RSS',
-      `VmHWM ${fmtMiB(m.peakVmHWM)}, getrusage maxRSS ${fmtMiB(m.resourceUsageMaxRss)}; ${m.processTree.childCount} child processes (+${fmtMiB(m.processTree.children)})`,
-      '',
-    ],
-    [
-      'peak RSS / bf16 bytes',
-      `${m.peakOverBf16.toFixed(2)}×`,
-      `target < 3× → ${m.peakOverBf16 < 3 ? 'met' : 'NOT met'}`,
-    ],
-    [
-      `prefill (${r.prefill.tokens} tok)`,
-      `${r.prefill.tokPerS.toFixed(1)} tok/s (warm ${s(r.prefill.warmMs)}, cold ${s(r.prefill.coldMs)})`,
-      '',
-    ],
-    [
-      `decode (${r.decode.steps} steps)`,
-      `${r.decode.tokPerS.toFixed(2)} tok/s (median ${s(r.decode.medianMs)}/token, best ${s(r.decode.bestMs)}, mean ${s(r.decode.meanMs)}; cold median ${s(median(r.decode.coldStepMs))})`,
-      `logits finite: ${r.decode.logitsFinite}`,
-    ],
-    [
-      'diff swap, new diff',
-      `${s(r.swap.newDiffMedianWallMs)} median (${range(r.swap.newDiffWallMs)}) of ${r.swap.newDiffWallMs.length} rank-1 diffs not read before (worker ${s(median(r.swap.newDiffWorkerMs))}; first adapter ${s(r.swap.firstLoadWallMs)})`,
-      `${r.swap.pctOfSessionCreation.toFixed(2)}% of creation`,
-    ],
-    [
-      'new diff + interpreter',
-      `${s(r.swap.newDiffWithInterpreterMedianWallMs)} median (${range(r.swap.newDiffWithInterpreterWallMs)}) of ${r.swap.newDiffWithInterpreterWallMs.length} [new rank-1 diff, read rank-16 interpreter] stacks (worker ${s(median(r.swap.newDiffWithInterpreterWorkerMs))}; first with the interpreter ${s(r.swap.firstInterpreterStackWallMs)})`,
-      `${r.swap.newDiffWithInterpreterPctOfSessionCreation.toFixed(2)}% of creation; target ≤ 5% → ${r.swap.newDiffWithInterpreterPctOfSessionCreation <= 5 ? 'met' : 'NOT met'}`,
-    ],
-    [
-      'switch read stacks',
-      `${s(r.swap.readStackSwitchMedianWallMs)} median (${range(r.swap.readStackSwitchWallMs)}) of ${r.swap.readStackSwitchWallMs.length} [X, I] ⇄ [Y, I] switches, the last two set (worker ${s(median(r.swap.readStackSwitchWorkerMs))}); [A, I] again, set ${r.swap.newDiffWithInterpreterWallMs.length + 1} stacks before: ${s(r.swap.restackDroppedWallMs)}`,
-      `target ≤ 10 ms → ${r.swap.readStackSwitchMedianWallMs <= 10 ? 'met' : 'NOT met'}`,
-    ],
-    [
-      'switch read diffs',
-      `${s(r.swap.cachedMedianWallMs)} median of ${r.swap.cachedWallMs.length} A ⇄ B switches (worker ${s(median(r.swap.cachedWorkerMs))})`,
-      `${r.swap.cachedPctOfSessionCreation.toFixed(2)}% of creation`,
-    ],
-    [
-      'swap takes effect',
-      `max |logits A − logits B| = ${r.swap.logitsMaxAbsDiffAvsB.toFixed(4)}, A − [A, I] = ${r.swap.logitsMaxAbsDiffAvsAWithInterpreter.toFixed(4)}; back on A: ${r.swap.logitsMaxAbsDiffBackOnA}, on [X, I]: ${r.swap.logitsMaxAbsDiffBackOnStack}, on [A, I] stacked again: ${r.swap.logitsMaxAbsDiffRestackedAWithInterpreter}`,
-      `prefill right after swap ${s(r.swap.prefillAfterSwapMs)}`,
-    ],
-    [
-      'bytes per decoded token',
-      `${fmtGB(r.floor.bytesPerToken)} = 4 B × (${(r.floor.linearParams / 1e6).toFixed(1)} M linear + ${(r.floor.lmHeadParams / 1e6).toFixed(1)} M lm_head)`,
-      `KV read ≈ ${fmtMiB(r.floor.kvBytesAtMeanContext)}, not counted`,
+      'open (quantize)',
+      `peak RSS / (weights+KV) @${PROMPT} · @${LONG}`,
+      'prefill',
+      'decode',
+      `decode @${LONG} / @${PROMPT}`,
+      'decode / floor',
+      'vs torch bf16',
+      'new diff + interp',
+      'switch',
     ],
   ];
-  for (const [name, c, f] of [
-    ['1 thread', r.floor.copy1Thread, r.floor.oneThread],
-    ['2 threads', r.floor.copy2Threads, r.floor.twoThreads],
-  ] as const) {
-    if (!c || !f) continue;
+  for (const [precision, run] of Object.entries(r.engine)) {
+    if ('skipped' in run || 'failed' in run) {
+      rows.push([precision, 'skipped' in run ? `skipped: ${run.skipped}` : `failed: ${run.failed}`]);
+      continue;
+    }
+    const expected = (kv: number) => run.weights.bytes + kv;
+    const floorMs = (run.weights.readPerToken / read.bytesPerS) * 1000;
+    const newDiff = median(run.swap.newDiffWithInterpreterMs);
     rows.push([
-      `floor (${name} copy)`,
-      `copy ${(c.readWriteBytesPerS / 1e9).toFixed(1)} GB/s read+write (1 GiB, best of ${c.runsMs.length}: ${s(c.bestMs)}) → ${s(f.floorMs)}/token`,
-      `decode = ${f.ratio.toFixed(2)}× floor; target ≤ 1.5× → ${f.ratio <= 1.5 ? 'met' : 'NOT met'}`,
+      precision,
+      `${ms(run.openMs)} (${ms(run.quantizeMs)})`,
+      `${(run.short.peakRss / expected(run.short.kvBytes)).toFixed(2)}× · ${run.long ? `${(run.long.peakRss / expected(run.long.kvBytes)).toFixed(2)}×` : '-'}`,
+      `${((PROMPT / run.short.prefillMs) * 1000).toFixed(0)} tok/s`,
+      `${ms(run.short.decodeMs)} (${(1000 / run.short.decodeMs).toFixed(1)} tok/s)`,
+      run.long ? `${(run.long.decodeMs / run.short.decodeMs).toFixed(2)}×` : '-',
+      `${(run.short.decodeMs / floorMs).toFixed(2)}× (${ms(floorMs)})`,
+      bf16Ms ? `${(bf16Ms / run.short.decodeMs).toFixed(2)}× faster` : '-',
+      `${ms(newDiff)} (${((100 * newDiff) / run.openMs).toFixed(1)}% of open)`,
+      `${median(run.swap.switchMs).toFixed(1)} ms`,
     ]);
   }
-  rows.push([
-    'CPU use (cores)',
-    Object.entries(r.cpu)
-      .map(([phase, c]) => `${phase} ${c.selfCores.toFixed(2)} (sys ${c.selfSysCores.toFixed(2)})`)
-      .join(', '),
-    `other processes: ${Object.entries(r.cpu)
-      .map(([phase, c]) => `${phase} ${c.otherCores.toFixed(2)}`)
-      .join(
-        ', ',
-      )}${Object.values(r.cpu).some((c) => c.otherCores > 0.2) ? ' — CONTENDED, timings skewed' : ''}`,
-  ]);
-  const w0 = Math.max(...rows.map((x) => x[0].length));
-  const w1 = Math.max(...rows.map((x) => x[1].length));
-  console.log('');
-  for (const [a, b, c] of rows) console.log(`${a.padEnd(w0)}  ${b.padEnd(w1)}  ${c}`);
+  for (const dtype of ['bf16', 'f32'] as const) {
+    const m = torchMs(dtype);
+    const runs = r.torch.filter((t) => t.dtype === dtype);
+    if (runs.length === 0) continue;
+    const first = runs.find((t) => !('failed' in t.result))?.result as TorchRunResult | undefined;
+    rows.push([
+      `torch ${dtype}`,
+      first
+        ? `${first.loadSeconds.toFixed(1)} s load`
+        : `failed: ${(runs[0].result as { failed: string }).failed}`,
+      first ? `${(first.peakRssBytes / first.weightBytes).toFixed(2)}× weights` : '',
+      first ? `${first.prefillTokensPerSecond.toFixed(0)} tok/s` : '',
+      m ? `${ms(m)} (${(1000 / m).toFixed(1)} tok/s)` : '',
+    ]);
+  }
+  console.log(
+    `\n${r.shape.name} (${fmtGB(r.checkpoint.bf16Bytes)} bf16, rank-1 diff + rank-16 interpreter, ${THREADS} threads)`,
+  );
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => (row[c] ?? '').length)));
+  for (const row of rows) console.log(row.map((cell, c) => (cell ?? '').padEnd(widths[c])).join('  '));
 }
 
 main().catch((e) => {

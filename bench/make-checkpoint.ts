@@ -22,8 +22,21 @@ export type Qwen3Shape = Pick<
   'vocabSize' | 'hiddenSize' | 'intermediateSize' | 'numLayers' | 'numHeads' | 'numKvHeads' | 'headDim'
 >;
 
+/** A released model's shape: its family, whether the LM head is the embedding, its sliding layers. */
+export interface BenchShape extends Qwen3Shape {
+  readonly name: string;
+  readonly family: 'qwen3' | 'gemma3';
+  readonly tied: boolean;
+  /** Gemma3: every `slidingPattern`-th layer is full, the others see `slidingWindow` tokens. */
+  readonly slidingWindow?: number;
+  readonly slidingPattern?: number;
+}
+
 /** Qwen3-0.6B's shape (Qwen/Qwen3-0.6B config.json). */
-export const QWEN3_0_6B: Qwen3Shape = {
+export const QWEN3_0_6B: BenchShape = {
+  name: 'qwen3-0.6b',
+  family: 'qwen3',
+  tied: true,
   vocabSize: 151936,
   hiddenSize: 1024,
   intermediateSize: 3072,
@@ -32,6 +45,38 @@ export const QWEN3_0_6B: Qwen3Shape = {
   numKvHeads: 8,
   headDim: 128,
 };
+
+/** Qwen3-8B's shape (Qwen/Qwen3-8B config.json): the paper's main model. */
+export const QWEN3_8B: BenchShape = {
+  name: 'qwen3-8b',
+  family: 'qwen3',
+  tied: false,
+  vocabSize: 151936,
+  hiddenSize: 4096,
+  intermediateSize: 12288,
+  numLayers: 36,
+  numHeads: 32,
+  numKvHeads: 8,
+  headDim: 128,
+};
+
+/** Gemma-3-4B's text decoder (google/gemma-3-4b-it text_config). */
+export const GEMMA3_4B: BenchShape = {
+  name: 'gemma3-4b',
+  family: 'gemma3',
+  tied: true,
+  vocabSize: 262208,
+  hiddenSize: 2560,
+  intermediateSize: 10240,
+  numLayers: 34,
+  numHeads: 8,
+  numKvHeads: 4,
+  headDim: 256,
+  slidingWindow: 1024,
+  slidingPattern: 6,
+};
+
+export const BENCH_SHAPES: readonly BenchShape[] = [QWEN3_0_6B, QWEN3_8B, GEMMA3_4B];
 
 export const LINEAR = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
 type Linear = (typeof LINEAR)[number];
@@ -200,7 +245,44 @@ const FORMAT_VERSION = 1;
 /** The DIT-adapter's rank in the paper. */
 const INTERPRETER_RANK = 16;
 
-export function qwen3Config(s: Qwen3Shape): Record<string, unknown> {
+export function benchConfig(s: BenchShape): Record<string, unknown> {
+  return s.family === 'gemma3' ? gemma3Config(s) : qwen3Config(s);
+}
+
+function gemma3Config(s: BenchShape): Record<string, unknown> {
+  const pattern = s.slidingPattern ?? 6;
+  return {
+    architectures: ['Gemma3ForCausalLM'],
+    model_type: 'gemma3_text',
+    vocab_size: s.vocabSize,
+    hidden_size: s.hiddenSize,
+    intermediate_size: s.intermediateSize,
+    num_hidden_layers: s.numLayers,
+    num_attention_heads: s.numHeads,
+    num_key_value_heads: s.numKvHeads,
+    head_dim: s.headDim,
+    query_pre_attn_scalar: s.headDim,
+    rms_norm_eps: 1e-6,
+    rope_theta: 1000000,
+    rope_local_base_freq: 10000,
+    rope_scaling: { rope_type: 'linear', factor: 8 },
+    sliding_window: s.slidingWindow ?? 1024,
+    sliding_window_pattern: pattern,
+    layer_types: Array.from({ length: s.numLayers }, (_, l) =>
+      (l + 1) % pattern === 0 ? 'full_attention' : 'sliding_attention',
+    ),
+    hidden_activation: 'gelu_pytorch_tanh',
+    final_logit_softcapping: null,
+    attn_logit_softcapping: null,
+    tie_word_embeddings: true,
+    max_position_embeddings: 131072,
+    torch_dtype: 'bfloat16',
+    bos_token_id: 2,
+    eos_token_id: 1,
+  };
+}
+
+export function qwen3Config(s: Qwen3Shape & { tied?: boolean }): Record<string, unknown> {
   return {
     architectures: ['Qwen3ForCausalLM'],
     model_type: 'qwen3',
@@ -213,7 +295,7 @@ export function qwen3Config(s: Qwen3Shape): Record<string, unknown> {
     head_dim: s.headDim,
     hidden_act: 'silu',
     attention_bias: false,
-    tie_word_embeddings: true,
+    tie_word_embeddings: s.tied ?? true,
     rms_norm_eps: 1e-6,
     rope_theta: 1000000,
     rope_scaling: null,
@@ -224,16 +306,28 @@ export function qwen3Config(s: Qwen3Shape): Record<string, unknown> {
   };
 }
 
-function checkpointTensors(s: Qwen3Shape, seed: number): PlannedTensor[] {
+function checkpointTensors(s: BenchShape, seed: number): PlannedTensor[] {
   const normals = normalTable(mulberry32(seed ^ 0x9e3779b9));
   const weights = tableFill(bf16Table(normals, 0, 0.02));
-  const norms = tableFill(bf16Table(normals, 1, 0.02));
+  // Gemma3 scales by (1 + weight): its stored norms sit around 0.
+  const norms = tableFill(bf16Table(normals, s.family === 'gemma3' ? 0 : 1, 0.02));
+  const layerNorms =
+    s.family === 'gemma3'
+      ? [
+          'input_layernorm',
+          'post_attention_layernorm',
+          'pre_feedforward_layernorm',
+          'post_feedforward_layernorm',
+        ]
+      : ['input_layernorm', 'post_attention_layernorm'];
   const list: PlannedTensor[] = [
     { name: 'model.embed_tokens.weight', dtype: 'BF16', shape: [s.vocabSize, s.hiddenSize], fill: weights },
   ];
   for (let l = 0; l < s.numLayers; l++) {
     const p = `model.layers.${l}`;
-    list.push({ name: `${p}.input_layernorm.weight`, dtype: 'BF16', shape: [s.hiddenSize], fill: norms });
+    for (const n of layerNorms) {
+      list.push({ name: `${p}.${n}.weight`, dtype: 'BF16', shape: [s.hiddenSize], fill: norms });
+    }
     for (const m of LINEAR) {
       list.push({
         name: `${p}.${moduleParent(m)}.${m}.weight`,
@@ -244,14 +338,11 @@ function checkpointTensors(s: Qwen3Shape, seed: number): PlannedTensor[] {
     }
     list.push({ name: `${p}.self_attn.q_norm.weight`, dtype: 'BF16', shape: [s.headDim], fill: norms });
     list.push({ name: `${p}.self_attn.k_norm.weight`, dtype: 'BF16', shape: [s.headDim], fill: norms });
-    list.push({
-      name: `${p}.post_attention_layernorm.weight`,
-      dtype: 'BF16',
-      shape: [s.hiddenSize],
-      fill: norms,
-    });
   }
   list.push({ name: 'model.norm.weight', dtype: 'BF16', shape: [s.hiddenSize], fill: norms });
+  if (!s.tied) {
+    list.push({ name: 'lm_head.weight', dtype: 'BF16', shape: [s.vocabSize, s.hiddenSize], fill: weights });
+  }
   return list;
 }
 
@@ -307,10 +398,10 @@ function adapterConfig(rank = 1): Record<string, unknown> {
  */
 export function ensureBenchCheckpoint(
   root: string,
-  shape: Qwen3Shape,
+  shape: BenchShape,
   seed: number,
   extra = 0,
-  name = 'qwen3-0.6b-random',
+  name = `${shape.name}-random`,
 ): CheckpointInfo {
   const dir = join(root, name);
   const tensors = checkpointTensors(shape, seed);
@@ -325,7 +416,7 @@ export function ensureBenchCheckpoint(
     { version: FORMAT_VERSION, seed, shape },
     ['config.json', 'model.safetensors'],
     () => {
-      writeFileSync(join(dir, 'config.json'), `${JSON.stringify(qwen3Config(shape), null, 2)}\n`);
+      writeFileSync(join(dir, 'config.json'), `${JSON.stringify(benchConfig(shape), null, 2)}\n`);
       writeSafetensors(weightsFile, tensors, seed);
     },
   );

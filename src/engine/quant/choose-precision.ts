@@ -4,7 +4,7 @@ import { freemem } from 'node:os';
 import type { TensorSource } from '../checkpoint/types';
 import type { ModelOptions } from '../config/model-options';
 import { BITS, BLOCK_SIZE, type Precision, type PrecisionPreference } from './precision';
-import { quantizedBytes } from './quantized-weights';
+import { type QuantizedWeights, quantizedBytes, quantizedNames } from './quantized-weights';
 
 /** Peak memory over weight bytes + KV cache that a session is allowed (the engine's target). */
 const HEADROOM = 1.3;
@@ -60,4 +60,29 @@ export function choosePrecision(
     precision: 'int4',
     reason: `int4: the smallest, though it needs about ${gib(need('int4'))} and ${gib(available)} is available`,
   };
+}
+
+/**
+ * What the session holds and what one decoded token reads of it: every linear weight and the LM
+ * head once (codes and scales when quantized), the embedding row and norms not counted.
+ */
+export function weightFootprint(
+  o: ModelOptions,
+  tensors: TensorSource,
+  quantized?: QuantizedWeights,
+): { bytes: number; readPerToken: number } {
+  const names = quantizedNames(o);
+  if (quantized) {
+    let read = 0;
+    for (const name of names) {
+      const ref = quantized.nbits(name);
+      if (ref) read += ref.codes.length + ref.scales.length;
+    }
+    return { bytes: quantized.bytes, readPerToken: read };
+  }
+  const params = names.reduce(
+    (n, name) => n + (tensors.get(name)?.shape ?? []).reduce((a, b) => a * b, 1),
+    0,
+  );
+  return { bytes: weightBytes(o, tensors, 'f32'), readPerToken: 4 * params };
 }
