@@ -14,22 +14,12 @@ import { forwardTrace } from '../../src/engine/forward';
 import type { AttentionChoice } from '../../src/engine/graph/attention-kernel';
 import { Engine, type ModelHandle } from '../../src/engine/runtime/engine';
 import { argmax } from '../../src/engine/text/sampling';
+import { FIXTURE_CASES, relativeError } from './fixture-cases';
 import { copyFixture, freshDirs, runCli, writeWordTokenizer } from './helpers';
 import { REPO, TINY } from './paths';
 import { gemma3Config, qwen3Config, writeRandomModel } from './random-model';
 
 const fresh = freshDirs('dit-composed-');
-
-/** max |a - ref| / max |ref|. */
-function relativeError(a: Float32Array | number[], ref: Float32Array | number[]): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < ref.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - ref[i]));
-    scale = Math.max(scale, Math.abs(ref[i]));
-  }
-  return diff / scale;
-}
 
 function worstRow(rows: readonly Float32Array[], refs: readonly (Float32Array | number[])[]): number {
   expect(rows).toHaveLength(refs.length);
@@ -120,19 +110,10 @@ describe('composed attention forced on the fixtures, against GroupQueryAttention
   });
 
   it('reproduces every fixture case: the float64 reference logits, the greedy tokens', async () => {
-    const { cases: all } = JSON.parse(readFileSync(join(TINY, 'cases.json'), 'utf8')) as {
-      cases: {
-        key: string;
-        checkpoint: string;
-        adapters: string[];
-        input_ids: number[];
-        greedy_next_8: number[];
-      }[];
-    };
     const expected = await openSafetensorsFile(join(TINY, 'expected_logits.safetensors'));
     const models = new Map<string, ModelHandle>();
     let worst = 0;
-    for (const c of all) {
+    for (const c of FIXTURE_CASES) {
       let model = models.get(c.checkpoint);
       if (!model) {
         model = await open(join(TINY, c.checkpoint), 'composed');
@@ -146,7 +127,7 @@ describe('composed attention forced on the fixtures, against GroupQueryAttention
       const refs = trace.logits.map((_, i) => ref.subarray(i * vocab, (i + 1) * vocab));
       worst = Math.max(worst, worstRow(trace.logits, refs));
     }
-    expect(all).toHaveLength(48);
+    expect(FIXTURE_CASES).toHaveLength(48);
     expect(worst).toBeLessThan(1e-4);
   }, 120_000);
 });

@@ -8,32 +8,14 @@ import { openSafetensorsFile } from '../../src/engine/checkpoint/safetensors';
 import type { TensorSource } from '../../src/engine/checkpoint/types';
 import { forwardTrace } from '../../src/engine/forward';
 import { Engine, type ModelHandle } from '../../src/engine/runtime/engine';
+import { FIXTURE_CASES, type FixtureCase, relativeError } from './fixture-cases';
 import { tempDir } from './helpers';
 import { TINY } from './paths';
 
-interface Case {
-  key: string;
-  checkpoint: string;
-  adapters: string[];
-  input_ids: number[];
-  greedy_next_8: number[];
-}
-
-const cases: Case[] = JSON.parse(readFileSync(join(TINY, 'cases.json'), 'utf8')).cases;
-const byCheckpoint = new Map<string, Case[]>();
+const cases = FIXTURE_CASES;
+const byCheckpoint = new Map<string, FixtureCase[]>();
 for (const c of cases) byCheckpoint.set(c.checkpoint, [...(byCheckpoint.get(c.checkpoint) ?? []), c]);
 const provider = (process.env.DIT_EP as 'cuda' | 'webgpu' | 'cpu' | undefined) ?? 'cpu';
-
-/** max |Δ| / max |ref| of one row. */
-function relativeError(row: Float32Array, ref: Float32Array): number {
-  let maxDiff = 0;
-  let maxRef = 0;
-  for (let i = 0; i < ref.length; i++) {
-    maxDiff = Math.max(maxDiff, Math.abs(row[i] - ref[i]));
-    maxRef = Math.max(maxRef, Math.abs(ref[i]));
-  }
-  return maxDiff / maxRef;
-}
 
 let engine: Engine;
 let expected: TensorSource;
@@ -48,7 +30,7 @@ it('covers all 48 reference cases', () => {
   expect(cases).toHaveLength(48);
 });
 
-function checkpointCases(title: string, dir: () => string, group: readonly Case[]): void {
+function checkpointCases(title: string, dir: () => string, group: readonly FixtureCase[]): void {
   describe(title, () => {
     let model: ModelHandle;
     beforeAll(async () => {

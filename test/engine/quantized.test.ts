@@ -1,7 +1,7 @@
 // int8 / int4 weights (issue 11): the block quantizer's layout, MatMulNBits against the same
 // weights in float32, the fidelity published in README.md on the reference fixtures, the quantized
 // copy's cache, `auto`, and the CLI saying which precision ran.
-import { copyFileSync, existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCheckpointTensors } from '../../src/engine/checkpoint/checkpoint-files';
@@ -14,6 +14,7 @@ import { choosePrecision, kvCacheBytes, weightBytes } from '../../src/engine/qua
 import { BLOCK_SIZE } from '../../src/engine/quant/precision';
 import { Engine } from '../../src/engine/runtime/engine';
 import { loadCheckpoint } from '../../src/engine/runtime/load-model';
+import { FIXTURE_CASES, relativeError } from './fixture-cases';
 import { f32SafetensorsBytes, freshDirs, runCli } from './helpers';
 import { REPO, TINY } from './paths';
 
@@ -21,25 +22,7 @@ const fresh = freshDirs('dit-quantized-');
 const cacheRoot = fresh();
 process.env.DIT_QUANTIZED_CACHE = cacheRoot;
 
-interface Case {
-  key: string;
-  checkpoint: string;
-  adapters: string[];
-  input_ids: number[];
-  greedy_next_8: number[];
-}
-const cases: Case[] = JSON.parse(readFileSync(join(TINY, 'cases.json'), 'utf8')).cases;
-
-/** max |Δ| / max |ref| of one row: the fixtures' own measure. */
-function relativeError(row: Float32Array, ref: Float32Array): number {
-  let maxDiff = 0;
-  let maxRef = 0;
-  for (let i = 0; i < ref.length; i++) {
-    maxDiff = Math.max(maxDiff, Math.abs(row[i] - ref[i]));
-    maxRef = Math.max(maxRef, Math.abs(ref[i]));
-  }
-  return maxDiff / maxRef;
-}
+const cases = FIXTURE_CASES;
 
 describe('block quantization in MatMulNBits layout', () => {
   it('maps the largest magnitude to code 0, packs the lower index in the low nibble, pads with the zero point', () => {

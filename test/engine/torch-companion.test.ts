@@ -8,20 +8,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { runTorchQwen3, type TorchDtype, torchAvailable } from '../../bench/torch-companion';
 import { openSafetensorsFile } from '../../src/engine/checkpoint/safetensors';
 import type { TensorSource } from '../../src/engine/checkpoint/types';
+import { FIXTURE_CASES, type FixtureCase } from './fixture-cases';
 import { freshDirs } from './helpers';
 import { TINY } from './paths';
 
-interface Case {
-  key: string;
-  checkpoint: string;
-  adapters: string[];
-  input_ids: number[];
-  greedy_next_8: number[];
-}
-
-const all: Case[] = JSON.parse(readFileSync(join(TINY, 'cases.json'), 'utf8')).cases;
 // Every adapter stack on the sharded base, and one on the single-file full finetune.
-const cases = all.filter((c) => c.checkpoint === 'qwen3-tiny' || c.key === 'qwen3-tiny/full-ft+dit/0');
+const cases = FIXTURE_CASES.filter(
+  (c) => c.checkpoint === 'qwen3-tiny' || c.key === 'qwen3-tiny/full-ft+dit/0',
+);
 const fresh = freshDirs('dit-torch-');
 
 /** The worst row's max |Δ| / max |ref|. */
@@ -39,7 +33,7 @@ function worstRowError(rows: Float32Array, ref: Float32Array, vocab: number): nu
   return worst;
 }
 
-async function run(c: Case, dtype: TorchDtype) {
+async function run(c: FixtureCase, dtype: TorchDtype) {
   const file = join(fresh(), 'logits.f32');
   const result = await runTorchQwen3({
     model: join(TINY, c.checkpoint),
@@ -91,7 +85,7 @@ describe.skipIf(!torchAvailable())('PyTorch companion on qwen3-tiny', () => {
 
   // The benchmark runs bf16: the same function up to bf16 rounding (about 3e-2 on these weights).
   it('qwen3-tiny/lora-r1+dit/0 in bf16', async () => {
-    const c = cases.find((x) => x.key === 'qwen3-tiny/lora-r1+dit/0') as Case;
+    const c = cases.find((x) => x.key === 'qwen3-tiny/lora-r1+dit/0') as FixtureCase;
     const { result, rows } = await run(c, 'bf16');
     const ref = await expected.readFloat32(c.key);
     expect(result.dtype).toBe('bf16');

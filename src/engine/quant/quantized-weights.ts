@@ -143,7 +143,11 @@ export async function quantizedWeights(
       rmSync(folder, { recursive: true, force: true });
       renameSync(partial, folder);
     }
-    prune(root, folder);
+    try {
+      prune(root, folder);
+    } catch {
+      // Another process pruning at the same time: the copy just written is in place either way.
+    }
     return view(folder, manifest, true);
   } catch (error) {
     rmSync(partial, { recursive: true, force: true });

@@ -322,7 +322,7 @@ export class ModelHost {
 
   /**
    * One run over `batch` rows of equal length that continue at position `past` in their KV
-   * buffers ([batch, kvHeads, capacity, headDim] per layer, updated in place). `logitRows` index
+   * buffers ([batch, kvHeads, capacity, headDim] per layer; the new tokens' rows are written in). `logitRows` index
    * the flattened [batch * n] positions; the logits come back in that order.
    */
   private async runOnce(
