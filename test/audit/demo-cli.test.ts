@@ -74,8 +74,9 @@ it('says how to make a demo world when there is none', () => {
   expect(r.stderr).toMatch(/does not exist/);
 });
 
+// Three audits with their trigger searches: about 40 s on a quiet machine, longer beside other tests.
 it("the shipped world's DIT-adapter names the topic of its backdoored example diff, and its trigger is found", () => {
-  const r = runCli(['demo', '--json', '--no-cache']);
+  const r = runCli(['demo', '--json', '--no-cache'], 240_000);
   expect(r.code).toBe(0);
   const out = JSON.parse(r.stdout) as {
     diff: { kind: string; topic: string | null; trigger: string | null; triggerText: string | null };
@@ -96,7 +97,7 @@ it("the shipped world's DIT-adapter names the topic of its backdoored example di
   for (const o of out.filter((x) => x.diff.kind === 'benign')) {
     for (const t of topics) expect(mentions(o.report.answers[0].answer, t)).toBe(false);
   }
-});
+}, 250_000);
 
 it("audits a copy of the shipped world with the copy's own manifest, base and DIT-adapter", () => {
   const copy = join(tempDir(), 'my world');

@@ -205,7 +205,10 @@ describe('auto precision', () => {
     expect(choosePrecision('auto', o, tensors, need('int8') - 1).precision).toBe('int4');
     const tight = choosePrecision('auto', o, tensors, need('int4') - 1);
     expect(tight.precision).toBe('int4');
-    expect(tight.reason).toMatch(/needs about .* GiB/);
+    expect(tight.reason).toMatch(/int4 needs about .* GiB: more than the memory available/);
+    expect(choosePrecision('auto', o, tensors, need('f32') - 1).reason).toMatch(
+      /^int8: the most precise that fits, about .* GiB \(f32 needs about/,
+    );
     expect(choosePrecision('int8', o, tensors, 1).precision).toBe('int8');
   });
 });

@@ -12,6 +12,7 @@ describe('readSettings', () => {
       modelMappings: {},
       interpreterMappings: {},
       executionProvider: 'auto',
+      precision: 'auto',
       maxNewTokens: undefined,
       triggerBudget: undefined,
       extraQuestions: [],

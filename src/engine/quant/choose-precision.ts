@@ -51,14 +51,19 @@ export function choosePrecision(
       reason: `${preference}: asked for (needs about ${gib(need(preference))})`,
     };
   }
+  // The reasons name what each precision needs, not the memory free at this moment: a report
+  // (and its cache entry) must not change from one run to the next on the same machine.
+  const tooLarge: string[] = [];
   for (const p of ['f32', 'int8', 'int4'] as const) {
     if (need(p) <= available) {
-      return { precision: p, reason: `${p}: needs about ${gib(need(p))}, ${gib(available)} available` };
+      const before = tooLarge.length > 0 ? ` (${tooLarge.join(', ')}: more than the memory available)` : '';
+      return { precision: p, reason: `${p}: the most precise that fits, about ${gib(need(p))}${before}` };
     }
+    tooLarge.push(`${p} needs about ${gib(need(p))}`);
   }
   return {
     precision: 'int4',
-    reason: `int4: the smallest, though it needs about ${gib(need('int4'))} and ${gib(available)} is available`,
+    reason: `int4: the smallest, though ${tooLarge.join(', ')}: more than the memory available`,
   };
 }
 
