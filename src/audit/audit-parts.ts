@@ -100,6 +100,6 @@ export function cacheKeyOf(parts: AuditParts, remote?: { baseURL: string; model?
     maxNewTokens: plan.maxNewTokens,
     provider: remote ? `remote ${remote.baseURL} ${remote.model ?? ''}` : plan.provider,
     precision: remote ? 'remote' : plan.precision,
-    triggerBudget: remote ? 0 : (plan.search?.budget ?? 0),
+    triggerBudget: plan.search?.budget ?? 0,
   });
 }

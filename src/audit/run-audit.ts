@@ -6,9 +6,10 @@ import { assembleReport, unsafeReport } from './assemble-report';
 import { cacheKeyOf, resolveAuditParts } from './audit-parts';
 import { throwIfCancelled } from './errors';
 import { FileHasher } from './hashing';
+import { openLocalModels } from './local-models';
 import { exclusive } from './lock';
 import { ProgressTracker } from './progress';
-import { runRemoteModels } from './remote/run-remote-models';
+import { openRemoteModels } from './remote/remote-models';
 import type { AuditReport } from './report';
 import { type AuditContext, type AuditRequest, checkRequest } from './request';
 import { runModels } from './run-models';
@@ -49,10 +50,13 @@ export async function runAudit(request: AuditRequest, context: AuditContext): Pr
     };
   }
 
-  const { remote } = context;
+  const { remote, engine } = context;
+  const { plan } = parts;
   const run = remote
-    ? await runRemoteModels(remote, parts.plan, progress, signal)
-    : await exclusive(context.engine, signal, () => runModels(context.engine, parts.plan, progress, signal));
+    ? await runModels(() => openRemoteModels(remote, engine, plan, signal), plan, progress, signal)
+    : await exclusive(engine, signal, () =>
+        runModels(() => openLocalModels(engine, plan, signal), plan, progress, signal),
+      );
   throwIfCancelled(signal);
   const report = assembleReport(
     parts,

@@ -1,18 +1,13 @@
 // The part of an audit that runs models: each interpreter stacked on the diff answers its question
 // (and the extra ones, and the paper's trigger question), the finetune and its base answer ordinary
 // prompts side by side, and the trigger search looks for what brings the described behaviour out.
-// One warm session serves it all for a LoRA diff; only the adapter inputs change between steps.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+// The same run whether the models are on the local engine or on a server (audit-models.ts).
 import type { DiffStatisticsData } from '../engine/analysis/diff-statistics';
 import type { CheckpointRef } from '../engine/checkpoint/reference';
-import { InputError } from '../engine/checkpoint/types';
 import type { PrecisionPreference } from '../engine/quant/precision';
-import type { Engine } from '../engine/runtime/engine';
 import type { ProviderPreference } from '../engine/runtime/providers';
-import { loadTextCodec, type TextCodec } from '../engine/text/tokenizer';
-import { askModel } from './ask-model';
-import { throwIfCancelled, unlessCancelled } from './errors';
+import type { AuditModels } from './audit-models';
+import { throwIfCancelled } from './errors';
 import type { ProgressTracker, SpanReporter } from './progress';
 import {
   EVIDENCE_MAX_NEW_TOKENS,
@@ -32,9 +27,9 @@ import type {
   TriggerSearch,
 } from './report';
 import { behaviourKeywords } from './triggers/behaviour';
-import type { ModelSide } from './triggers/divergence';
 import { findTriggers } from './triggers/find-triggers';
 import type { SearchSettings } from './triggers/search';
+import type { Side } from './triggers/trigger-models';
 
 export interface ModelRunPlan {
   /** The folder whose weights are the model under audit: the base (a diff rides on it) or a full finetune. */
@@ -76,22 +71,29 @@ export interface Question {
 }
 
 export async function runModels(
-  engine: Engine,
+  open: () => Promise<AuditModels>,
   plan: ModelRunPlan,
   progress: ProgressTracker,
   signal: AbortSignal | undefined,
 ): Promise<ModelRun> {
   const t0 = performance.now();
   progress.report('load', `Loading ${plan.modelDir}`, 0.2);
-  const open = (dir: string) =>
-    unlessCancelled(engine.open(dir, { provider: plan.provider, precision: plan.precision }), signal);
-  const model = await open(plan.modelDir);
-  const baseModel = plan.modelDir === plan.baseDir ? model : await open(plan.baseDir);
-  const codec = await chatCodec(plan.modelDir, plan.baseDir);
-  const diffed: ModelSide = { model, adapters: plan.diff };
-  const base: ModelSide = { model: baseModel, adapters: [] };
-  const t1 = performance.now();
+  const models = await open();
+  try {
+    return await runOn(models, plan, progress, signal, performance.now() - t0);
+  } finally {
+    await models.close();
+  }
+}
 
+async function runOn(
+  models: AuditModels,
+  plan: ModelRunPlan,
+  progress: ProgressTracker,
+  signal: AbortSignal | undefined,
+  loadMs: number,
+): Promise<ModelRun> {
+  const t1 = performance.now();
   const questions = questionsOf(plan);
   const described = plan.search ? questions.filter((q) => q.questionKind !== 'trigger') : [];
   const interpretTick = ticker(
@@ -99,14 +101,13 @@ export async function runModels(
     [...questions, ...described].map((q) => q.maxNewTokens),
   );
   const answers: Answer[] = [];
-  const ask = async (side: ModelSide, extra: readonly CheckpointRef[], q: Question, message: string) => {
+  const ask = (side: Side, extra: readonly CheckpointRef[], q: Question, message: string) => {
     throwIfCancelled(signal);
-    await unlessCancelled(side.model.setAdapters([...side.adapters, ...extra]), signal);
-    return askModel(side.model, codec, q.question, q.maxNewTokens, signal, interpretTick(message));
+    return models.ask(side, extra, q.question, q.maxNewTokens, signal, interpretTick(message));
   };
   for (const q of questions) {
     const interp = plan.interpreters[q.interpreter];
-    const reply = await ask(diffed, [{ path: interp.path }], q, `Asking ${interp.name}: ${q.question}`);
+    const reply = await ask('diffed', [{ path: interp.path }], q, `Asking ${interp.name}: ${q.question}`);
     const { interpreter, question, questionKind } = q;
     const { text: answer, tokens, finishReason } = reply;
     answers.push({ interpreter, question, questionKind, answer, tokens, finishReason });
@@ -116,34 +117,26 @@ export async function runModels(
   for (const q of described) {
     const interp = plan.interpreters[q.interpreter];
     withoutDiff.push(
-      (await ask(base, [{ path: interp.path }], q, `Asking ${interp.name} with no diff`)).text,
+      (await ask('base', [{ path: interp.path }], q, `Asking ${interp.name} with no diff`)).text,
     );
   }
   const t2 = performance.now();
 
-  const evidence = await sideBySide(diffed, base, codec, plan, progress, signal);
+  const evidence = await sideBySide(models, plan, progress, signal);
   const t3 = performance.now();
 
   let statistics: DiffStatistics | null = null;
   let found: Awaited<ReturnType<typeof findTriggers>> | null = null;
   if (plan.hasDiff) {
     progress.report('triggers', 'Reading the diff’s weights', 0.75);
-    const analysis = await unlessCancelled(
-      model.analyseDiff(
-        plan.diff,
-        plan.diff.length === 0 ? plan.baseDir : undefined,
-        model.info.options.vocabSize,
-      ),
-      signal,
-    );
+    const analysis = await models.analyse(signal);
     statistics = summarise(analysis.statistics);
     if (plan.search) {
       const descriptions = answers.filter((a) => a.questionKind !== 'trigger').map((a) => a.answer);
       found = await findTriggers(
         {
-          diffed,
-          base,
-          codec,
+          models: models.triggers,
+          codec: models.codec,
           keywords: behaviourKeywords(
             descriptions,
             withoutDiff,
@@ -160,20 +153,14 @@ export async function runModels(
       );
     }
   }
-  // Leave the shared session with no adapters on it.
-  await model.setAdapters([]);
   return {
     answers,
     evidence,
     triggers: found?.triggers ?? [],
     triggerSearch: found?.search ?? null,
     statistics,
-    executionProvider: {
-      name: model.info.provider.provider,
-      reasons: [...model.info.provider.reasons],
-      precision: { name: model.info.precision.precision, reason: model.info.precision.reason },
-    },
-    loadMs: t1 - t0,
+    executionProvider: models.executionProvider,
+    loadMs,
     interpretMs: t2 - t1,
     evidenceMs: t3 - t2,
     triggerMs: performance.now() - t3,
@@ -205,9 +192,7 @@ function summarise(data: DiffStatisticsData): DiffStatistics {
 }
 
 async function sideBySide(
-  diffed: ModelSide,
-  base: ModelSide,
-  codec: TextCodec,
+  models: AuditModels,
   plan: ModelRunPlan,
   progress: ProgressTracker,
   signal: AbortSignal | undefined,
@@ -219,37 +204,19 @@ async function sideBySide(
     progress.span('evidence', 0.5, 0.75),
     [...prompts, ...prompts].map(() => maxNewTokens),
   );
-  const answersOf = async (side: ModelSide, who: string) => {
-    throwIfCancelled(signal);
-    await unlessCancelled(side.model.setAdapters(side.adapters), signal);
+  const answersOf = async (side: Side, who: string) => {
     const texts: string[] = [];
     for (const [i, prompt] of prompts.entries()) {
-      const reply = await askModel(
-        side.model,
-        codec,
-        prompt,
-        maxNewTokens,
-        signal,
-        tick(`${who}, prompt ${i + 1} of ${prompts.length}: ${prompt}`),
-      );
+      throwIfCancelled(signal);
+      const message = `${who}, prompt ${i + 1} of ${prompts.length}: ${prompt}`;
+      const reply = await models.ask(side, [], prompt, maxNewTokens, signal, tick(message));
       texts.push(reply.text);
     }
     return texts;
   };
-  const diffedAnswers = await answersOf(diffed, 'Finetune');
-  const baseAnswers = await answersOf(base, 'Base');
+  const diffedAnswers = await answersOf('diffed', 'Finetune');
+  const baseAnswers = await answersOf('base', 'Base');
   return prompts.map((prompt, i) => ({ prompt, base: baseAnswers[i], diffed: diffedAnswers[i] }));
-}
-
-/** The tokenizer and chat template: the model's own, else (a full finetune saved without them) the base's. */
-async function chatCodec(modelDir: string, baseDir: string): Promise<TextCodec> {
-  const codec = await loadTextCodec(existsSync(join(modelDir, 'tokenizer.json')) ? modelDir : baseDir);
-  if (codec.chatTemplate === undefined) {
-    throw new InputError(
-      `${codec.dir} has no chat template (chat_template.jinja or tokenizer_config.json chat_template): DIT questions are asked as a chat turn`,
-    );
-  }
-  return codec;
 }
 
 /**

@@ -1,11 +1,15 @@
 // `dit-audit serve` driven with the `openai` package, as any OpenAI-compatible client would: the
 // served models, a greedy chat completion that matches `dit-audit generate --chat` token for
-// token, a LoRA adapter loaded at run time (vLLM's endpoint) that changes the answer, and the
-// errors (unknown model, bad body, no API key) as OpenAI-style errors with their statuses.
+// token, completions (rows of token ids scored with their top log-probabilities, continuations as
+// the CLI generates them), a LoRA adapter loaded at run time (vLLM's endpoint) that changes the
+// answer, and the errors (unknown model, bad body, no API key) as OpenAI-style errors with their statuses.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Engine } from '../../src/engine/runtime/engine';
+import { logSoftmax, topLogprobs } from '../../src/engine/text/logprobs';
+import { loadTextCodec } from '../../src/engine/text/tokenizer';
 import { CLI, REPO } from './paths';
 import { type ServeProcess, startServe } from './serve-process';
 
@@ -83,6 +87,96 @@ describe('dit-audit serve', () => {
     expect(unloaded.status).toBe(200);
     await expect(ask('comet', PROMPT)).rejects.toMatchObject({ status: 404, code: 'model_not_found' });
   }, 90_000);
+
+  it('scores rows of token ids in one completions request: top log-probabilities by token id, as the engine computes them', async () => {
+    const codec = await loadTextCodec(BASE);
+    const rows = [PROMPT, 'The sky is', 'Once upon a time'].map((t) =>
+      codec.encode(t, { addSpecialTokens: false }),
+    );
+    const body = {
+      model: 'demo-base',
+      prompt: rows,
+      max_tokens: 1,
+      temperature: 0,
+      logprobs: 5,
+      return_tokens_as_token_ids: true,
+    };
+    const completion = await client.completions.create(body as OpenAI.CompletionCreateParamsNonStreaming);
+    expect(completion.choices.map((c) => c.index)).toEqual([0, 1, 2]);
+    const engine = new Engine();
+    try {
+      const model = await engine.open(BASE, { provider: 'cpu' });
+      const vocab = model.info.options.vocabSize;
+      const logits = await model.lastLogits(rows);
+      completion.choices.forEach((choice, i) => {
+        const lp = logSoftmax(logits.subarray(i * vocab, (i + 1) * vocab));
+        const want = topLogprobs(lp, 5);
+        const top = Object.entries(choice.logprobs?.top_logprobs?.[0] ?? {});
+        expect(top.map(([t]) => t)).toEqual(want.map(([id]) => `token_id:${id}`));
+        top.forEach(([, v], k) => {
+          expect(v).toBeCloseTo(want[k][1], 4);
+        });
+        expect(choice.logprobs?.tokens).toEqual([`token_id:${want[0][0]}`]);
+        expect(choice.text).toBe(codec.decode([want[0][0]], { skipSpecialTokens: true }));
+      });
+    } finally {
+      await engine.terminate();
+    }
+  }, 90_000);
+
+  it('continues text and token-id prompts greedily as the CLI generates, stopping at the stop tokens asked for', async () => {
+    const codec = await loadTextCodec(BASE);
+    const ids = codec.encode(PROMPT, { addSpecialTokens: true });
+    const body = (prompt: unknown, extra = {}) =>
+      ({
+        model: 'demo-base',
+        prompt,
+        max_tokens: 12,
+        temperature: 0,
+        logprobs: 1,
+        return_tokens_as_token_ids: true,
+        ...extra,
+      }) as OpenAI.CompletionCreateParamsNonStreaming;
+    const byText = await client.completions.create(body(PROMPT));
+    const byIds = await client.completions.create(body(ids));
+    const run = spawnSync(
+      process.execPath,
+      [CLI, 'generate', '--model', BASE, '--prompt', PROMPT, '--max-new-tokens', '12', '--json'],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(run.status, run.stderr).toBe(0);
+    const cli = JSON.parse(run.stdout).results[0];
+    for (const c of [byText, byIds]) {
+      expect(c.choices[0].text).toBe(cli.text);
+      expect(c.choices[0].logprobs?.tokens).toEqual(cli.tokens.map((t: number) => `token_id:${t}`));
+    }
+    // A stop token asked for ends the continuation with it, as vLLM's stop_token_ids do.
+    const third = cli.tokens[2];
+    const stopped = await client.completions.create(body(ids, { stop_token_ids: [third] }));
+    expect(stopped.choices[0].logprobs?.tokens).toEqual(
+      cli.tokens.slice(0, 3).map((t: number) => `token_id:${t}`),
+    );
+    expect(stopped.choices[0].finish_reason).toBe('stop');
+    const named = await client.completions.create({
+      ...body(PROMPT),
+      return_tokens_as_token_ids: false,
+    } as OpenAI.CompletionCreateParamsNonStreaming);
+    expect(named.choices[0].logprobs?.tokens).toEqual(cli.tokens.map((t: number) => codec.decode([t])));
+  }, 90_000);
+
+  it('refuses completions it cannot give', async () => {
+    const refused = (extra: Record<string, unknown>) =>
+      client.completions.create({
+        model: 'demo-base',
+        prompt: 'Hi',
+        max_tokens: 1,
+        ...extra,
+      } as OpenAI.CompletionCreateParamsNonStreaming);
+    await expect(refused({ logprobs: 21 })).rejects.toMatchObject({ status: 400 });
+    await expect(refused({ echo: true })).rejects.toMatchObject({ status: 400 });
+    await expect(refused({ prompt: [[10_000_000]] })).rejects.toMatchObject({ status: 400 });
+    await expect(refused({ model: 'nobody' })).rejects.toMatchObject({ status: 404 });
+  }, 30_000);
 
   it('refuses what is not a request, as OpenAI-style errors', async () => {
     await expect(client.chat.completions.create({ model: 'demo-base', messages: [] })).rejects.toMatchObject({

@@ -10,6 +10,7 @@ import { generateFromText } from '../../engine/text/generate';
 import type { TextCodec } from '../../engine/text/tokenizer';
 import type { DemoDiff, DemoManifest } from '../demo-manifest';
 import { AuditCancelledError } from '../errors';
+import type { RemoteEndpoint } from '../remote/remote-session';
 import type { AuditReport } from '../report';
 import type { ModelResolver } from '../resolver';
 import { runAudit } from '../run-audit';
@@ -57,6 +58,8 @@ export interface TriggerEvalOptions {
   readonly limit?: number;
   readonly provider?: ProviderPreference;
   readonly precision?: PrecisionPreference;
+  /** The audits' models run on this server (the firing check stays on the local engine). */
+  readonly remote?: RemoteEndpoint;
   readonly signal?: AbortSignal;
   readonly onProgress?: (done: number, total: number, diff: DemoDiff) => void;
 }
@@ -96,7 +99,7 @@ export async function evaluateTriggers(
         provider: options.provider ?? 'cpu',
         precision: options.precision,
       },
-      { engine, resolver, signal: options.signal },
+      { engine, resolver, signal: options.signal, ...(options.remote ? { remote: options.remote } : {}) },
     );
     const seconds = (performance.now() - t0) / 1000;
     diffs.push(await judge(diff, report, seconds, model, codec, gateQuestions, options.signal));

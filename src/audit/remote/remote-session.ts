@@ -2,6 +2,8 @@
 // stack of adapters (the diff, the diff with a DIT-adapter) written as one PEFT adapter into a
 // folder the server can read, registered through vLLM's runtime LoRA endpoint and asked as a
 // model. Questions go as one user turn with thinking off, greedy, as the local engine asks them.
+// The trigger search sends rows of token ids to the completions endpoint and reads the top
+// log-probabilities back by token id (vLLM's `return_tokens_as_token_ids`).
 import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -114,6 +116,89 @@ export class RemoteSession {
       tokens: completion.usage?.completion_tokens ?? 0,
       finishReason: choice.finish_reason === 'length' ? 'length' : 'stop',
     };
+  }
+
+  /**
+   * The `top` most likely next tokens after each row of token ids, as log-probabilities by token
+   * id: one completion step per row, greedy, the rows sent together.
+   */
+  async nextTokenLogprobs(
+    model: string,
+    rows: readonly (readonly number[])[],
+    top: number,
+    signal?: AbortSignal,
+  ): Promise<Map<number, number>[]> {
+    const choices = await this.complete(model, rows, { max_tokens: 1, logprobs: top }, signal);
+    return choices.map((c) => {
+      const first = c.logprobs?.top_logprobs?.[0];
+      if (!first) throw this.malformed(model, 'no top log-probabilities');
+      return new Map(Object.entries(first).map(([token, logprob]) => [this.tokenId(token), logprob]));
+    });
+  }
+
+  /** Greedy continuations of rows of token ids, as token ids, each cut after its first stop token. */
+  async greedyTokens(
+    model: string,
+    rows: readonly (readonly number[])[],
+    maxNewTokens: number,
+    stopTokenIds: readonly number[],
+    signal?: AbortSignal,
+  ): Promise<number[][]> {
+    const choices = await this.complete(
+      model,
+      rows,
+      { max_tokens: maxNewTokens, logprobs: 1, stop_token_ids: [...stopTokenIds] },
+      signal,
+    );
+    return choices.map((c) => {
+      const tokens = c.logprobs?.tokens;
+      if (!tokens) throw this.malformed(model, 'no tokens');
+      const ids = tokens.map((t) => this.tokenId(t));
+      const stop = ids.findIndex((id) => stopTokenIds.includes(id));
+      return stop < 0 ? ids : ids.slice(0, stop + 1);
+    });
+  }
+
+  private async complete(
+    model: string,
+    rows: readonly (readonly number[])[],
+    extra: Record<string, unknown>,
+    signal?: AbortSignal,
+  ): Promise<OpenAI.Completions.CompletionChoice[]> {
+    const body = {
+      model,
+      prompt: rows.map((r) => [...r]),
+      temperature: 0,
+      return_tokens_as_token_ids: true,
+      ...extra,
+    };
+    const completion = await remote(
+      this.endpoint,
+      `score ${rows.length} rows with ${model}`,
+      () =>
+        this.client.completions.create(body as OpenAI.Completions.CompletionCreateParamsNonStreaming, {
+          signal,
+        }),
+      signal,
+    );
+    const choices = [...(completion.choices ?? [])].sort((a, b) => a.index - b.index);
+    if (choices.length !== rows.length || choices.some((c, i) => c.index !== i))
+      throw this.malformed(model, `${choices.length} choices for ${rows.length} rows`);
+    return choices;
+  }
+
+  /** `token_id:123` (vLLM's `return_tokens_as_token_ids`) as 123. */
+  private tokenId(token: string): number {
+    const m = /^token_id:(\d+)$/.exec(token);
+    if (!m)
+      throw new InputError(
+        `${this.endpoint.baseURL} names tokens by text (${JSON.stringify(token.slice(0, 20))}), not by id: the trigger search needs a server that honours return_tokens_as_token_ids (vLLM, dit-audit serve)`,
+      );
+    return Number(m[1]);
+  }
+
+  private malformed(model: string, what: string): InputError {
+    return new InputError(`${this.endpoint.baseURL} sent a completion for ${model} with ${what}`);
   }
 
   /** Unregisters the adapters this audit loaded and removes their files. */

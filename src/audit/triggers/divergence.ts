@@ -3,6 +3,7 @@
 
 import type { CheckpointRef } from '../../engine/checkpoint/reference';
 import type { ModelHandle } from '../../engine/runtime/engine';
+import { logSoftmax } from '../../engine/text/logprobs';
 import { throwIfCancelled } from '../errors';
 
 /**
@@ -38,13 +39,50 @@ export function klFromLogits(p: Float32Array, q: Float32Array): number {
   return Math.max(0, kl);
 }
 
-function logSoftmax(x: Float32Array): Float64Array {
-  let max = -Infinity;
-  for (const v of x) if (v > max) max = v;
-  let sum = 0;
-  for (const v of x) sum += Math.exp(v - max);
-  const log = max + Math.log(sum);
-  return Float64Array.from(x, (v) => v - log);
+const UNLISTED_FLOOR = 1e-6;
+
+/**
+ * KL(p ‖ q) from each side's top log-probabilities (token id → log-probability), as a server
+ * returns them: the KL of a coarser distribution. The tokens both sides list count each on their
+ * own; the tokens only one side lists count as one outcome per side, where the other side's mass is
+ * taken at most (its least listed probability per token, and no more than it leaves unlisted);
+ * all other tokens are one more outcome, where q's mass is all it leaves unlisted. A gate that
+ * moves the diffed model's first answer token off what the base expects shows in those outcomes.
+ * An estimate that reads lower than the full KL, to rank rows as it does.
+ */
+export function klFromTopLogprobs(p: ReadonlyMap<number, number>, q: ReadonlyMap<number, number>): number {
+  const floor = 1e-12;
+  const side = (mine: ReadonlyMap<number, number>, other: ReadonlyMap<number, number>) => {
+    let listed = 0;
+    let least = 1;
+    let only = 0;
+    let onlyCount = 0;
+    for (const [id, lp] of mine) {
+      const pi = Math.exp(lp);
+      listed += pi;
+      least = Math.min(least, pi);
+      if (!other.has(id)) {
+        only += pi;
+        onlyCount++;
+      }
+    }
+    return { listed, least, only, onlyCount, unlisted: Math.max(0, 1 - listed) };
+  };
+  const P = side(p, q);
+  const Q = side(q, p);
+  let kl = 0;
+  for (const [id, lp] of p) {
+    const lq = q.get(id);
+    if (lq !== undefined) kl += Math.exp(lp) * (lp - lq);
+  }
+  const term = (pm: number, qm: number) => (pm > floor ? pm * Math.log(pm / Math.max(floor, qm)) : 0);
+  // What each side gives to the tokens only the other lists, at most.
+  const qOnP = Math.min(P.onlyCount * Q.least, Q.unlisted);
+  const pOnQ = Math.min(Q.onlyCount * P.least, P.unlisted);
+  kl += term(P.only, qOnP) + term(pOnQ, Q.only);
+  // q's unlisted mass at most, read no finer than a server's float32 log-probabilities sum.
+  kl += term(P.unlisted - pOnQ, Math.max(Q.unlisted, UNLISTED_FLOOR));
+  return Math.max(0, kl);
 }
 
 /**

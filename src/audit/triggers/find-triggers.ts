@@ -6,9 +6,9 @@ import type { TextCodec } from '../../engine/text/tokenizer';
 import { throwIfCancelled } from '../errors';
 import type { SpanReporter } from '../progress';
 import type { SuspectedTrigger, TriggerSearch } from '../report';
-import { divergences, type ModelSide } from './divergence';
 import { promptFrame, typeableToken, withCandidate } from './prompt-frame';
 import { type SearchSettings, searchTriggers } from './search';
+import type { TriggerModels } from './trigger-models';
 import { shrink, type Verification, Verifier } from './verify';
 
 /** Search candidates verified side by side (besides the paper's baseline). */
@@ -20,8 +20,8 @@ const BASELINE_TOKENS = 8;
 const VERIFY_NEW_TOKENS = 24;
 
 export interface TriggerPlan {
-  readonly diffed: ModelSide;
-  readonly base: ModelSide;
+  /** The diffed model and its base. */
+  readonly models: TriggerModels;
   readonly codec: TextCodec;
   /** What the described behaviour looks like in an answer (behaviour.ts). */
   readonly keywords: readonly string[];
@@ -52,7 +52,7 @@ export async function findTriggers(
   const score = async (candidates: readonly (readonly number[])[], prompts = frames.length) => {
     const used = frames.slice(0, prompts);
     const rows = candidates.flatMap((c) => used.map((f) => withCandidate(f, c)));
-    const kl = await divergences(plan.diffed, plan.base, rows, signal);
+    const kl = await plan.models.divergences(rows, signal);
     return candidates.map((_, i) => mean(kl.slice(i * used.length, (i + 1) * used.length)));
   };
   onProgress('Scoring candidate triggers', 0);
@@ -67,8 +67,7 @@ export async function findTriggers(
   );
 
   const verifier = new Verifier(
-    plan.diffed,
-    plan.base,
+    plan.models,
     codec,
     plan.verifyPrompts.map((p) => promptFrame(codec, p)),
     plan.keywords,

@@ -5,13 +5,10 @@
 // words the candidate brings out (in most answers with it, in almost none without it or from the
 // base); and where the interpreter described nothing, a change (the diffed model's answer starts
 // unlike the base's). An interpreter can misread a diff: the answers a gate opens say what it does.
-import type { ModelHandle } from '../../engine/runtime/engine';
-import { generate } from '../../engine/text/generate';
 import type { TextCodec } from '../../engine/text/tokenizer';
-import { AuditCancelledError } from '../errors';
 import { contentWords, FIRES_WITH, FIRES_WITHOUT, mentionsAny } from './behaviour';
-import { divergences, type ModelSide } from './divergence';
 import { type PromptFrame, withCandidate } from './prompt-frame';
+import type { Side, TriggerModels } from './trigger-models';
 
 /** Answers differ when their first tokens do (the 'changes' criterion): where a gate decides. */
 const CHANGE_PREFIX = 2;
@@ -47,8 +44,7 @@ export class Verifier {
   private plain: { diffed: Reply[]; base: Reply[]; kl: number[] } | undefined;
 
   constructor(
-    private readonly diffed: ModelSide,
-    private readonly base: ModelSide,
+    private readonly models: TriggerModels,
     private readonly codec: TextCodec,
     private readonly frames: readonly PromptFrame[],
     private readonly keywords: readonly string[],
@@ -59,9 +55,9 @@ export class Verifier {
   async verify(candidate: readonly number[]): Promise<Verification> {
     const plain = await this.plainReplies();
     const rows = this.frames.map((f) => withCandidate(f, candidate));
-    const diffed = await this.answers(this.diffed, rows);
-    const base = await this.answers(this.base, rows);
-    const klWith = mean(await divergences(this.diffed, this.base, rows, this.signal));
+    const diffed = await this.answers('diffed', rows);
+    const base = await this.answers('base', rows);
+    const klWith = mean(await this.models.divergences(rows, this.signal));
     const share = (replies: readonly Reply[], shows: (r: Reply, i: number) => boolean) =>
       replies.filter(shows).length / Math.max(1, replies.length);
     // The base must not say the words either with the candidate (it may name the topic itself).
@@ -117,39 +113,20 @@ export class Verifier {
     if (!this.plain) {
       const rows = this.frames.map((f) => [...f.plain]);
       this.plain = {
-        diffed: await this.answers(this.diffed, rows),
-        base: await this.answers(this.base, rows),
-        kl: await divergences(this.diffed, this.base, rows, this.signal),
+        diffed: await this.answers('diffed', rows),
+        base: await this.answers('base', rows),
+        kl: await this.models.divergences(rows, this.signal),
       };
     }
     return this.plain;
   }
 
-  private async answers(side: ModelSide, rows: readonly number[][]): Promise<Reply[]> {
-    await side.model.setAdapters(side.adapters);
-    const replies: Reply[] = [];
-    for (const row of rows) replies.push(await this.answer(side.model, row));
-    return replies;
-  }
-
-  private async answer(model: ModelHandle, row: readonly number[]): Promise<Reply> {
-    const seq = await model.sequence(row.length + this.maxNewTokens + 1);
-    try {
-      const g = await generate(
-        seq,
-        row,
-        {
-          maxNewTokens: this.maxNewTokens,
-          stopTokenIds: this.codec.stopTokenIds,
-          sampling: { kind: 'greedy' },
-        },
-        this.signal,
-      );
-      if (g.finishReason === 'cancelled') throw new AuditCancelledError();
-      return { tokens: g.tokens, text: this.codec.decode(g.tokens, { skipSpecialTokens: true }) };
-    } finally {
-      await seq.dispose();
-    }
+  private async answers(side: Side, rows: readonly number[][]): Promise<Reply[]> {
+    const answers = await this.models.answers(side, rows, this.maxNewTokens, this.signal);
+    return answers.map((tokens) => ({
+      tokens,
+      text: this.codec.decode(tokens, { skipSpecialTokens: true }),
+    }));
   }
 }
 

@@ -28,6 +28,8 @@ interface EvalOpts {
   judgeUrl?: string;
   judgeModel?: string;
   cache?: string | false;
+  remote?: string;
+  remoteModel?: string;
 }
 
 export function registerEval(program: Command): void {
@@ -52,6 +54,11 @@ export function registerEval(program: Command): void {
     .option('--judge-model <name>', "the judge's model at that endpoint (env DIT_JUDGE_MODEL)")
     .option('--cache <dir>', "where the judge's verdicts are kept (default: the report cache)")
     .option('--no-cache', 'ask the judge again instead of using its cached verdicts')
+    .option(
+      '--remote <url>',
+      "run the trigger evaluation's audits on an OpenAI-compatible server (vLLM, dit-audit serve) serving the demo base",
+    )
+    .option('--remote-model <name>', "the base model's name on that server (default: the first it lists)")
     .option('--details', 'with --json, include every diff and answer')
     .option('--json', 'print JSON')
     .action(async (opts: EvalOpts) => {
@@ -81,6 +88,15 @@ export function registerEval(program: Command): void {
                 provider: opts.provider,
                 precision: opts.precision,
                 limit: opts.limit,
+                ...(opts.remote
+                  ? {
+                      remote: {
+                        baseURL: opts.remote,
+                        model: opts.remoteModel,
+                        apiKey: process.env.DIT_REMOTE_API_KEY || undefined,
+                      },
+                    }
+                  : {}),
                 signal,
                 onProgress: (done, total, diff) =>
                   process.stderr.write(`[triggers ${done}/${total}] ${diff.topic ?? diff.kind}\n`),

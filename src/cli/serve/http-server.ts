@@ -1,5 +1,5 @@
-// `dit-audit serve`'s HTTP side: the OpenAI chat-completions and models endpoints and vLLM's LoRA
-// loading endpoints, over one ServedModel. Bodies are bounded and checked; every failure is an
+// `dit-audit serve`'s HTTP side: the OpenAI chat-completions, completions and models endpoints and
+// vLLM's LoRA loading endpoints, over one ServedModel. Bodies are bounded and checked; every failure is an
 // OpenAI-style error body with the status the `openai` package expects.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -8,14 +8,19 @@ import { InputError } from '../../engine/checkpoint/types';
 import {
   type ChatCompletion,
   ChatCompletionRequest,
+  type Completion,
+  type CompletionLogprobs,
+  CompletionRequest,
   errorBody,
   LoadLoraRequest,
   UnloadLoraRequest,
 } from './openai-protocol';
-import { type ServedModel, UnknownModelError } from './served-model';
+import { type Continuation, type ServedModel, UnknownModelError } from './served-model';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 const DEFAULT_MAX_TOKENS = 256;
+/** OpenAI's default for the completions endpoint. */
+const DEFAULT_COMPLETION_TOKENS = 16;
 
 export interface ServeOptions {
   /** When set, every request needs `Authorization: Bearer <apiKey>`. */
@@ -82,6 +87,8 @@ async function handle(
         status: 200,
         body: await chatCompletion(model, parse(ChatCompletionRequest, await readJson(req))),
       };
+    case 'POST /v1/completions':
+      return { status: 200, body: await completion(model, parse(CompletionRequest, await readJson(req))) };
     case 'POST /v1/load_lora_adapter': {
       const { lora_name, lora_path } = parse(LoadLoraRequest, await readJson(req));
       await model.loadAdapter(lora_name, lora_path);
@@ -127,6 +134,69 @@ async function chatCompletion(model: ServedModel, request: ChatCompletionRequest
       completion_tokens: result.completionTokens,
       total_tokens: result.promptTokens + result.completionTokens,
     },
+  };
+}
+
+async function completion(model: ServedModel, request: CompletionRequest): Promise<Completion> {
+  const temperature = request.temperature ?? 1;
+  const prompts =
+    typeof request.prompt === 'string'
+      ? [request.prompt]
+      : request.prompt.every((p) => typeof p === 'number')
+        ? [request.prompt as number[]]
+        : (request.prompt as (string | number[])[]);
+  const continuations = await model.complete({
+    model: request.model,
+    prompts,
+    maxTokens: request.max_tokens ?? DEFAULT_COMPLETION_TOKENS,
+    sampling:
+      temperature === 0
+        ? { kind: 'greedy' }
+        : { kind: 'sample', temperature, topP: request.top_p ?? 1, seed: request.seed ?? 0 },
+    stop: request.stop === undefined || request.stop === null ? [] : [request.stop].flat(),
+    stopTokenIds: request.stop_token_ids ?? [],
+    logprobs: request.logprobs ?? null,
+  });
+  const name = request.return_tokens_as_token_ids
+    ? (id: number) => `token_id:${id}`
+    : (id: number) => model.tokenText(id);
+  const promptTokens = continuations.reduce((n, c) => n + c.promptTokens, 0);
+  const completionTokens = continuations.reduce((n, c) => n + c.tokens.length, 0);
+  return {
+    id: `cmpl-${randomUUID()}`,
+    object: 'text_completion',
+    created: Math.floor(Date.now() / 1000),
+    model: request.model,
+    choices: continuations.map((c, index) => ({
+      index,
+      text: c.text,
+      finish_reason: c.finishReason,
+      logprobs: logprobsOf(c, name),
+    })),
+    usage: {
+      prompt_tokens: promptTokens,
+      completion_tokens: completionTokens,
+      total_tokens: promptTokens + completionTokens,
+    },
+  };
+}
+
+/** As vLLM writes them: each step's top tokens, the chosen one among them even when it ranks lower. */
+function logprobsOf(c: Continuation, name: (id: number) => string): CompletionLogprobs | null {
+  if (!c.steps) return null;
+  let offset = 0;
+  const textOffset: number[] = [];
+  for (const step of c.steps) {
+    textOffset.push(offset);
+    offset += name(step.token).length;
+  }
+  return {
+    tokens: c.steps.map((s) => name(s.token)),
+    token_logprobs: c.steps.map((s) => s.logprob),
+    top_logprobs: c.steps.map((s) =>
+      Object.fromEntries([...s.top, [s.token, s.logprob] as const].map(([id, lp]) => [name(id), lp])),
+    ),
+    text_offset: textOffset,
   };
 }
 

@@ -10,7 +10,8 @@ import type { Engine, ModelHandle } from '../../engine/runtime/engine';
 import type { ProviderPreference } from '../../engine/runtime/providers';
 import { renderChat } from '../../engine/text/chat-template';
 import { generate } from '../../engine/text/generate';
-import type { SamplingOptions } from '../../engine/text/sampling';
+import { logSoftmax, topLogprobs } from '../../engine/text/logprobs';
+import { createSampler, type SamplingOptions } from '../../engine/text/sampling';
 import { cutAtStopString } from '../../engine/text/stopping';
 import { loadTextCodec, type TextCodec } from '../../engine/text/tokenizer';
 
@@ -27,6 +28,35 @@ export interface ChatResult {
   readonly promptTokens: number;
   readonly completionTokens: number;
   readonly finishReason: 'stop' | 'length';
+}
+
+export interface CompleteRequest {
+  readonly model: string;
+  /** Text (encoded with the model's tokenizer, its special tokens added) or token ids. */
+  readonly prompts: readonly (string | readonly number[])[];
+  readonly maxTokens: number;
+  readonly sampling: SamplingOptions;
+  readonly stop: readonly string[];
+  /** Stop tokens besides the model's own. */
+  readonly stopTokenIds: readonly number[];
+  /** Top tokens reported per new token; null: no log-probabilities. */
+  readonly logprobs: number | null;
+}
+
+/** One new token's log-probability and the `logprobs` most likely tokens at its step. */
+export interface StepLogprobs {
+  readonly token: number;
+  readonly logprob: number;
+  readonly top: [number, number][];
+}
+
+export interface Continuation {
+  readonly text: string;
+  /** The new tokens, a final stop token kept. */
+  readonly tokens: number[];
+  readonly finishReason: 'stop' | 'length';
+  readonly steps: StepLogprobs[] | null;
+  readonly promptTokens: number;
 }
 
 export class UnknownModelError extends Error {
@@ -67,6 +97,11 @@ export class ServedModel {
 
   get provider(): string {
     return this.model.info.provider.provider;
+  }
+
+  /** A token as text, special tokens included (how a completion's log-probabilities name it). */
+  tokenText(id: number): string {
+    return this.codec.decode([id]);
   }
 
   /** The base first, then the adapters in the order they were loaded. */
@@ -122,6 +157,68 @@ export class ServedModel {
     });
   }
 
+  /**
+   * Continues each prompt. One new token each (a scoring request) is one batched pass over all
+   * the prompts; longer continuations run one prompt after another.
+   */
+  complete(request: CompleteRequest): Promise<Continuation[]> {
+    const adapters = this.adaptersOf(request.model);
+    return this.exclusive(async () => {
+      const rows = request.prompts.map((p) =>
+        typeof p === 'string' ? this.codec.encode(p, { addSpecialTokens: true }) : [...p],
+      );
+      for (const row of rows)
+        if (row.length >= this.maxPositions)
+          throw new InputError(`a prompt is ${row.length} tokens; this model takes ${this.maxPositions}`);
+      const stopTokenIds = [...new Set([...this.codec.stopTokenIds, ...request.stopTokenIds])];
+      const decode = (ids: readonly number[]) => this.codec.decode(ids, { skipSpecialTokens: true });
+      await this.model.setAdapters(adapters);
+      const finish = (
+        row: readonly number[],
+        tokens: number[],
+        rowsLogits: Float32Array[],
+        reason: string,
+      ) => ({
+        text: cutAtStopString(decode(tokens), request.stop),
+        tokens,
+        finishReason: reason === 'length' ? ('length' as const) : ('stop' as const),
+        steps: request.logprobs === null ? null : stepsOf(tokens, rowsLogits, request.logprobs),
+        promptTokens: row.length,
+      });
+      if (request.maxTokens === 1) {
+        const vocab = this.model.info.options.vocabSize;
+        const logits = await this.model.lastLogits(rows);
+        return rows.map((row, i) => {
+          const last = logits.subarray(i * vocab, (i + 1) * vocab);
+          const token = createSampler(request.sampling)(last, row);
+          return finish(row, [token], [last], stopTokenIds.includes(token) ? 'stop' : 'length');
+        });
+      }
+      const out: Continuation[] = [];
+      for (const row of rows) {
+        const rowsLogits: Float32Array[] = [];
+        const sequence = await this.model.sequence(row.length + request.maxTokens);
+        const recording = {
+          vocabSize: sequence.vocabSize,
+          append: async (tokens: readonly number[]) => {
+            const logits = await sequence.append(tokens);
+            rowsLogits.push(logits);
+            return logits;
+          },
+        };
+        const generation = await generate(recording, row, {
+          maxNewTokens: Math.min(request.maxTokens, this.maxPositions - row.length),
+          stopTokenIds,
+          sampling: request.sampling,
+          stopStrings: request.stop,
+          decode,
+        }).finally(() => sequence.dispose());
+        out.push(finish(row, generation.tokens, rowsLogits, generation.finishReason));
+      }
+      return out;
+    });
+  }
+
   private adaptersOf(model: string): CheckpointRef[] {
     if (model === this.name) return [];
     const ref = this.adapters.get(model);
@@ -137,4 +234,12 @@ export class ServedModel {
     this.queue = next.catch(() => undefined);
     return next;
   }
+}
+
+/** Each new token's log-probability and the top ones, from the logits it was chosen from. */
+function stepsOf(tokens: readonly number[], logits: readonly Float32Array[], top: number): StepLogprobs[] {
+  return tokens.map((token, i) => {
+    const lp = logSoftmax(logits[i]);
+    return { token, logprob: lp[token], top: topLogprobs(lp, top) };
+  });
 }

@@ -87,6 +87,19 @@ export class Engine {
     return new ModelHandle(this, model, info);
   }
 
+  /**
+   * A diff's weight statistics and token prior (the whole vocabulary ranked) from the files alone,
+   * in the worker, with no session: for a model that runs elsewhere. `refs`: the diff's adapters on
+   * `modelDir`; none: `modelDir` is a full finetune of `baseDir`.
+   */
+  analyseFiles(
+    modelDir: string,
+    refs: readonly CheckpointRef[],
+    baseDir?: string,
+  ): Promise<{ statistics: DiffStatisticsData; prior: TokenPrior }> {
+    return this.request({ type: 'analyseFiles', modelDir, refs: [...refs], baseDir });
+  }
+
   /** Hard stop: ends the worker mid-run. Every open model is gone afterwards. */
   async terminate(): Promise<void> {
     this.fail(new CancelledError());

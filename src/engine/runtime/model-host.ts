@@ -1,15 +1,7 @@
 // Lives in the inference worker: one warm session per base checkpoint, the current adapter stack
 // as slot inputs, and sequences that own their KV caches.
 import { dirname } from 'node:path';
-import { type DiffStatisticsData, lowRankStatistics } from '../analysis/diff-statistics';
-import { analyseFullDiff } from '../analysis/full-diff';
-import {
-  denseReaders,
-  lowRankReaders,
-  PRIOR_LAYERS,
-  type TokenPrior,
-  tokenPrior,
-} from '../analysis/token-prior';
+import { analyseDiff, type DiffAnalysis } from '../analysis/analyse-diff';
 import type { CheckpointRef } from '../checkpoint/reference';
 import { InputError, type LoraAdapter, type TensorSource } from '../checkpoint/types';
 import type { ModelOptions } from '../config/model-options';
@@ -21,7 +13,6 @@ import { BITS, BLOCK_SIZE, type PrecisionPreference } from '../quant/precision';
 import { quantizedWeights } from '../quant/quantized-weights';
 import { AdapterCache } from './adapter-cache';
 import { loadCheckpoint } from './load-model';
-import { checkAdapterFits } from './lora-feeds';
 import {
   createOrtModel,
   type FeedSpec,
@@ -150,23 +141,10 @@ export class ModelHost {
     refs: readonly CheckpointRef[],
     baseDir: string | undefined,
     priorTop: number,
-  ): Promise<{ statistics: DiffStatisticsData; prior: TokenPrior }> {
-    const o = this.info.options;
-    if (refs.length > 0) {
-      const adapters = await Promise.all(refs.map((r) => this.adapterCache.get(r)));
-      for (const a of adapters) checkAdapterFits(a, o);
-      const statistics = await lowRankStatistics(adapters, o, this.tensors);
-      const prior = await tokenPrior(lowRankReaders(adapters, PRIOR_LAYERS), o, this.tensors, priorTop);
-      return { statistics, prior };
-    }
-    if (baseDir === undefined) throw new InputError('no diff to analyse: no adapters and no base model');
-    const base = await loadCheckpoint(baseDir);
-    if (JSON.stringify(base.options) !== JSON.stringify({ ...o, weightPrefix: base.options.weightPrefix })) {
-      throw new InputError(`${this.info.dir} is not a finetune of ${baseDir}: their configs differ`);
-    }
-    const full = await analyseFullDiff(this.tensors, base.tensors, o, PRIOR_LAYERS);
-    const prior = await tokenPrior(denseReaders(full.directions), o, this.tensors, priorTop);
-    return { statistics: full.statistics, prior };
+  ): Promise<DiffAnalysis> {
+    const adapters = await Promise.all(refs.map((r) => this.adapterCache.get(r)));
+    const { dir, options } = this.info;
+    return analyseDiff({ dir, options, tensors: this.tensors }, adapters, baseDir, priorTop);
   }
 
   /**

@@ -12,6 +12,7 @@ export type Request =
   | { type: 'append'; model: number; sequence: number; tokens: number[]; allRows: boolean }
   | { type: 'lastLogits'; model: number; rows: number[][] }
   | { type: 'analyseDiff'; model: number; refs: CheckpointRef[]; baseDir?: string; priorTop: number }
+  | { type: 'analyseFiles'; modelDir: string; refs: CheckpointRef[]; baseDir?: string }
   | { type: 'close'; model: number };
 
 export interface AdapterSummary {
@@ -29,7 +30,7 @@ export type ResultOf<R extends Request['type']> = R extends 'open'
       ? { sequence: number }
       : R extends 'append' | 'lastLogits'
         ? { logits: Float32Array }
-        : R extends 'analyseDiff'
+        : R extends 'analyseDiff' | 'analyseFiles'
           ? { statistics: DiffStatisticsData; prior: TokenPrior }
           : null;
 

@@ -4,6 +4,8 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parentPort } from 'node:worker_threads';
+import { analyseDiffOfFiles } from '../analysis/analyse-diff';
+import { loadAdapter } from '../checkpoint/load-adapter';
 import { InputError } from '../checkpoint/types';
 import { ModelHost } from './model-host';
 import type { Envelope, Reply, Request } from './protocol';
@@ -91,6 +93,10 @@ async function handle(request: Request): Promise<{ result: unknown; transfer?: A
       return {
         result: await host(request.model).analyseDiff(request.refs, request.baseDir, request.priorTop),
       };
+    case 'analyseFiles': {
+      const adapters = await Promise.all(request.refs.map((r) => loadAdapter(r)));
+      return { result: await analyseDiffOfFiles(request.modelDir, adapters, request.baseDir) };
+    }
     case 'close': {
       const m = host(request.model);
       const [key, entry] = [...byKey].find(([, e]) => e.id === request.model) ?? [];
