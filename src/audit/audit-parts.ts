@@ -88,7 +88,10 @@ export async function resolveAuditParts(
 }
 
 /** `remote`: the server that runs the models, which answers for them instead of the local provider. */
-export function cacheKeyOf(parts: AuditParts, remote?: { baseURL: string; model?: string }): string {
+export function cacheKeyOf(
+  parts: AuditParts,
+  remote?: { baseURL: string; model?: string; topLogprobs?: number },
+): string {
   const { plan } = parts;
   return cacheKey({
     engineVersion: ENGINE_VERSION,
@@ -98,7 +101,9 @@ export function cacheKeyOf(parts: AuditParts, remote?: { baseURL: string; model?
     extraQuestions: plan.extraQuestions,
     evidencePrompts: plan.evidencePrompts,
     maxNewTokens: plan.maxNewTokens,
-    provider: remote ? `remote ${remote.baseURL} ${remote.model ?? ''}` : plan.provider,
+    provider: remote
+      ? `remote ${remote.baseURL} ${remote.model ?? ''} ${remote.topLogprobs ?? ''}`.trimEnd()
+      : plan.provider,
     precision: remote ? 'remote' : plan.precision,
     triggerBudget: plan.search?.budget ?? 0,
   });

@@ -10,7 +10,7 @@ import type { PrecisionPreference } from '../engine/quant/precision';
 import type { Engine } from '../engine/runtime/engine';
 import type { ProviderPreference } from '../engine/runtime/providers';
 import { defaultCacheDir, progressPrinter } from './audit-support';
-import { collect, positiveInt, precisionOption, providerOption } from './options';
+import { atLeastOne, collect, positiveInt, precisionOption, providerOption } from './options';
 
 export interface AuditTuningOpts {
   interpreter: InterpreterSpec[];
@@ -26,6 +26,7 @@ export interface AuditTuningOpts {
   remote?: string;
   remoteModel?: string;
   remoteAdapterDir?: string;
+  remoteTopLogprobs?: number;
 }
 
 export function addAuditTuningOptions(command: Command): Command {
@@ -56,12 +57,17 @@ export function addAuditTuningOptions(command: Command): Command {
     .option('--refresh', 'audit again even when a cached report exists')
     .option(
       '--remote <url>',
-      'run the models on an OpenAI-compatible server with runtime LoRA loading (vLLM, dit-audit serve) at this /v1 URL; key from DIT_REMOTE_API_KEY; no trigger search there',
+      'run the models on an OpenAI-compatible server with runtime LoRA loading (vLLM, dit-audit serve) at this /v1 URL; key from DIT_REMOTE_API_KEY',
     )
     .option('--remote-model <name>', "the base model's name on that server (default: the first it lists)")
     .option(
       '--remote-adapter-dir <dir>',
       'where the stacked adapters are written for the server to read: a folder the server sees (default: the temp folder)',
+    )
+    .option(
+      '--remote-top-logprobs <n>',
+      "top next-token log-probabilities the trigger search asks the server for, per row (at most the server's --max-logprobs; default 20)",
+      atLeastOne,
     )
     .addOption(
       new Option('--fail-on <level>', 'exit 1 when a verdict reaches this level')
@@ -105,6 +111,7 @@ export function auditContextOf(
             model: opts.remoteModel,
             apiKey: process.env.DIT_REMOTE_API_KEY || undefined,
             adapterDir: opts.remoteAdapterDir,
+            topLogprobs: opts.remoteTopLogprobs,
           },
         }
       : {}),
@@ -119,10 +126,4 @@ function interpreterOption(value: string, previous: InterpreterSpec[]): Interpre
   if (path === '' || question.trim() === '')
     throw new InvalidArgumentError(`${value} is not PATH or PATH=QUESTION`);
   return [...previous, { path, question, questionKind: questionKindOf(question) }];
-}
-
-function atLeastOne(value: string): number {
-  const n = positiveInt(value);
-  if (n < 1) throw new InvalidArgumentError(`${value} is not at least 1`);
-  return n;
 }

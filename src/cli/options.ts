@@ -15,6 +15,12 @@ export function positiveInt(value: string): number {
   return n;
 }
 
+export function atLeastOne(value: string): number {
+  const n = positiveInt(value);
+  if (n < 1) throw new InvalidArgumentError(`${value} is not at least 1`);
+  return n;
+}
+
 export function tokenIdList(value: string): number[] {
   const ids = value.split(',').map((s) => Number(s.trim()));
   if (ids.length === 0 || ids.some((n) => !Number.isInteger(n) || n < 0)) {

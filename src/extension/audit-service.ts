@@ -20,6 +20,7 @@ import type { EngineHolder } from './engine-holder';
 import { describeError, type Log } from './log';
 import type { ReportPanels } from './panel/registration';
 import type { ReportPanel } from './panel/report-panel';
+import { remoteEndpointOf } from './remote-endpoint';
 import type { Secrets } from './secrets';
 import { auditTuning } from './settings';
 import { resolverFor } from './settings-resolver';
@@ -146,12 +147,7 @@ export class AuditService implements vscode.Disposable {
     const { target } = run;
     const key = formatCheckpointRef(target);
     let reported = 0;
-    const remote = settings.remoteEngine && {
-      baseURL: settings.remoteEngine.url,
-      model: settings.remoteEngine.model,
-      adapterDir: settings.remoteEngine.adapterFolder,
-      apiKey: await this.secrets.getOpenAiKey(),
-    };
+    const remote = await remoteEndpointOf(settings, this.secrets);
     if (remote) this.log.info(`${key}: the models run on ${remote.baseURL} (ditAuditor.remoteEngine.url)`);
     return runAudit(
       { ...auditTuning(settings), subject: target, refresh },

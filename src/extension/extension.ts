@@ -41,7 +41,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const secrets = new Secrets(context.secrets);
   const audits = new AuditService(engine, cache, log, panels, secrets);
   const reviewPanel = new ReviewPanel(context.extensionUri, log);
-  const reviews = new ReviewService(engine, cache, log, reviewPanel);
+  const reviews = new ReviewService(engine, cache, log, reviewPanel, secrets);
   const diffs = new EvidenceDiffs();
   panels.setActions(new ReportPanelActions(audits, log, diffs));
   const folders = new AuditableFolders(log);

@@ -3,6 +3,7 @@
 // audit halfway. package.json declares the same settings for the editor (a test compares them).
 import { z } from 'zod';
 import type { InterpreterSpec } from '../audit/index';
+import { DEFAULT_TOP_LOGPROBS } from '../audit/remote/remote-session';
 import { QuestionKind } from '../audit/report';
 import type { AuditRequest } from '../audit/request';
 import { PRECISION_PREFERENCES, type PrecisionPreference } from '../engine/quant/precision';
@@ -38,7 +39,13 @@ export interface AuditorSettings {
   readonly autoAudit: boolean;
   /** An OpenAI-compatible server that runs the audits' models; undefined: this machine's engine. */
   readonly remoteEngine:
-    | { readonly url: string; readonly model?: string; readonly adapterFolder?: string }
+    | {
+        readonly url: string;
+        readonly model?: string;
+        readonly adapterFolder?: string;
+        /** Top next-token log-probabilities the trigger search asks for per row. */
+        readonly topLogprobs: number;
+      }
     | undefined;
 }
 
@@ -165,6 +172,12 @@ export function readSettings(get: SettingReader): { settings: AuditorSettings; p
         read('remoteEngine.url', z.string(), '', 'must be a URL; using the local engine'),
         read('remoteEngine.model', z.string(), '', 'must be text; using the first model the server lists'),
         read('remoteEngine.adapterFolder', z.string(), '', 'must be a folder path; using the temp folder'),
+        read(
+          'remoteEngine.topLogprobs',
+          z.int().min(1),
+          DEFAULT_TOP_LOGPROBS,
+          `must be a whole number of at least 1; using ${DEFAULT_TOP_LOGPROBS}`,
+        ),
         problems,
       ),
     },
@@ -176,6 +189,7 @@ function remoteEngineOf(
   url: string,
   model: string,
   adapterFolder: string,
+  topLogprobs: number,
   problems: string[],
 ): AuditorSettings['remoteEngine'] {
   if (url.trim() === '') return undefined;
@@ -187,6 +201,7 @@ function remoteEngineOf(
     url: url.trim(),
     ...(model.trim() ? { model: model.trim() } : {}),
     ...(adapterFolder.trim() ? { adapterFolder: adapterFolder.trim() } : {}),
+    topLogprobs,
   };
 }
 

@@ -31,7 +31,7 @@ describe('readSettings', () => {
     expect(
       read({ 'remoteEngine.url': ' http://gpu-box:8000/v1 ', 'remoteEngine.model': 'Qwen/Qwen3-8B' }).settings
         .remoteEngine,
-    ).toEqual({ url: 'http://gpu-box:8000/v1', model: 'Qwen/Qwen3-8B' });
+    ).toEqual({ url: 'http://gpu-box:8000/v1', model: 'Qwen/Qwen3-8B', topLogprobs: 20 });
     const bad = read({ 'remoteEngine.url': 'gpu-box' });
     expect(bad.settings.remoteEngine).toBeUndefined();
     expect(bad.problems).toEqual([

@@ -4,16 +4,15 @@
 // The diff's weights are read here (its statistics and token prior need no forward pass).
 import { InputError } from '../../engine/checkpoint/types';
 import type { Engine } from '../../engine/runtime/engine';
+import { loadCheckpoint } from '../../engine/runtime/load-model';
 import type { AuditModels } from '../audit-models';
 import { unlessCancelled } from '../errors';
 import { chatCodec } from '../local-models';
 import type { ModelRunPlan } from '../run-models';
 import { klFromTopLogprobs } from '../triggers/divergence';
 import type { TriggerModels } from '../triggers/trigger-models';
-import { type RemoteEndpoint, RemoteSession } from './remote-session';
+import { DEFAULT_TOP_LOGPROBS, type RemoteEndpoint, RemoteSession } from './remote-session';
 
-/** vLLM's default `--max-logprobs`. */
-export const REMOTE_TOP_LOGPROBS = 20;
 /** Rows per completions request: one request's answer stays small, a server still batches them. */
 const ROWS_PER_REQUEST = 64;
 
@@ -28,7 +27,10 @@ export async function openRemoteModels(
       `${plan.modelDir} is a full finetune: a remote engine serves its base with adapters on it, so audit it without --remote`,
     );
   const codec = await chatCodec(plan.modelDir, plan.baseDir);
-  const session = await RemoteSession.connect(endpoint, signal);
+  const top = endpoint.topLogprobs ?? DEFAULT_TOP_LOGPROBS;
+  // The base's config and tensor names (headers only): the adapters are named as its weights are.
+  const { options } = await loadCheckpoint(plan.baseDir);
+  const session = await RemoteSession.connect(endpoint, { weightPrefix: options.weightPrefix }, signal);
   try {
     const diffed = await session.modelFor(plan.diff, signal);
     const nameOf = (side: 'diffed' | 'base') => (side === 'diffed' ? diffed : session.base);
@@ -37,8 +39,11 @@ export async function openRemoteModels(
         const out: number[] = [];
         for (let at = 0; at < rows.length; at += ROWS_PER_REQUEST) {
           const chunk = rows.slice(at, at + ROWS_PER_REQUEST);
-          const p = await session.nextTokenLogprobs(diffed, chunk, REMOTE_TOP_LOGPROBS, s);
-          const q = await session.nextTokenLogprobs(session.base, chunk, REMOTE_TOP_LOGPROBS, s);
+          // Both sides at once: a server that batches (vLLM) answers them together.
+          const [p, q] = await Promise.all([
+            session.nextTokenLogprobs(diffed, chunk, top, s),
+            session.nextTokenLogprobs(session.base, chunk, top, s),
+          ]);
           p.forEach((pi, i) => {
             out.push(klFromTopLogprobs(pi, q[i]));
           });
@@ -56,7 +61,7 @@ export async function openRemoteModels(
           `remote: ${endpoint.baseURL}, base model ${session.base}`,
           ...(plan.search
             ? [
-                `the trigger search compares the server's top ${REMOTE_TOP_LOGPROBS} next-token log-probabilities (the tokens both sides list, the rest as one)`,
+                `the trigger search compares the server's top ${top} next-token log-probabilities (the tokens both sides list, the rest as one)`,
               ]
             : []),
         ],

@@ -16,6 +16,9 @@ import { writeStackedPeftAdapter } from '../../engine/checkpoint/write-peft';
 import type { Reply } from '../ask-model';
 import { AuditCancelledError } from '../errors';
 
+/** Top log-probabilities asked per row by default: vLLM's default `--max-logprobs`. */
+export const DEFAULT_TOP_LOGPROBS = 20;
+
 export interface RemoteEndpoint {
   /** The server's `/v1` URL. */
   readonly baseURL: string;
@@ -24,6 +27,13 @@ export interface RemoteEndpoint {
   readonly apiKey?: string;
   /** Where adapters are written for the server to read (a folder both machines see). Default: the temp folder. */
   readonly adapterDir?: string;
+  /** Top next-token log-probabilities the trigger search asks per row (default 20, vLLM's most by default). */
+  readonly topLogprobs?: number;
+}
+
+/** What the adapters written for the server are named after: the base's weight prefix. */
+export interface RemoteBase {
+  readonly weightPrefix: string;
 }
 
 export class RemoteSession {
@@ -35,16 +45,26 @@ export class RemoteSession {
     readonly endpoint: RemoteEndpoint,
     /** The base model's name on the server. */
     readonly base: string,
+    private readonly local: RemoteBase,
   ) {}
 
-  static async connect(endpoint: RemoteEndpoint, signal?: AbortSignal): Promise<RemoteSession> {
+  static async connect(
+    endpoint: RemoteEndpoint,
+    local: RemoteBase,
+    signal?: AbortSignal,
+  ): Promise<RemoteSession> {
     const client = new OpenAI({
       baseURL: endpoint.baseURL,
       apiKey: endpoint.apiKey ?? 'none',
       maxRetries: 4,
       timeout: 120_000,
     });
-    const served = await remote(endpoint, 'list its models', () => client.models.list({ signal }), signal);
+    const served = await remote(
+      endpoint,
+      'list its models',
+      (s) => client.models.list({ signal: s }),
+      signal,
+    );
     const names = served.data.map((m) => m.id);
     const base = endpoint.model ?? names[0];
     if (base === undefined) throw new InputError(`${endpoint.baseURL} serves no model`);
@@ -52,7 +72,7 @@ export class RemoteSession {
       throw new InputError(
         `${endpoint.baseURL} does not serve ${base} (it serves ${names.join(', ') || 'nothing'})`,
       );
-    return new RemoteSession(client, endpoint, base);
+    return new RemoteSession(client, endpoint, base, local);
   }
 
   /** The served model name of `refs` stacked on the base (the base itself for none). */
@@ -72,12 +92,12 @@ export class RemoteSession {
       }
     const name = `dit-${hash.digest('hex').slice(0, 16)}`;
     const dir = join(this.endpoint.adapterDir ?? join(tmpdir(), 'dit-remote-adapters'), name);
-    await writeStackedPeftAdapter(dir, adapters);
+    await writeStackedPeftAdapter(dir, adapters, { weightPrefix: this.local.weightPrefix });
     this.written.push(dir);
     const response = await remote(
       this.endpoint,
       `load the adapter ${name}`,
-      () => this.post('load_lora_adapter', { lora_name: name, lora_path: dir }, signal),
+      (s) => this.post('load_lora_adapter', { lora_name: name, lora_path: dir }, s),
       signal,
     );
     const text = await response.text();
@@ -102,9 +122,9 @@ export class RemoteSession {
     const completion = await remote(
       this.endpoint,
       `answer with ${model}`,
-      () =>
+      (s) =>
         this.client.chat.completions.create(body as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming, {
-          signal,
+          signal: s,
         }),
       signal,
     );
@@ -175,9 +195,9 @@ export class RemoteSession {
     const completion = await remote(
       this.endpoint,
       `score ${rows.length} rows with ${model}`,
-      () =>
+      (s) =>
         this.client.completions.create(body as OpenAI.Completions.CompletionCreateParamsNonStreaming, {
-          signal,
+          signal: s,
         }),
       signal,
     );
@@ -208,33 +228,72 @@ export class RemoteSession {
     for (const dir of this.written) await rm(dir, { recursive: true, force: true });
   }
 
-  /** vLLM's LoRA endpoints sit beside the OpenAI ones, outside what the `openai` client wraps. */
-  private post(endpoint: string, body: unknown, signal?: AbortSignal): Promise<Response> {
+  /**
+   * vLLM's LoRA endpoints sit beside the OpenAI ones, outside what the `openai` client wraps: sent
+   * here, and retried as the client retries (a refused connection, 408, 409, 429, 5xx), with backoff.
+   */
+  private async post(endpoint: string, body: unknown, signal?: AbortSignal): Promise<Response> {
     const { baseURL, apiKey } = this.endpoint;
-    return fetch(new URL(endpoint, `${baseURL.replace(/\/+$/, '')}/`), {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}),
-      },
-      body: JSON.stringify(body),
-      signal,
-    });
+    const url = new URL(endpoint, `${baseURL.replace(/\/+$/, '')}/`);
+    for (let attempt = 0; ; attempt++) {
+      const last = attempt === POST_RETRIES;
+      try {
+        const response = await fetch(url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}),
+          },
+          body: JSON.stringify(body),
+          signal,
+        });
+        if (last || (!RETRIED_STATUS.has(response.status) && response.status < 500)) return response;
+        await response.body?.cancel();
+      } catch (e) {
+        if (last || signal?.aborted) throw e;
+      }
+      await sleep(500 * 2 ** attempt, signal);
+    }
   }
 }
 
-/** Runs one exchange with the server; a failure says which server and what was asked of it. */
+const POST_RETRIES = 4;
+const RETRIED_STATUS = new Set([408, 409, 429]);
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * Runs one exchange with the server; a failure says which server and what was asked of it. The
+ * exchange gets its own signal, tied to the audit's only while it runs: the client leaves a
+ * listener on every signal it is given, and an audit makes thousands of requests.
+ */
 async function remote<T>(
   endpoint: RemoteEndpoint,
   what: string,
-  run: () => Promise<T>,
+  run: (signal: AbortSignal | undefined) => Promise<T>,
   signal?: AbortSignal,
 ): Promise<T> {
+  const own = signal && new AbortController();
+  const onAbort = () => own?.abort();
+  signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    return await run();
+    if (signal?.aborted) throw new AuditCancelledError();
+    return await run(own?.signal);
   } catch (e) {
     if (signal?.aborted) throw new AuditCancelledError();
     const message = e instanceof Error ? e.message : String(e);
     throw new InputError(`the remote engine at ${endpoint.baseURL} could not ${what}: ${message}`);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
   }
 }

@@ -11,7 +11,7 @@ import type { PrecisionPreference } from '../../engine/quant/precision';
 import type { ProviderPreference } from '../../engine/runtime/providers';
 import { loadTextCodec } from '../../engine/text/tokenizer';
 import { defaultCacheDir, findManifest } from '../audit-support';
-import { positiveInt, precisionOption, providerOption } from '../options';
+import { atLeastOne, positiveInt, precisionOption, providerOption } from '../options';
 import { withEngine } from '../with-engine';
 
 interface EvalOpts {
@@ -30,6 +30,7 @@ interface EvalOpts {
   cache?: string | false;
   remote?: string;
   remoteModel?: string;
+  remoteTopLogprobs?: number;
 }
 
 export function registerEval(program: Command): void {
@@ -59,6 +60,11 @@ export function registerEval(program: Command): void {
       "run the trigger evaluation's audits on an OpenAI-compatible server (vLLM, dit-audit serve) serving the demo base",
     )
     .option('--remote-model <name>', "the base model's name on that server (default: the first it lists)")
+    .option(
+      '--remote-top-logprobs <n>',
+      'top next-token log-probabilities the trigger search asks that server for (default 20)',
+      atLeastOne,
+    )
     .option('--details', 'with --json, include every diff and answer')
     .option('--json', 'print JSON')
     .action(async (opts: EvalOpts) => {
@@ -93,6 +99,7 @@ export function registerEval(program: Command): void {
                       remote: {
                         baseURL: opts.remote,
                         model: opts.remoteModel,
+                        topLogprobs: opts.remoteTopLogprobs,
                         apiKey: process.env.DIT_REMOTE_API_KEY || undefined,
                       },
                     }

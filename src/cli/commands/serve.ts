@@ -8,6 +8,7 @@ import type { PrecisionPreference } from '../../engine/quant/precision';
 import type { ProviderPreference } from '../../engine/runtime/providers';
 import { positiveInt, precisionOption, providerOption } from '../options';
 import { createOpenAiServer } from '../serve/http-server';
+import { DEFAULT_MAX_LOGPROBS } from '../serve/openai-protocol';
 import { ServedModel } from '../serve/served-model';
 import { withEngine } from '../with-engine';
 
@@ -19,6 +20,7 @@ interface ServeOpts {
   provider: ProviderPreference;
   precision: PrecisionPreference;
   maxPositions: number;
+  maxLogprobs: number;
   quiet?: boolean;
 }
 
@@ -31,6 +33,12 @@ export function registerServe(program: Command): void {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <n>', 'port (0: any free one; the line printed at start says which)', positiveInt, 8000)
     .option('--max-positions <n>', 'longest prompt + answer, in tokens', positiveInt, 4096)
+    .option(
+      '--max-logprobs <n>',
+      "most top tokens per step a completion may ask for (vLLM's --max-logprobs)",
+      positiveInt,
+      DEFAULT_MAX_LOGPROBS,
+    )
     .option('--quiet', 'no line per request on stderr')
     .addOption(providerOption('auto'))
     .addOption(precisionOption())
@@ -46,6 +54,7 @@ export function registerServe(program: Command): void {
         const apiKey = process.env.DIT_SERVE_API_KEY || undefined;
         const server = createOpenAiServer(model, {
           apiKey,
+          maxLogprobs: opts.maxLogprobs,
           log: opts.quiet ? undefined : (line) => process.stderr.write(`${line}\n`),
         });
         await new Promise<void>((resolve, reject) => {

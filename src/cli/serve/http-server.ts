@@ -11,6 +11,7 @@ import {
   type Completion,
   type CompletionLogprobs,
   CompletionRequest,
+  DEFAULT_MAX_LOGPROBS,
   errorBody,
   LoadLoraRequest,
   UnloadLoraRequest,
@@ -25,6 +26,8 @@ const DEFAULT_COMPLETION_TOKENS = 16;
 export interface ServeOptions {
   /** When set, every request needs `Authorization: Bearer <apiKey>`. */
   readonly apiKey?: string;
+  /** Most top tokens a completion may ask for per step (vLLM's `--max-logprobs`; default 20). */
+  readonly maxLogprobs?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -88,7 +91,10 @@ async function handle(
         body: await chatCompletion(model, parse(ChatCompletionRequest, await readJson(req))),
       };
     case 'POST /v1/completions':
-      return { status: 200, body: await completion(model, parse(CompletionRequest, await readJson(req))) };
+      return {
+        status: 200,
+        body: await completion(model, parse(CompletionRequest, await readJson(req)), options),
+      };
     case 'POST /v1/load_lora_adapter': {
       const { lora_name, lora_path } = parse(LoadLoraRequest, await readJson(req));
       await model.loadAdapter(lora_name, lora_path);
@@ -137,7 +143,17 @@ async function chatCompletion(model: ServedModel, request: ChatCompletionRequest
   };
 }
 
-async function completion(model: ServedModel, request: CompletionRequest): Promise<Completion> {
+async function completion(
+  model: ServedModel,
+  request: CompletionRequest,
+  options: ServeOptions,
+): Promise<Completion> {
+  const maxLogprobs = options.maxLogprobs ?? DEFAULT_MAX_LOGPROBS;
+  if ((request.logprobs ?? 0) > maxLogprobs)
+    throw new HttpError(
+      400,
+      `logprobs: ${request.logprobs} is more than this server gives (${maxLogprobs}; serve --max-logprobs)`,
+    );
   const temperature = request.temperature ?? 1;
   const prompts =
     typeof request.prompt === 'string'

@@ -34,7 +34,7 @@ export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequest>;
 const MAX_PROMPTS = 256;
 const MAX_PROMPT_TOKENS = 65_536;
 /** vLLM's default `--max-logprobs`. */
-export const MAX_LOGPROBS = 20;
+export const DEFAULT_MAX_LOGPROBS = 20;
 
 const tokenIds = z.array(z.int().nonnegative()).min(1).max(MAX_PROMPT_TOKENS);
 
@@ -56,7 +56,7 @@ export const CompletionRequest = z.object({
   seed: z.int().nullish(),
   stop: z.union([z.string(), z.array(z.string()).max(4)]).nullish(),
   stop_token_ids: z.array(z.int().nonnegative()).max(64).nullish(),
-  logprobs: z.int().min(0).max(MAX_LOGPROBS).nullish(),
+  logprobs: z.int().min(0).nullish(),
   return_tokens_as_token_ids: z.boolean().nullish(),
   echo: z.literal(false).nullish(),
   n: z.literal(1).nullish(),

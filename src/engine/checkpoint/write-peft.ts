@@ -3,21 +3,21 @@
 // graph computes with), so `lora_alpha = r` and a server that serves single LoRA adapters (vLLM,
 // `dit-audit serve`) computes exactly the stacked update. Modules of smaller combined rank are
 // padded with zero rows and columns to one rank, since not every server reads `rank_pattern`.
+// Modules are named as the base names its weights (`model.layers…`, Gemma-3's multimodal
+// `language_model.model.layers…`), so a server that loads the base maps them as it maps its own.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { factorsByModule, stackFactors } from './lora-stack';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS } from './peft/files';
-import { InputError, type LinearModule, type LoraAdapter } from './types';
+import { tensorNames } from './tensor-names';
+import { InputError, type LoraAdapter } from './types';
 
-const BLOCK: Record<LinearModule, 'self_attn' | 'mlp'> = {
-  q_proj: 'self_attn',
-  k_proj: 'self_attn',
-  v_proj: 'self_attn',
-  o_proj: 'self_attn',
-  gate_proj: 'mlp',
-  up_proj: 'mlp',
-  down_proj: 'mlp',
-};
+export interface StackedAdapterOptions {
+  /** `base_model_name_or_path` in the config. */
+  readonly baseModel?: string;
+  /** The base's weight prefix (ModelOptions.weightPrefix); default `model.`. */
+  readonly weightPrefix?: string;
+}
 
 export interface WrittenAdapter {
   readonly dir: string;
@@ -28,8 +28,9 @@ export interface WrittenAdapter {
 export async function writeStackedPeftAdapter(
   dir: string,
   adapters: readonly LoraAdapter[],
-  baseModel?: string,
+  options: StackedAdapterOptions = {},
 ): Promise<WrittenAdapter> {
+  const names = tensorNames(options.weightPrefix ?? 'model.');
   const byModule = [...factorsByModule(adapters).values()];
   if (byModule.length === 0) throw new InputError('there is no adapter to write');
   const rank = Math.max(...byModule.map((fs) => fs.reduce((n, f) => n + f.rank, 0)));
@@ -44,7 +45,7 @@ export async function writeStackedPeftAdapter(
     const B = new Float32Array(outFeatures * rank);
     for (let row = 0; row < outFeatures; row++)
       B.set(stacked.B.subarray(row * stacked.rank, (row + 1) * stacked.rank), row * rank);
-    const prefix = `base_model.model.model.layers.${layer}.${BLOCK[module]}.${module}`;
+    const prefix = `base_model.model.${names.linear(layer, module).weight.replace(/\.weight$/, '')}`;
     tensors.push({ name: `${prefix}.lora_A.weight`, shape: [rank, inFeatures], data: A });
     tensors.push({ name: `${prefix}.lora_B.weight`, shape: [outFeatures, rank], data: B });
   }
@@ -52,7 +53,7 @@ export async function writeStackedPeftAdapter(
   const config = {
     peft_type: 'LORA',
     task_type: 'CAUSAL_LM',
-    base_model_name_or_path: baseModel ?? null,
+    base_model_name_or_path: options.baseModel ?? null,
     r: rank,
     lora_alpha: rank,
     lora_dropout: 0,

@@ -237,6 +237,7 @@ export class ModelHost {
           kv,
           length,
           last,
+          false,
         );
         chunk.forEach((i, b) => {
           out.set(logits.subarray(b * o.vocabSize, (b + 1) * o.vocabSize), i * o.vocabSize);
@@ -266,6 +267,7 @@ export class ModelHost {
     kv: readonly { key: Float32Array; value: Float32Array }[],
     capacity: number,
     logitRows: readonly number[],
+    keepKv = true,
   ): Promise<Float32Array> {
     const o = this.info.options;
     const n = batch[0].length;
@@ -275,7 +277,7 @@ export class ModelHost {
     // rows of a batch that continue a past, but a batch's rows are short.
     const splits = this.info.attention === 'composed' || batch.length === 1;
     const step = splits ? Math.max(1, Math.floor(this.maxScoreBytes / perToken)) : n;
-    if (step >= n) return this.runOnce(batch, past, kv, capacity, logitRows);
+    if (step >= n) return this.runOnce(batch, past, kv, capacity, logitRows, keepKv);
     const out = new Float32Array(logitRows.length * o.vocabSize);
     for (let from = 0; from < n; from += step) {
       const to = Math.min(n, from + step);
@@ -290,7 +292,14 @@ export class ModelHost {
       });
       const chunk = batch.map((r) => r.slice(from, to));
       // A run must ask for some row; one that wants none asks for its first and drops it.
-      const logits = await this.runOnce(chunk, past + from, kv, capacity, here.length > 0 ? here : [0]);
+      const logits = await this.runOnce(
+        chunk,
+        past + from,
+        kv,
+        capacity,
+        here.length > 0 ? here : [0],
+        keepKv || to < n,
+      );
       at.forEach((k, j) => {
         out.set(logits.subarray(j * o.vocabSize, (j + 1) * o.vocabSize), k * o.vocabSize);
       });
@@ -301,7 +310,9 @@ export class ModelHost {
   /**
    * One run over `batch` rows of equal length that continue at position `past` in their KV
    * buffers ([batch, kvHeads, capacity, headDim] per layer; the new tokens' rows are written in). `logitRows` index
-   * the flattened [batch * n] positions; the logits come back in that order.
+   * the flattened [batch * n] positions; the logits come back in that order. `keepKv` false: the
+   * buffers are thrown away after this run (a scoring batch), so the new rows are neither fetched
+   * (the binding copies every fetched output) nor written.
    */
   private async runOnce(
     batch: readonly (readonly number[])[],
@@ -309,6 +320,7 @@ export class ModelHost {
     kv: readonly { key: Float32Array; value: Float32Array }[],
     capacity: number,
     logitRows: readonly number[],
+    keepKv: boolean,
   ): Promise<Float32Array> {
     const o = this.info.options;
     const adapterFeeds = this.adapterFeeds;
@@ -342,14 +354,15 @@ export class ModelHost {
       const names = kvNames(layer);
       feeds.push({ name: names.pastKey, type: 'float32', data: buf.key, dims: kvDims });
       feeds.push({ name: names.pastValue, type: 'float32', data: buf.value, dims: kvDims });
-      wanted.push(names.newKey, names.newValue);
+      if (keepKv) wanted.push(names.newKey, names.newValue);
     });
     const out = await this.slotCache.reading(adapterFeeds, () => this.ort.run(feeds, wanted));
-    kv.forEach((buf, layer) => {
-      const names = kvNames(layer);
-      writeRows(buf.key, out.get(names.newKey)?.data, b, n, past, capacity, o);
-      writeRows(buf.value, out.get(names.newValue)?.data, b, n, past, capacity, o);
-    });
+    if (keepKv)
+      kv.forEach((buf, layer) => {
+        const names = kvNames(layer);
+        writeRows(buf.key, out.get(names.newKey)?.data, b, n, past, capacity, o);
+        writeRows(buf.value, out.get(names.newValue)?.data, b, n, past, capacity, o);
+      });
     const logits = out.get(LOGITS)?.data;
     if (!logits) throw new Error('the model returned no logits');
     if (logits.some(Number.isNaN)) {

@@ -1,5 +1,5 @@
 // Runs branch reviews for the extension: the same review core as `dit-audit review`, on the shared
-// engine and report cache, with progress in a notification (with Cancel) and in the review panel.
+// engine and report cache (or the remote engine the settings name), with progress in a notification (with Cancel) and in the review panel.
 import * as vscode from 'vscode';
 import { AuditCancelledError, type ReportCache } from '../../audit/index';
 import { type Review, runReview } from '../../audit/review/run-review';
@@ -8,6 +8,8 @@ import { CancelledError } from '../../engine/runtime/engine';
 import { currentSettings } from '../current-settings';
 import type { EngineHolder } from '../engine-holder';
 import { describeError, type Log } from '../log';
+import { remoteEndpointOf } from '../remote-endpoint';
+import type { Secrets } from '../secrets';
 import { auditTuning } from '../settings';
 import { resolverFor } from '../settings-resolver';
 import { requireTrust } from '../trust';
@@ -19,6 +21,7 @@ export class ReviewService {
     private readonly cache: ReportCache,
     private readonly log: Log,
     private readonly panel: ReviewPanel,
+    private readonly secrets: Secrets,
   ) {}
 
   /** Reviews what `head` changes since its merge base with `base`, in the repository at `root`. */
@@ -35,7 +38,10 @@ export class ReviewService {
       message: 'Finding the checkpoints the branch changes',
       fraction: 0,
     });
-    this.log.info(`review of ${root}: ${head} against ${base} started`);
+    const remote = await remoteEndpointOf(settings, this.secrets);
+    this.log.info(
+      `review of ${root}: ${head} against ${base} started${remote ? `; the models run on ${remote.baseURL}` : ''}`,
+    );
     try {
       const review = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title, cancellable: true },
@@ -51,6 +57,7 @@ export class ReviewService {
                 resolver: resolverFor(settings, this.log),
                 cache: this.cache,
                 signal: abort.signal,
+                ...(remote ? { remote } : {}),
                 onProgress: (p) =>
                   this.panel.show({
                     kind: 'running',
