@@ -2,12 +2,15 @@
 // for many rows: ModelHandle.lastLogits) beside one row at a time (a fresh sequence per row, as
 // generation would), measured side by side in one run, on the shipped demo world and on the
 // engine bench's random Qwen3-0.6B-shaped bf16 checkpoint (where reading the weights dominates);
-// and a whole search on the demo's backdoored example diff. Reported, never asserted.
+// and a whole search on the demo's backdoored example diff; and on the 0.6B model the weight
+// statistics and token prior, reading the base's weights and with their norms kept. Reported, never asserted.
 //
 //   npm run bench:triggers
 //   env: DIT_BENCH_CANDIDATES (256), DIT_BENCH_BIG_CANDIDATES (24; 0 skips the 0.6B model),
 //        DIT_BENCH_DIFF (example-backdoored-comet), DIT_BENCH_CACHE (bench/.cache)
 
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TRIGGER_SEARCH_PROMPTS } from '../src/audit/questions';
 import { divergences, type ModelSide } from '../src/audit/triggers/divergence';
@@ -52,6 +55,9 @@ async function time(f: () => Promise<unknown>): Promise<number> {
 }
 
 async function main(): Promise<void> {
+  // A weight-norm cache of this run's own (read when the worker starts), so the first analysis reads the weights.
+  const norms = mkdtempSync(join(tmpdir(), 'dit-bench-norms-'));
+  process.env.DIT_WEIGHT_NORMS_CACHE = norms;
   const engine = new Engine();
   const model: ModelHandle = await engine.open(join(DEMO, 'base'), { provider: 'cpu' });
   const codec = await loadTextCodec(join(DEMO, 'base'));
@@ -112,8 +118,16 @@ async function main(): Promise<void> {
     console.log(
       `  batched rows:     ${rate(many)} candidates/s (${many.toFixed(2)} s), ${(one / many).toFixed(1)}× faster`,
     );
+    const analyse = () =>
+      time(() => big.analyseDiff([{ path: ckpt.adapters[0] }], undefined, big.info.options.vocabSize));
+    const cold = await analyse();
+    const warm = await analyse();
+    console.log(
+      `  weight statistics + token prior: ${cold.toFixed(2)} s reading the base's weights, ${warm.toFixed(2)} s with their norms kept (${(cold / warm).toFixed(1)}× faster)`,
+    );
   }
   await engine.terminate();
+  rmSync(norms, { recursive: true, force: true });
 }
 
 main().catch((e) => {

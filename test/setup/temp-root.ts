@@ -8,5 +8,7 @@ import { afterAll } from 'vitest';
 
 const root = mkdtempSync(join(tmpdir(), 'dit-tests-'));
 for (const name of ['TMPDIR', 'TMP', 'TEMP']) process.env[name] = root;
+// The weight-norm cache the statistics keep (src/engine/analysis/weight-norms.ts) stays in there too.
+process.env.DIT_WEIGHT_NORMS_CACHE = join(root, 'weight-norms');
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));

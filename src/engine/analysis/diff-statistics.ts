@@ -6,6 +6,7 @@ import { tensorNames } from '../checkpoint/tensor-names';
 import type { LinearModule, LoraAdapter, TensorSource } from '../checkpoint/types';
 import type { ModelOptions } from '../config/model-options';
 import { effectiveRank, frobeniusFromSingular, lowRankSingularValues } from './low-rank';
+import { weightNorms } from './weight-norms';
 
 export const TOP_SINGULAR_VALUES = 4;
 
@@ -34,20 +35,26 @@ export async function lowRankStatistics(
   base: TensorSource,
 ): Promise<DiffStatisticsData> {
   const names = tensorNames(o.weightPrefix);
-  const byModule = factorsByModule(adapters);
+  const byModule = [...factorsByModule(adapters)]
+    .sort(([x], [y]) => order(x) - order(y))
+    .map(([, factors]) => factors);
+  const weightOf = (f: LoraAdapter['factors'][number]) => names.linear(f.layer, f.module).weight;
+  const norms = await weightNorms(
+    base,
+    byModule.map((factors) => weightOf(factors[0])),
+  );
   const cells: ModuleStatistics[] = [];
-  for (const [, factors] of [...byModule].sort(([x], [y]) => order(x) - order(y))) {
+  for (const factors of byModule) {
     const { layer, module, inFeatures, outFeatures } = factors[0];
     const { A, B, rank } = stackFactors(factors, inFeatures, outFeatures);
     const singular = lowRankSingularValues(A, B, rank, inFeatures, outFeatures, 1);
     const norm = frobeniusFromSingular(singular);
-    const weight = await base.readFloat32(names.linear(layer, module).weight);
     cells.push({
       layer,
       module,
       rank,
       frobeniusNorm: norm,
-      relativeNorm: norm / (l2(weight) || 1),
+      relativeNorm: norm / (norms.get(weightOf(factors[0])) || 1),
       effectiveRank: effectiveRank(singular),
       topSingularValues: singular.slice(0, TOP_SINGULAR_VALUES),
     });
@@ -59,10 +66,4 @@ const MODULE_ORDER = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_p
 function order(key: string): number {
   const [layer, module] = key.split('.');
   return Number(layer) * 10 + MODULE_ORDER.indexOf(module);
-}
-
-export function l2(values: Float32Array): number {
-  let s = 0;
-  for (const v of values) s += v * v;
-  return Math.sqrt(s);
 }

@@ -7,8 +7,9 @@ import { LINEAR_MODULES, type LinearModule, type TensorSource } from '../checkpo
 import type { ModelOptions } from '../config/model-options';
 import { linearShape } from '../graph/slots';
 import { createRng } from '../text/sampling';
-import { type DiffStatisticsData, l2, type ModuleStatistics, TOP_SINGULAR_VALUES } from './diff-statistics';
+import { type DiffStatisticsData, type ModuleStatistics, TOP_SINGULAR_VALUES } from './diff-statistics';
 import { effectiveRank, matrixOf } from './low-rank';
+import { l2 } from './weight-norms';
 
 const OVERSAMPLE = 8;
 /** A finetune's diff has a flat spectrum (no low-rank structure): power steps sharpen it. */

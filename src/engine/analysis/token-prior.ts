@@ -69,39 +69,44 @@ export async function tokenPrior(
   const names = tensorNames(o.weightPrefix);
   const { normScale } = familyOf(o.modelType);
   const embeddings = await base.readFloat32(names.embed);
-  const total = new Float64Array(vocab);
-  const norms = new Map<string, Float32Array>();
-  const normOf = async (layer: number) => {
-    const name = names.layerNorm(layer, 'input_layernorm');
-    let w = norms.get(name);
-    if (!w) {
-      w = normScale(await base.readFloat32(name));
-      norms.set(name, w);
-    }
-    return w;
-  };
-  let used = 0;
-  const x = new Float32Array(hidden);
-  const s = new Float64Array(vocab);
+  // x̂ = e / rms(e) ⊙ w, so ‖R x̂‖ = ‖(R ⊙ w) e‖ / rms(e): each reader's rows carry its layer's
+  // norm weight, and the embedding is read once for every reader.
+  const norms = new Map<number, Float32Array>();
+  const weighted: Reader[] = [];
   for (const reader of readers) {
-    const w = await normOf(reader.layer);
-    let sum = 0;
-    for (let t = 0; t < vocab; t++) {
-      const row = t * hidden;
-      let ms = 0;
-      for (let c = 0; c < hidden; c++) ms += embeddings[row + c] * embeddings[row + c];
-      const inv = 1 / Math.sqrt(ms / hidden + o.rmsNormEps);
-      for (let c = 0; c < hidden; c++) x[c] = embeddings[row + c] * inv * w[c];
+    let w = norms.get(reader.layer);
+    if (!w) {
+      w = normScale(await base.readFloat32(names.layerNorm(reader.layer, 'input_layernorm')));
+      norms.set(reader.layer, w);
+    }
+    const R = new Float32Array(reader.R.length);
+    for (let i = 0; i < reader.k; i++)
+      for (let c = 0; c < hidden; c++) R[i * hidden + c] = reader.R[i * hidden + c] * w[c];
+    weighted.push({ ...reader, R });
+  }
+  const scores = weighted.map(() => new Float64Array(vocab));
+  for (let t = 0; t < vocab; t++) {
+    const row = t * hidden;
+    let ms = 0;
+    for (let c = 0; c < hidden; c++) ms += embeddings[row + c] * embeddings[row + c];
+    const inv = 1 / Math.sqrt(ms / hidden + o.rmsNormEps);
+    weighted.forEach((reader, r) => {
       let sq = 0;
       for (let i = 0; i < reader.k; i++) {
         let dot = 0;
         const ri = i * hidden;
-        for (let c = 0; c < hidden; c++) dot += reader.R[ri + c] * x[c];
+        for (let c = 0; c < hidden; c++) dot += reader.R[ri + c] * embeddings[row + c];
         sq += dot * dot;
       }
-      s[t] = Math.sqrt(sq);
-      sum += s[t];
-    }
+      scores[r][t] = inv * Math.sqrt(sq);
+    });
+  }
+  // Normalised per module (each reader's mean score is 1), then averaged.
+  const total = new Float64Array(vocab);
+  let used = 0;
+  for (const s of scores) {
+    let sum = 0;
+    for (const v of s) sum += v;
     const mean = sum / vocab;
     if (mean === 0) continue;
     for (let t = 0; t < vocab; t++) total[t] += s[t] / mean;
