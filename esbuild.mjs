@@ -23,8 +23,15 @@ const results = await Promise.all([
     banner: { js: '#!/usr/bin/env node' },
   }),
   build({ ...common, entryPoints: { 'engine-worker': 'src/engine/runtime/worker.ts' }, outdir: 'dist' }),
+  // The inference worker's quantizing threads (quant/quantize-pool.ts).
+  build({
+    ...common,
+    entryPoints: { 'quantize-worker': 'src/engine/quant/quantize-worker.ts' },
+    outdir: 'dist',
+  }),
   build({ ...common, entryPoints: { 'bench-engine': 'bench/engine.ts' }, outdir: 'dist' }),
   build({ ...common, entryPoints: { 'bench-triggers': 'bench/triggers.ts' }, outdir: 'dist' }),
+  build({ ...common, entryPoints: { 'bench-quantize': 'bench/quantize.ts' }, outdir: 'dist' }),
   build({ ...common, entryPoints: { 'bench-pickle-scan': 'bench/pickle-scan.ts' }, outdir: 'dist' }),
   build({ ...common, entryPoints: { 'bench-workspace-scan': 'bench/workspace-scan.ts' }, outdir: 'dist' }),
   // The VS Code extension (extension host, Node).

@@ -1,7 +1,7 @@
 // int8 / int4 weights (issue 11): the block quantizer's layout, MatMulNBits against the same
 // weights in float32, the fidelity published in README.md on the reference fixtures, the quantized
 // copy's cache, `auto`, and the CLI saying which precision ran.
-import { copyFileSync, existsSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCheckpointTensors } from '../../src/engine/checkpoint/checkpoint-files';
@@ -12,6 +12,7 @@ import { forwardTrace } from '../../src/engine/forward';
 import { dequantizeRows, quantizeRows } from '../../src/engine/quant/block-quantize';
 import { choosePrecision, kvCacheBytes, weightBytes } from '../../src/engine/quant/choose-precision';
 import { BLOCK_SIZE } from '../../src/engine/quant/precision';
+import { quantizedWeights } from '../../src/engine/quant/quantized-weights';
 import { Engine } from '../../src/engine/runtime/engine';
 import { loadCheckpoint } from '../../src/engine/runtime/load-model';
 import { FIXTURE_CASES, relativeError } from './fixture-cases';
@@ -186,6 +187,19 @@ describe('quantized engine', () => {
     expect(rebuilt.info.timings.quantizeMs).toBeGreaterThan(0);
     await rebuilt.close();
     expect(existsSync(join(dir, 'manifest.json'))).toBe(false); // nothing written beside the checkpoint
+  });
+});
+
+describe('quantizing on several threads', () => {
+  it('writes the same bytes as one thread, at 8 and 4 bits', async () => {
+    const { options, tensors } = await loadCheckpoint(join(TINY, 'qwen3-tiny'));
+    for (const bits of [8, 4] as const) {
+      const [one, many] = await Promise.all(
+        [1, 3].map((threads) => quantizedWeights(options, tensors, bits, BLOCK_SIZE, fresh(), threads)),
+      );
+      expect(many.created && one.created).toBe(true);
+      expect(readFileSync(many.file).equals(readFileSync(one.file))).toBe(true);
+    }
   });
 });
 

@@ -109,7 +109,13 @@ describe('.vscodeignore', () => {
   it('starts from nothing and brings back what runs', () => {
     expect(rules[0]).toBe('**');
     expect(pkg.main).toBe('./dist/extension.js');
-    for (const path of ['dist/extension.js', 'dist/engine-worker.js', 'dist/webview.js', 'media/demo/**'])
+    for (const path of [
+      'dist/extension.js',
+      'dist/engine-worker.js',
+      'dist/quantize-worker.js',
+      'dist/webview.js',
+      'media/demo/**',
+    ])
       expect(rules).toContain(`!${path}`);
   });
 

@@ -21,12 +21,13 @@ import {
 import { type FileHandle, open } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { DTYPE_BYTES, toFloat32 } from '../checkpoint/dtype';
+import { DTYPE_BYTES } from '../checkpoint/dtype';
 import { openRegularFile } from '../checkpoint/regular-file';
 import { tensorNames } from '../checkpoint/tensor-names';
 import { LINEAR_MODULES, type TensorRef, type TensorSource } from '../checkpoint/types';
 import type { ModelOptions } from '../config/model-options';
-import { blobBytes, blocksPerRow, quantizeRows } from './block-quantize';
+import { blobBytes, blocksPerRow, type QuantizedRows } from './block-quantize';
+import { createQuantizer, type Quantizer } from './quantize-pool';
 
 const FORMAT_VERSION = 1;
 const MANIFEST = 'manifest.json';
@@ -35,6 +36,8 @@ const DATA = 'weights.bin';
 const ALIGN = 4096;
 /** float32 values quantized per chunk: bounds the memory a large LM head needs while it is read. */
 const CHUNK_VALUES = 4 * 1024 * 1024;
+/** Values below which a chunk is not split further for more threads. */
+const MIN_CHUNK_VALUES = 64 * 1024;
 /** Quantized checkpoints kept (the least recently used beyond these are removed). */
 const KEEP = 3;
 
@@ -117,6 +120,7 @@ export async function quantizedWeights(
   bits: 4 | 8,
   blockSize: number,
   root: string = defaultQuantizedCacheRoot(),
+  threads = 1,
 ): Promise<QuantizedWeights> {
   const key = keyOf(tensors, bits, blockSize);
   const folder = join(root, key.slice(0, 32));
@@ -129,7 +133,10 @@ export async function quantizedWeights(
   const partial = join(root, `.partial-${key.slice(0, 16)}-${process.pid}-${Date.now()}`);
   mkdirSync(partial);
   try {
-    const manifest = await write(partial, key, o, tensors, bits, blockSize);
+    const quantizer = createQuantizer(threads);
+    const manifest = await write(partial, key, o, tensors, bits, blockSize, quantizer).finally(() =>
+      quantizer.close(),
+    );
     try {
       renameSync(partial, folder);
     } catch {
@@ -204,6 +211,7 @@ async function write(
   tensors: TensorSource,
   bits: 4 | 8,
   blockSize: number,
+  quantizer: Quantizer,
 ): Promise<Manifest> {
   const quantized = new Set(quantizedNames(o));
   const embed = tensorNames(o.weightPrefix).embed;
@@ -225,7 +233,7 @@ async function write(
     for (const name of tensors.names().sort()) {
       const ref = tensors.get(name);
       if (!ref) continue;
-      if (quantized.has(name)) nbits[name] = await quantizeTensor(ref, bits, blockSize, append);
+      if (quantized.has(name)) nbits[name] = await quantizeTensor(ref, bits, blockSize, append, quantizer);
       if ((!quantized.has(name) || name === embed) && name.startsWith(o.weightPrefix)) {
         const { offset, length } = await copyTensor(ref, append);
         stored[name] = { dtype: ref.dtype, shape: ref.shape, offset, byteLength: length };
@@ -249,22 +257,29 @@ async function quantizeTensor(
   bits: 4 | 8,
   blockSize: number,
   append: Append,
+  quantizer: Quantizer,
 ): Promise<NBitsRef> {
   if (ref.shape.length !== 2) throw new Error(`${ref.name} is not a matrix, so it cannot be quantized`);
   const [n, k] = ref.shape;
-  const rowsPerChunk = Math.max(1, Math.floor(CHUNK_VALUES / k));
+  // Small enough that a weight goes to every thread, and no smaller than is worth sending.
+  const perChunk = Math.min(CHUNK_VALUES, Math.max(MIN_CHUNK_VALUES, Math.ceil((n * k) / quantizer.width)));
+  const rowsPerChunk = Math.max(1, Math.floor(perChunk / k));
   const rowBytes = k * DTYPE_BYTES[ref.dtype];
-  const codeChunks: Uint8Array[] = [];
-  const scaleChunks: Float32Array[] = [];
+  // Chunks in order, a few in flight at once (one reading while the others quantize).
+  const chunks: Promise<QuantizedRows>[] = [];
   await withSource(ref, async (read) => {
     for (let row = 0; row < n; row += rowsPerChunk) {
       const rows = Math.min(rowsPerChunk, n - row);
-      const values = toFloat32(ref.dtype, await read(ref.offset + row * rowBytes, rows * rowBytes));
-      const q = quantizeRows(values, rows, k, bits, blockSize);
-      codeChunks.push(q.codes);
-      scaleChunks.push(q.scales);
+      const bytes = await read(ref.offset + row * rowBytes, rows * rowBytes);
+      chunks.push(quantizer.quantize(ref.dtype, bytes, rows, k, bits, blockSize));
+      // Handled when awaited below; caught here so a failure is not reported unhandled meanwhile.
+      chunks.at(-1)?.catch(() => undefined);
+      if (chunks.length > quantizer.width) await chunks[chunks.length - 1 - quantizer.width];
     }
   });
+  const done = await Promise.all(chunks);
+  const codeChunks = done.map((q) => q.codes);
+  const scaleChunks = done.map((q) => q.scales);
   const codes = await appendAll(codeChunks, append);
   const scales = await appendAll(
     scaleChunks.map((s) => new Uint8Array(s.buffer, s.byteOffset, s.byteLength)),

@@ -1,5 +1,6 @@
 // Lives in the inference worker: one warm session per base checkpoint, the current adapter stack
 // as slot inputs, and sequences that own their KV caches.
+import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
 import { analyseDiff, type DiffAnalysis } from '../analysis/analyse-diff';
 import type { CheckpointRef } from '../checkpoint/reference';
@@ -98,6 +99,7 @@ export class ModelHost {
             BITS[precision.precision],
             BLOCK_SIZE,
             opts.quantizedCache,
+            opts.threads ?? availableParallelism(),
           );
     const quantizeMs = quantized?.created ? performance.now() - tq : 0;
     const built = buildModel(checkpoint.options, checkpoint.tensors, maxPositions, {
