@@ -4,7 +4,7 @@
 //
 //   npm run bench:quantize
 //   env: DIT_BENCH_SHAPES (qwen3-0.6b; comma-separated, or all), DIT_BENCH_CACHE (bench/.cache),
-//        DIT_BENCH_THREADS (all cores)
+//        DIT_BENCH_THREADS (all cores), DIT_BENCH_PRECISIONS (int8,int4)
 
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -18,6 +18,9 @@ import { BENCH_SHAPES, ensureBenchCheckpoint } from './make-checkpoint';
 const CACHE = resolve(process.env.DIT_BENCH_CACHE ?? join(__dirname, '..', 'bench', '.cache'));
 const THREADS = Number(process.env.DIT_BENCH_THREADS ?? availableParallelism());
 const wanted = (process.env.DIT_BENCH_SHAPES ?? 'qwen3-0.6b').split(',');
+const precisions = (process.env.DIT_BENCH_PRECISIONS ?? 'int8,int4')
+  .split(',')
+  .filter((p): p is 'int8' | 'int4' => p === 'int8' || p === 'int4');
 const shapes = wanted.includes('all') ? BENCH_SHAPES : BENCH_SHAPES.filter((s) => wanted.includes(s.name));
 
 async function timed(
@@ -40,7 +43,7 @@ async function timed(
 async function main(): Promise<void> {
   for (const shape of shapes) {
     const { dir } = ensureBenchCheckpoint(CACHE, shape, 1234);
-    for (const precision of ['int8', 'int4'] as const) {
+    for (const precision of precisions) {
       const bits = BITS[precision];
       const one = await timed(dir, bits, 1);
       const all = await timed(dir, bits, THREADS);

@@ -79,11 +79,16 @@ export async function runModels(
   const t0 = performance.now();
   progress.report('load', `Loading ${plan.modelDir}`, 0.2);
   const models = await open();
+  let run: ModelRun;
   try {
-    return await runOn(models, plan, progress, signal, performance.now() - t0);
-  } finally {
-    await models.close();
+    run = await runOn(models, plan, progress, signal, performance.now() - t0);
+  } catch (error) {
+    // What went wrong (a cancellation, a dead worker) is what the caller hears, not the tidy-up.
+    await models.close().catch(() => undefined);
+    throw error;
   }
+  await models.close();
+  return run;
 }
 
 async function runOn(
