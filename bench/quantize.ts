@@ -7,7 +7,7 @@
 //        DIT_BENCH_THREADS (all cores), DIT_BENCH_PRECISIONS (int8,int4)
 
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BITS, BLOCK_SIZE } from '../src/engine/quant/precision';
@@ -34,7 +34,9 @@ async function timed(
     const t0 = performance.now();
     const q = await quantizedWeights(options, tensors, bits, BLOCK_SIZE, root, threads);
     const seconds = (performance.now() - t0) / 1000;
-    return { seconds, digest: createHash('sha256').update(readFileSync(q.file)).digest('hex') };
+    const hash = createHash('sha256');
+    for await (const chunk of createReadStream(q.file)) hash.update(chunk as Buffer);
+    return { seconds, digest: hash.digest('hex') };
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
