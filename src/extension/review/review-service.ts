@@ -1,5 +1,6 @@
 // Runs branch reviews for the extension: the same review core as `dit-audit review`, on the shared
-// engine and report cache (or the remote engine the settings name), with progress in a notification (with Cancel) and in the review panel.
+// engine and report cache (or the remote engine the settings name), with progress in a
+// notification (with Cancel) and in the review panel.
 import * as vscode from 'vscode';
 import { AuditCancelledError, type ReportCache } from '../../audit/index';
 import { type Review, runReview } from '../../audit/review/run-review';
