@@ -335,15 +335,13 @@ try {
     'the automatic audit of a new checkpoint',
   );
   // Same weights as DIFF, so the same verdict: the same badge (decoration classes) as DIFF's row.
-  // The explorer's list is virtual: a row scrolled out of view (or not yet listed) is not in the
-  // page, so it reads as no badge instead of waiting on it; folders collapsed, both rows show.
+  // The explorer's list is virtual: a row not (yet) in it reads as no badge instead of blocking the
+  // wait on Playwright's own 30 s timeout.
   const badgeOf = async (name) => {
     const row = bench.explorerRow(name);
     if ((await row.count()) === 0) return '';
     return [...new Set((await row.innerHTML()).match(/monaco-decoration-[\w-]+/g) ?? [])].sort().join(' ');
   };
-  await bench.runCommand('File: Refresh Explorer');
-  await bench.runCommand('Collapse Folders in Explorer');
   await waitUntil(
     async () => (await badgeOf('auto-diff')) === (await badgeOf(DIFF)) && (await badgeOf(DIFF)) !== '',
     60_000,
