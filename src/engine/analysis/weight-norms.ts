@@ -4,18 +4,16 @@
 // size, modification time) and read from the weights only once. The cache is only a shortcut: one
 // that cannot be read or written is computed again.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { filesIdentity, userCacheFolder } from '../checkpoint/cache-identity';
 import type { TensorSource } from '../checkpoint/types';
 
 const FORMAT_VERSION = 1;
 
 /** The folder the norms are kept in: DIT_WEIGHT_NORMS_CACHE, else the user's cache. */
 export function defaultWeightNormsRoot(): string {
-  const env = process.env;
-  if (env.DIT_WEIGHT_NORMS_CACHE) return env.DIT_WEIGHT_NORMS_CACHE;
-  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'dit-auditor', 'weight-norms');
+  return userCacheFolder('weight-norms', process.env.DIT_WEIGHT_NORMS_CACHE);
 }
 
 export async function weightNorms(
@@ -47,13 +45,8 @@ export function l2(values: Float32Array): number {
 }
 
 function keyOf(tensors: TensorSource): string {
-  const files = tensors.files.map((f) => {
-    const real = realpathSync(f);
-    const s = statSync(real);
-    return [real, s.size, s.mtimeMs];
-  });
   return createHash('sha256')
-    .update(JSON.stringify([FORMAT_VERSION, files]))
+    .update(JSON.stringify([FORMAT_VERSION, filesIdentity(tensors.files)]))
     .digest('hex');
 }
 

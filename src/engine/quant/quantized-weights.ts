@@ -11,7 +11,6 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
-  realpathSync,
   renameSync,
   rmSync,
   statSync,
@@ -19,8 +18,8 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { filesIdentity, userCacheFolder } from '../checkpoint/cache-identity';
 import { DTYPE_BYTES } from '../checkpoint/dtype';
 import { openRegularFile } from '../checkpoint/regular-file';
 import { tensorNames } from '../checkpoint/tensor-names';
@@ -76,9 +75,7 @@ interface Manifest {
 
 /** The folder quantized checkpoints are kept in: DIT_QUANTIZED_CACHE, else the user's cache. */
 export function defaultQuantizedCacheRoot(): string {
-  const env = process.env;
-  if (env.DIT_QUANTIZED_CACHE) return env.DIT_QUANTIZED_CACHE;
-  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'dit-auditor', 'quantized');
+  return userCacheFolder('quantized', process.env.DIT_QUANTIZED_CACHE);
 }
 
 /** The names MatMulNBits multiplies by: every linear weight of the decoder, and the LM head. */
@@ -163,13 +160,8 @@ export async function quantizedWeights(
 }
 
 function keyOf(tensors: TensorSource, bits: number, blockSize: number): string {
-  const files = tensors.files.map((f) => {
-    const real = realpathSync(f);
-    const s = statSync(real);
-    return [real, s.size, s.mtimeMs];
-  });
   return createHash('sha256')
-    .update(JSON.stringify([FORMAT_VERSION, bits, blockSize, files]))
+    .update(JSON.stringify([FORMAT_VERSION, bits, blockSize, filesIdentity(tensors.files)]))
     .digest('hex');
 }
 
