@@ -36,7 +36,7 @@ export function linear(ctx: BuildContext, path: string, x: string, w: LinearWeig
 /**
  *   x ─► q_proj ─► (q_norm per head) ─► RoPE ─┐
  *   x ─► k_proj ─► (k_norm per head) ─► RoPE ─┤ GroupQueryAttention ─► o_proj
- *   x ─► v_proj ──────────────────────────────┘   (past/present KV share one buffer)
+ *   x ─► v_proj ──────────────────────────────┘   (the past KV read in place)
  * `softcap`: tanh soft-capping of the scores (Gemma's attn_logit_softcapping). Where
  * GroupQueryAttention cannot serve the model, the same attention of standard ops takes its place
  * (`ctx.attention`; attention-kernel.ts, composed-attention.ts).
@@ -76,8 +76,6 @@ export function attention(
       ? composedAttention(ctx, path, qr, kr, vb, span, softcap)
       : groupQueryAttention(ctx, path, qr, kr, vb, span, softcap);
   const kv = kvNames(span.layer);
-  g.input(kv.pastKey, 'float32', ['batch', o.numKvHeads, 'kv_capacity', o.headDim]);
-  g.input(kv.pastValue, 'float32', ['batch', o.numKvHeads, 'kv_capacity', o.headDim]);
   g.node('Identity', `${path}/new_key`, [kr], {}, { outputNames: [kv.newKey] });
   g.node('Identity', `${path}/new_value`, [vb], {}, { outputNames: [kv.newValue] });
   g.output(kv.newKey, 'float32', ['batch', 'seq', o.numKvHeads * o.headDim]);
@@ -87,8 +85,9 @@ export function attention(
 }
 
 /**
- * ORT's fused attention on the rotated q, k, v over the past inputs. Its present outputs are
- * internal: it fills them from the past and the new tokens (the past is never written).
+ * ORT's fused attention on the rotated q, k, v over the past inputs ([batch, kvHeads, capacity, D],
+ * head-major as it requires). Its present outputs are internal: it fills them from the past and the
+ * new tokens (the past is never written).
  */
 function groupQueryAttention(
   ctx: BuildContext,
@@ -101,6 +100,8 @@ function groupQueryAttention(
 ): string {
   const { g, o } = ctx;
   const kv = kvNames(span.layer);
+  g.input(kv.pastKey, 'float32', ['batch', o.numKvHeads, 'kv_capacity', o.headDim]);
+  g.input(kv.pastValue, 'float32', ['batch', o.numKvHeads, 'kv_capacity', o.headDim]);
   const gqa = `${path}/GroupQueryAttention`;
   const [attn] = g.node(
     'GroupQueryAttention',

@@ -13,6 +13,7 @@ import { choosePrecision, type PrecisionChoice, weightFootprint } from '../quant
 import { BITS, BLOCK_SIZE, type PrecisionPreference } from '../quant/precision';
 import { quantizedWeights } from '../quant/quantized-weights';
 import { AdapterCache } from './adapter-cache';
+import { type KvLayout, kvLayout } from './kv-layout';
 import { loadCheckpoint } from './load-model';
 import {
   createOrtModel,
@@ -73,6 +74,7 @@ export class ModelHost {
   private readonly slotCache: SlotCache;
   private readonly sequences = new Map<number, Sequence>();
   private nextSequence = 1;
+  private readonly kv: KvLayout;
 
   private constructor(
     readonly info: ModelInfo,
@@ -82,6 +84,7 @@ export class ModelHost {
   ) {
     this.slotCache = new SlotCache(info.options);
     this.adapterFeeds = this.slotCache.feeds([]);
+    this.kv = kvLayout(info.attention, info.options);
   }
 
   static async open(dir: string, opts: OpenOptions): Promise<ModelHost> {
@@ -188,8 +191,12 @@ export class ModelHost {
         `sequence of ${total} tokens exceeds the session's ${this.info.maxPositions} positions`,
       );
     }
-    if (total > seq.capacity)
-      grow(seq, Math.min(this.info.maxPositions, Math.max(total, seq.capacity * 2)), o);
+    if (total > seq.capacity) {
+      const capacity = Math.min(this.info.maxPositions, Math.max(total, seq.capacity * 2));
+      const grow = (b: Float32Array) => this.kv.grow(b, seq.length, seq.capacity, capacity);
+      seq.kv = seq.kv.map((b) => ({ key: grow(b.key), value: grow(b.value) }));
+      seq.capacity = capacity;
+    }
 
     const n = tokens.length;
     const rows = allRows ? Array.from({ length: n }, (_, i) => i) : [n - 1];
@@ -227,11 +234,12 @@ export class ModelHost {
       const perBatch = Math.max(1, Math.floor(maxBatchTokens / length));
       for (let at = 0; at < members.length; at += perBatch) {
         const chunk = members.slice(at, at + perBatch);
-        const size = o.numKvHeads * length * o.headDim * chunk.length;
-        const kv = Array.from({ length: o.numLayers }, () => ({
-          key: new Float32Array(size),
-          value: new Float32Array(size),
-        }));
+        // A batch in one run keeps none of its KV; one split into runs keeps it from run to run.
+        const buffer = () =>
+          this.runTokens(chunk.length, 0, length) >= length
+            ? this.kv.scratch(chunk.length, length)
+            : new Float32Array(chunk.length * o.numKvHeads * length * o.headDim);
+        const kv = Array.from({ length: o.numLayers }, () => ({ key: buffer(), value: buffer() }));
         const last = chunk.map((_, b) => b * length + length - 1);
         const logits = await this.run(
           chunk.map((i) => rows[i]),
@@ -273,12 +281,7 @@ export class ModelHost {
   ): Promise<Float32Array> {
     const o = this.info.options;
     const n = batch[0].length;
-    const perToken = batch.length * o.numHeads * (past + n) * 4;
-    // GroupQueryAttention holds the same [heads, tokens, total] probabilities, and its arena keeps
-    // the largest it ever held (Qwen3-0.6B, a 2048-token prompt at once: 256 MiB); it cannot split
-    // rows of a batch that continue a past, but a batch's rows are short.
-    const splits = this.info.attention === 'composed' || batch.length === 1;
-    const step = splits ? Math.max(1, Math.floor(this.maxScoreBytes / perToken)) : n;
+    const step = this.runTokens(batch.length, past, n);
     if (step >= n) return this.runOnce(batch, past, kv, capacity, logitRows, keepKv);
     const out = new Float32Array(logitRows.length * o.vocabSize);
     for (let from = 0; from < n; from += step) {
@@ -307,6 +310,16 @@ export class ModelHost {
       });
     }
     return out;
+  }
+
+  /** How many of `n` tokens one run takes, so that attention's scores stay within maxScoreBytes. */
+  private runTokens(batch: number, past: number, n: number): number {
+    const perToken = batch * this.info.options.numHeads * (past + n) * 4;
+    // GroupQueryAttention holds the same [heads, tokens, total] probabilities, and its arena keeps
+    // the largest it ever held (Qwen3-0.6B, a 2048-token prompt at once: 256 MiB); it cannot split
+    // rows of a batch that continue a past, but a batch's rows are short.
+    const splits = this.info.attention === 'composed' || batch === 1;
+    return splits ? Math.max(1, Math.floor(this.maxScoreBytes / perToken)) : n;
   }
 
   /**
@@ -350,20 +363,24 @@ export class ModelHost {
       },
       ...adapterFeeds,
     ];
-    const kvDims = [b, o.numKvHeads, capacity, o.headDim];
     const wanted: string[] = [LOGITS];
     kv.forEach((buf, layer) => {
       const names = kvNames(layer);
-      feeds.push({ name: names.pastKey, type: 'float32', data: buf.key, dims: kvDims });
-      feeds.push({ name: names.pastValue, type: 'float32', data: buf.value, dims: kvDims });
+      const key = this.kv.feed(buf.key, b, capacity, past);
+      const value = this.kv.feed(buf.value, b, capacity, past);
+      feeds.push({ name: names.pastKey, type: 'float32', ...key });
+      feeds.push({ name: names.pastValue, type: 'float32', ...value });
       if (keepKv) wanted.push(names.newKey, names.newValue);
     });
     const out = await this.slotCache.reading(adapterFeeds, () => this.ort.run(feeds, wanted));
     if (keepKv)
       kv.forEach((buf, layer) => {
         const names = kvNames(layer);
-        writeRows(buf.key, out.get(names.newKey)?.data, b, n, past, capacity, o);
-        writeRows(buf.value, out.get(names.newValue)?.data, b, n, past, capacity, o);
+        const key = out.get(names.newKey)?.data;
+        const value = out.get(names.newValue)?.data;
+        if (!key || !value) throw new Error('the model returned no keys or values for the new tokens');
+        this.kv.write(buf.key, key, b, n, past, capacity);
+        this.kv.write(buf.value, value, b, n, past, capacity);
       });
     const logits = out.get(LOGITS)?.data;
     if (!logits) throw new Error('the model returned no logits');
@@ -379,41 +396,4 @@ export class ModelHost {
     this.sequences.clear();
     await this.ort.release();
   }
-}
-
-/** New keys or values [b, n, kvHeads·D] into a KV buffer [b, kvHeads, capacity, D] at slots past..past+n-1. */
-function writeRows(
-  buffer: Float32Array,
-  rows: Float32Array | undefined,
-  b: number,
-  n: number,
-  past: number,
-  capacity: number,
-  o: ModelOptions,
-): void {
-  if (!rows) throw new Error('the model returned no keys or values for the new tokens');
-  const d = o.headDim;
-  const heads = o.numKvHeads;
-  for (let r = 0; r < b; r++) {
-    for (let i = 0; i < n; i++) {
-      for (let h = 0; h < heads; h++) {
-        const from = ((r * n + i) * heads + h) * d;
-        buffer.set(rows.subarray(from, from + d), ((r * heads + h) * capacity + past + i) * d);
-      }
-    }
-  }
-}
-
-/** Moves a sequence's KV cache into larger buffers ([1, heads, capacity, headDim] per layer). */
-function grow(seq: Sequence, capacity: number, o: ModelOptions): void {
-  const copy = (old: Float32Array) => {
-    const next = new Float32Array(o.numKvHeads * capacity * o.headDim);
-    for (let h = 0; h < o.numKvHeads; h++) {
-      const from = h * seq.capacity * o.headDim;
-      next.set(old.subarray(from, from + seq.length * o.headDim), h * capacity * o.headDim);
-    }
-    return next;
-  };
-  seq.kv = seq.kv.map((b) => ({ key: copy(b.key), value: copy(b.value) }));
-  seq.capacity = capacity;
 }
