@@ -13,7 +13,8 @@
 //        (f32,int8,int4; those that do not fit are skipped), DIT_BENCH_PROMPT (64), DIT_BENCH_STEPS
 //        (32), DIT_BENCH_LONG (2048; 0: no long context), DIT_BENCH_THREADS (2), DIT_BENCH_SEED,
 //        DIT_BENCH_CACHE (bench/.cache), DIT_BENCH_JSON, DIT_BENCH_TORCH=0 (no PyTorch runs),
-//        DIT_BENCH_ATTENTION (gqa|composed), DIT_BENCH_SCORE_BYTES (a run's attention scores bound)
+//        DIT_BENCH_ATTENTION (gqa, composed, or both: gqa,composed, each precision with each kernel
+//        side by side; default the provider's own), DIT_BENCH_SCORE_BYTES (a run's scores bound)
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -43,7 +44,7 @@ const SEED = Number(env.DIT_BENCH_SEED ?? 1234);
 const CACHE = resolve(env.DIT_BENCH_CACHE ?? resolve(__dirname, '..', 'bench', '.cache'));
 const JSON_OUT = resolve(env.DIT_BENCH_JSON ?? resolve(CACHE, 'engine-bench.json'));
 /** Internal engine options, to compare attention kernels and run sizes (attention-kernel.ts, model-host.ts). */
-const ATTENTION = env.DIT_BENCH_ATTENTION as 'gqa' | 'composed' | undefined;
+const ATTENTIONS = (env.DIT_BENCH_ATTENTION ?? '').split(',').filter(Boolean) as ('gqa' | 'composed')[];
 const SCORE_BYTES = env.DIT_BENCH_SCORE_BYTES ? Number(env.DIT_BENCH_SCORE_BYTES) : undefined;
 /** New diffs set under the interpreter, and switches between the last two stacks. */
 const NEW_DIFFS = 5;
@@ -55,6 +56,7 @@ interface ChildInput {
   readonly shape: BenchShape;
   readonly precision: Precision;
   readonly checkpoint: CheckpointInfo;
+  readonly attention?: 'gqa' | 'composed';
 }
 
 interface Decode {
@@ -115,7 +117,7 @@ async function decode(model: ModelHandle, prompt: readonly number[], steps: numb
 }
 
 /** One shape at one precision, in this (child) process. */
-async function measure({ shape, precision, checkpoint }: ChildInput): Promise<EngineRun> {
+async function measure({ shape, precision, checkpoint, attention }: ChildInput): Promise<EngineRun> {
   const engine = new Engine();
   try {
     const t0 = performance.now();
@@ -125,7 +127,7 @@ async function measure({ shape, precision, checkpoint }: ChildInput): Promise<En
       threads: THREADS,
       maxPositions: Math.max(PROMPT + STEPS, LONG + LONG_STEPS),
       quantizedCache: join(CACHE, 'quantized'),
-      ...(ATTENTION ? { attention: ATTENTION } : {}),
+      ...(attention ? { attention } : {}),
       ...(SCORE_BYTES ? { maxScoreBytes: SCORE_BYTES } : {}),
     });
     const openMs = performance.now() - t0;
@@ -252,8 +254,11 @@ async function benchShape(shape: BenchShape): Promise<ShapeResult> {
       console.log(`  ${precision}: skipped (${(result.engine[precision] as { skipped: string }).skipped})`);
       continue;
     }
-    console.log(`  engine ${precision} …`);
-    result.engine[precision] = await inChild({ shape, precision, checkpoint });
+    for (const attention of ATTENTIONS.length > 0 ? ATTENTIONS : [undefined]) {
+      const label = ATTENTIONS.length > 1 ? `${precision} ${attention}` : precision;
+      console.log(`  engine ${label} …`);
+      result.engine[label] = await inChild({ shape, precision, checkpoint, attention });
+    }
     if (torchDtypes.length > 0) {
       const dtype = torchDtypes[torchTurn++ % torchDtypes.length];
       console.log(`  pytorch ${dtype} …`);

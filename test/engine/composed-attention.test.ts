@@ -1,9 +1,9 @@
-// The attention of standard ops (graph/composed-attention.ts) that serves the models
-// GroupQueryAttention cannot: forced on the fixtures it computes what GroupQueryAttention computes
-// (prefill, decode across KV growth, batches, sliding windows, soft-capping) and the fixtures'
-// reference logits; chosen by itself for random Qwen3 and Gemma3 models whose head_dim is not a
-// multiple of 8, which open, decode consistently, run through the CLI with nothing on stderr, and
-// match an eager PyTorch forward where Debian's python3-torch is installed.
+// The attention of standard ops (graph/composed-attention.ts), which the CPU runs and which serves
+// the models GroupQueryAttention cannot anywhere: on the fixtures it computes what
+// GroupQueryAttention (forced) computes (prefill, decode across KV growth, batches, sliding windows,
+// soft-capping) and the fixtures' reference logits; for random Qwen3 and Gemma3 models whose
+// head_dim is not a multiple of 8 it opens, decodes consistently, runs through the CLI with nothing
+// on stderr, and matches an eager PyTorch forward where Debian's python3-torch is installed.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -52,8 +52,8 @@ describe('graph structure', () => {
     expect(inline.every((t) => t.name?.startsWith('/rope/') || t.name?.startsWith('/const/'))).toBe(true);
   });
 
-  it('names nodes as paths and uses one attention op per layer', async () => {
-    const { options, built } = await build('gemma3-tiny');
+  it('names nodes as paths and uses one attention op per layer (GroupQueryAttention, forced)', async () => {
+    const { options, built } = await build('gemma3-tiny', undefined, { attention: 'gqa' });
     const gqa = built.nodes.filter((n) => n.op === 'GroupQueryAttention');
     expect(gqa.map((n) => n.name)).toEqual(
       Array.from({ length: options.numLayers }, (_, i) => `/model/layers.${i}/attn/GroupQueryAttention`),
@@ -62,7 +62,7 @@ describe('graph structure', () => {
   });
 
   it('gives Gemma3 sliding layers a window and their own RoPE tables', async () => {
-    const { model } = await build('gemma3-tiny');
+    const { model } = await build('gemma3-tiny', undefined, { attention: 'gqa' });
     const nodes = model.graph?.node ?? [];
     expect(windows(model)).toEqual([4, -1, 4]);
     const rope = (layer: number) =>
@@ -73,7 +73,9 @@ describe('graph structure', () => {
 
   it('gives every Mistral layer the sliding_window, and none when it is null', async () => {
     const mistral = (window: number | null) =>
-      build('llama-tiny', (c) => ({ ...c, model_type: 'mistral', sliding_window: window }));
+      build('llama-tiny', (c) => ({ ...c, model_type: 'mistral', sliding_window: window }), {
+        attention: 'gqa',
+      });
     expect(windows((await mistral(4)).model)).toEqual([4, 4]);
     expect(windows((await mistral(null)).model)).toEqual([-1, -1]);
   });
@@ -89,43 +91,65 @@ describe('attention kernels', () => {
       ]),
     );
 
-  it('builds GroupQueryAttention for every fixture by itself', async () => {
+  it('builds the composed attention for every fixture on the CPU, GroupQueryAttention for GPUs', async () => {
     for (const name of ['qwen3-tiny', 'llama-tiny', 'qwen2-tiny', 'gemma3-tiny']) {
-      const { built } = await build(name);
-      expect(built.attention).toBe('gqa');
+      const { options, built } = await build(name);
+      expect(built.attention).toBe('composed');
+      expect(attentionKernel(options, 'auto', 'cuda')).toBe('gqa');
+      expect(attentionKernel(options, 'auto', 'webgpu')).toBe('gqa');
       expect(built.nodes.some((n) => n.op === 'ScatterND')).toBe(false);
     }
   });
 
-  it('composes attention of standard ops behind the same inputs and outputs', async () => {
-    const gqa = await build('gemma3-tiny');
-    const composed = await build('gemma3-tiny', undefined, { attention: 'composed' });
+  it('composes attention that reads the past where it lies, behind the same outputs', async () => {
+    const gqa = await build('gemma3-tiny', undefined, { attention: 'gqa' });
+    const composed = await build('gemma3-tiny');
     expect(composed.built.attention).toBe('composed');
     expect(composed.built.nodes.filter((n) => n.domain === 'com.microsoft').map((n) => n.op)).not.toContain(
       'GroupQueryAttention',
     );
-    expect(signature(composed.model.graph?.input)).toEqual(signature(gqa.model.graph?.input));
     expect(signature(composed.model.graph?.output)).toEqual(signature(gqa.model.graph?.output));
-    // Each layer reads the valid part of its past buffers and appends the new keys and values,
-    // which are also the graph's outputs (the runtime writes them into its buffers).
-    const concats = (composed.model.graph?.node ?? []).filter(
-      (n) => n.opType === 'Concat' && (n.name ?? '').includes('_cache/'),
+    // The same inputs, but the past: slot-major in the composed graph, head-major for GroupQueryAttention.
+    const inputs = signature(composed.model.graph?.input);
+    const gqaInputs = signature(gqa.model.graph?.input);
+    const past = (name: string) => name.startsWith('past_');
+    expect(Object.keys(inputs).sort()).toEqual(Object.keys(gqaInputs).sort());
+    for (const name of Object.keys(inputs).filter((n) => !past(n)))
+      expect(inputs[name]).toEqual(gqaInputs[name]);
+    const { numKvHeads, headDim } = composed.options;
+    expect(inputs['past_key.0']).toEqual(['past_slots', 'batch_kv_heads', 1, headDim]);
+    expect(gqaInputs['past_key.0']).toEqual(['batch', numKvHeads, 'kv_capacity', headDim]);
+    // Every past input goes straight into matrix products that read it by strides (and one Shape
+    // reads how many slots there are): nothing slices, concatenates or transposes (copies) the cache.
+    const nodes = composed.model.graph?.node ?? [];
+    for (const name of Object.keys(inputs).filter(past)) {
+      const readers = nodes.filter((n) => n.input?.includes(name) && n.name !== '/model/past_slots/Shape');
+      expect(readers).toHaveLength(1);
+      expect(readers[0].opType).toBe('FusedMatMul');
+      expect(Number(readers[0].attribute?.find((a) => a.name === 'transBatchB')?.i)).toBe(1);
+    }
+    const readersOf0 = nodes.filter(
+      (n) => n.input?.includes('past_key.0') || n.input?.includes('past_value.0'),
     );
-    expect(concats.map((n) => n.name)).toEqual(
-      [0, 1, 2].flatMap((l) => [
-        `/model/layers.${l}/attn/k_cache/Concat`,
-        `/model/layers.${l}/attn/v_cache/Concat`,
-      ]),
-    );
+    expect(readersOf0.map((n) => n.name).sort()).toEqual([
+      '/model/layers.0/attn/context/past/FusedMatMul',
+      '/model/layers.0/attn/past_scores/FusedMatMul',
+      '/model/past_slots/Shape',
+    ]);
     const outputs = (composed.model.graph?.output ?? []).map((o) => o.name);
     expect(new Set(outputs)).toEqual(
       new Set(['logits', ...[0, 1, 2].flatMap((l) => [`new_key.${l}`, `new_value.${l}`])]),
     );
     expect(outputs.some((name) => name?.startsWith('present'))).toBe(false);
-    // One mask for the full layers, one for the sliding ones (width 4), shared by the layers.
+    // Masks shared by the layers: the past's filled slots and the new tokens' causal one for every
+    // layer, each with a window of 4 for the sliding ones.
     const masks = composed.built.nodes.filter((n) => n.name.startsWith('/model/attention_mask/'));
-    expect(masks.map((n) => n.name)).toContain('/model/attention_mask/window_4/And');
-    expect(masks.filter((n) => n.op === 'And')).toHaveLength(1);
+    expect(
+      masks
+        .filter((n) => n.op === 'And')
+        .map((n) => n.name)
+        .sort(),
+    ).toEqual(['/model/attention_mask/new_window_4/And', '/model/attention_mask/past_window_4/And']);
   });
 
   it('says which head sizes GroupQueryAttention refuses, and refuses to force it on them', async () => {
@@ -140,8 +164,8 @@ describe('attention kernels', () => {
     const tensors = await openCheckpointTensors(join(TINY, 'qwen3-tiny'));
     const config = JSON.parse(readFileSync(join(TINY, 'qwen3-tiny/config.json'), 'utf8'));
     const options = { ...normalizeConfig(config, (n) => Boolean(tensors.get(n))), headDim: 20 };
-    expect(attentionKernel(options)).toBe('composed');
-    expect(attentionKernel({ ...options, headDim: 16 })).toBe('gqa');
+    expect(attentionKernel(options, 'auto', 'cuda')).toBe('composed');
+    expect(attentionKernel({ ...options, headDim: 16 }, 'auto', 'cuda')).toBe('gqa');
     // Refused before anything is built (these weights do not even fit head_dim 20).
     expect(() => buildModel(options, tensors, 8, { attention: 'gqa' })).toThrow(
       /GroupQueryAttention cannot run this model: its head_dim 20 is not a multiple of 8/,

@@ -23,25 +23,29 @@ describe('engine runtime', () => {
     expect(model.info.provider.reasons.join(' ')).toMatch(/cpu: session created/);
   });
 
-  it('runs a long prompt through GroupQueryAttention in bounded runs, with the same logits as one run', async () => {
+  it('runs a long prompt in bounded runs, with the same logits as one run, on either attention', async () => {
     const prompt = Array.from({ length: 40 }, (_, i) => (i * 37) % 500);
-    // A bound of one byte: one token per run, each continuing the KV cache the previous one wrote.
-    const split = await engine.open(join(TINY, 'qwen3-tiny'), {
-      provider: 'cpu',
-      maxPositions: 128,
-      maxScoreBytes: 1,
-    });
-    expect(split.info.attention).toBe('gqa');
     const once = await forwardTrace(model, prompt, 3);
-    const chunked = await forwardTrace(split, prompt, 3);
-    expect(chunked.tokens).toEqual(once.tokens);
-    for (const [i, row] of chunked.logits.entries()) {
-      const ref = once.logits[i];
-      let worst = 0;
-      for (let j = 0; j < row.length; j++) worst = Math.max(worst, Math.abs(row[j] - ref[j]));
-      expect(worst).toBeLessThan(1e-4);
+    expect(model.info.attention).toBe('composed');
+    for (const attention of ['composed', 'gqa'] as const) {
+      // A bound of one byte: one token per run, each continuing the KV cache the previous one wrote.
+      const split = await engine.open(join(TINY, 'qwen3-tiny'), {
+        provider: 'cpu',
+        maxPositions: 128,
+        maxScoreBytes: 1,
+        attention,
+      });
+      expect(split.info.attention).toBe(attention);
+      const chunked = await forwardTrace(split, prompt, 3);
+      expect(chunked.tokens).toEqual(once.tokens);
+      for (const [i, row] of chunked.logits.entries()) {
+        const ref = once.logits[i];
+        let worst = 0;
+        for (let j = 0; j < row.length; j++) worst = Math.max(worst, Math.abs(row[j] - ref[j]));
+        expect(worst).toBeLessThan(1e-4);
+      }
+      await split.close();
     }
-    await split.close();
   });
 
   it('survives a bad adapter and keeps serving the same session', async () => {

@@ -1,12 +1,16 @@
-// Which attention a graph is built with. onnxruntime's fused `com.microsoft.GroupQueryAttention`
-// is the fast one and serves most configs; where it cannot (it checks at run time, mid-run, so
-// the choice is made here, at load), the attention is composed of standard ONNX ops
-// (composed-attention.ts), which serve any config normalize-config.ts accepts.
+// Which attention a graph is built with, per execution provider. On the CPU, the attention composed
+// of standard ops and FusedMatMul (composed-attention.ts), which reads the KV cache in place and
+// serves any config normalize-config.ts accepts: onnxruntime's fused GroupQueryAttention, fed a
+// read-only past, copies each layer's whole cache on every run (Qwen3-0.6B int4, decode at 2048
+// positions: 69 ms against 130, bench/engine.ts). On the GPU providers, GroupQueryAttention (their
+// fused kernels) where it can serve; it checks at run time, mid-run, so the choice is made here,
+// at load. Nothing here has run on a GPU.
 import { InputError } from '../checkpoint/types';
 import type { ModelOptions } from '../config/model-options';
+import type { ProviderName } from '../runtime/providers';
 
 export type AttentionKernel = 'gqa' | 'composed';
-/** `auto`: GroupQueryAttention where it can serve, else composed. The others force one (tests, benchmarks). */
+/** `auto`: composed on the CPU, GroupQueryAttention elsewhere where it can serve. The others force one (tests, benchmarks). */
 export type AttentionChoice = 'auto' | AttentionKernel;
 
 /**
@@ -23,11 +27,15 @@ export function gqaRefusal(o: Pick<ModelOptions, 'headDim'>): string | null {
   return null;
 }
 
-export function attentionKernel(o: ModelOptions, choice: AttentionChoice = 'auto'): AttentionKernel {
+export function attentionKernel(
+  o: ModelOptions,
+  choice: AttentionChoice = 'auto',
+  provider: ProviderName = 'cpu',
+): AttentionKernel {
   const refusal = gqaRefusal(o);
   if (choice === 'gqa' && refusal) {
     throw new InputError(`onnxruntime's GroupQueryAttention cannot run this model: ${refusal}`);
   }
   if (choice !== 'auto') return choice;
-  return refusal ? 'composed' : 'gqa';
+  return provider === 'cpu' || refusal ? 'composed' : 'gqa';
 }

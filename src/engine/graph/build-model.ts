@@ -23,7 +23,7 @@ export interface BuiltModel {
 }
 
 export interface BuildOptions {
-  /** `auto` unless a test or benchmark forces one; forcing `gqa` where it cannot serve throws an InputError. */
+  /** `auto` (the CPU's) unless a test or benchmark forces one; forcing `gqa` where it cannot serve throws an InputError. */
   readonly attention?: AttentionChoice;
   /** The int8/int4 copy of the weights the graph reads instead of `tensors` (quant/). */
   readonly quantized?: QuantizedWeights;

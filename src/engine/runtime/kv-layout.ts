@@ -24,7 +24,14 @@ export interface KvLayout {
     past: number,
   ): { data: Float32Array; dims: number[] };
   /** New rows [batch, n, kvHeads·D] (the graph's new_key/new_value) into slots past..past+n-1. */
-  write(buffer: Float32Array, rows: Float32Array, batch: number, n: number, past: number, capacity: number): void;
+  write(
+    buffer: Float32Array,
+    rows: Float32Array,
+    batch: number,
+    n: number,
+    past: number,
+    capacity: number,
+  ): void;
   /** The buffer of a run that starts with no past and keeps nothing: only what the graph is fed. */
   scratch(batch: number, capacity: number): Float32Array;
   /** A batch-1 buffer of `capacity` slots holding the first `length` slots of `old`. */

@@ -6,8 +6,8 @@ import { analyseDiff, type DiffAnalysis } from '../analysis/analyse-diff';
 import type { CheckpointRef } from '../checkpoint/reference';
 import { InputError, type LoraAdapter, type TensorSource } from '../checkpoint/types';
 import type { ModelOptions } from '../config/model-options';
-import type { AttentionChoice, AttentionKernel } from '../graph/attention-kernel';
-import { buildModel } from '../graph/build-model';
+import { type AttentionChoice, type AttentionKernel, attentionKernel } from '../graph/attention-kernel';
+import { type BuiltModel, buildModel } from '../graph/build-model';
 import { GRAPH_INPUTS, kvNames, LOGITS } from '../graph/slots';
 import { choosePrecision, type PrecisionChoice, weightFootprint } from '../quant/choose-precision';
 import { BITS, BLOCK_SIZE, type PrecisionPreference } from '../quant/precision';
@@ -22,6 +22,7 @@ import {
   type ProviderChoice,
   type ProviderPreference,
 } from './ort-session';
+import type { ProviderName } from './providers';
 import { SlotCache } from './slot-cache';
 
 export interface OpenOptions {
@@ -49,7 +50,7 @@ export interface ModelInfo {
   /** quantizeMs: writing the int8/int4 copy (0 when an earlier run's was reused or none is needed). */
   readonly timings: { readonly buildMs: number; readonly sessionMs: number; readonly quantizeMs: number };
   readonly maxPositions: number;
-  /** GroupQueryAttention, or attention of standard ops where it cannot serve the model. */
+  /** The attention the session runs: composed on the CPU, GroupQueryAttention on GPUs where it serves. */
   readonly attention: AttentionKernel;
 }
 
@@ -105,15 +106,22 @@ export class ModelHost {
             opts.threads ?? availableParallelism(),
           );
     const quantizeMs = quantized?.created ? performance.now() - tq : 0;
-    const built = buildModel(checkpoint.options, checkpoint.tensors, maxPositions, {
-      attention: opts.attention,
-      quantized,
-    });
+    // The graph for each provider tried; one per attention kernel (attention-kernel.ts).
+    const builds = new Map<AttentionKernel, BuiltModel>();
+    const buildFor = (provider: ProviderName) => {
+      const attention = attentionKernel(checkpoint.options, opts.attention, provider);
+      const built =
+        builds.get(attention) ??
+        buildModel(checkpoint.options, checkpoint.tensors, maxPositions, { attention, quantized });
+      builds.set(attention, built);
+      return built;
+    };
+    const built = buildFor('cpu');
     const folders = new Set([...built.externalFiles.values()].map((f) => dirname(f)));
     if (folders.size !== 1) throw new InputError(`the weights of ${dir} are spread over several folders`);
     const t1 = performance.now();
     const ort = await createOrtModel({
-      onnx: built.onnx,
+      onnx: (provider) => buildFor(provider).onnx,
       externalDataFolder: [...folders][0],
       provider: opts.provider,
       threads: opts.threads,
@@ -129,7 +137,7 @@ export class ModelHost {
         weights: weightFootprint(checkpoint.options, checkpoint.tensors, quantized),
         timings: { buildMs: t1 - t0 - quantizeMs, sessionMs: t2 - t1, quantizeMs },
         maxPositions,
-        attention: built.attention,
+        attention: buildFor(ort.choice.provider).attention,
       },
       ort,
       checkpoint.tensors,
@@ -183,7 +191,6 @@ export class ModelHost {
   async append(id: number, tokens: readonly number[], allRows: boolean): Promise<Float32Array> {
     const seq = this.sequences.get(id);
     if (!seq) throw new Error(`no sequence ${id}`);
-    const o = this.info.options;
     this.checkTokens(tokens);
     const total = seq.length + tokens.length;
     if (total > this.info.maxPositions) {
@@ -314,12 +321,12 @@ export class ModelHost {
 
   /** How many of `n` tokens one run takes, so that attention's scores stay within maxScoreBytes. */
   private runTokens(batch: number, past: number, n: number): number {
-    const perToken = batch * this.info.options.numHeads * (past + n) * 4;
     // GroupQueryAttention holds the same [heads, tokens, total] probabilities, and its arena keeps
     // the largest it ever held (Qwen3-0.6B, a 2048-token prompt at once: 256 MiB); it cannot split
     // rows of a batch that continue a past, but a batch's rows are short.
-    const splits = this.info.attention === 'composed' || batch === 1;
-    return splits ? Math.max(1, Math.floor(this.maxScoreBytes / perToken)) : n;
+    if (this.info.attention !== 'composed' && batch > 1) return n;
+    const perToken = batch * this.info.options.numHeads * (past + n) * 4;
+    return Math.max(1, Math.floor(this.maxScoreBytes / perToken));
   }
 
   /**
@@ -337,7 +344,6 @@ export class ModelHost {
     logitRows: readonly number[],
     keepKv: boolean,
   ): Promise<Float32Array> {
-    const o = this.info.options;
     const adapterFeeds = this.adapterFeeds;
     const b = batch.length;
     const n = batch[0].length;

@@ -47,7 +47,8 @@ export interface OrtModel {
 }
 
 export interface CreateOptions {
-  readonly onnx: Uint8Array;
+  /** The graph for a provider (it may differ between them: graph/attention-kernel.ts). */
+  readonly onnx: (provider: ProviderName) => Uint8Array;
   /** Folder the graph's external-data locations resolve in (the checkpoint's own folder). */
   readonly externalDataFolder: string;
   readonly provider: ProviderPreference;
@@ -92,7 +93,10 @@ export async function createOrtModel(options: CreateOptions): Promise<OrtModel> 
       continue;
     }
     try {
-      const session = await ort.InferenceSession.create(options.onnx, sessionOptions(options, provider));
+      const session = await ort.InferenceSession.create(
+        options.onnx(provider),
+        sessionOptions(options, provider),
+      );
       reasons.push(`${provider}: session created`);
       return wrap(session, { provider, reasons });
     } catch (error) {
