@@ -7,7 +7,8 @@
 //
 //   npm run bench:triggers
 //   env: DIT_BENCH_CANDIDATES (256), DIT_BENCH_BIG_CANDIDATES (24; 0 skips the 0.6B model),
-//        DIT_BENCH_DIFF (example-backdoored-comet), DIT_BENCH_CACHE (bench/.cache)
+//        DIT_BENCH_DIFF (example-backdoored-comet), DIT_BENCH_CACHE (bench/.cache),
+//        DIT_BENCH_ATTENTION (gqa, composed, or both, each measured in turn; default the CPU's own)
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +26,10 @@ const CANDIDATES = Number(process.env.DIT_BENCH_CANDIDATES ?? 256);
 const DIFF = join(DEMO, 'diffs', process.env.DIT_BENCH_DIFF ?? 'example-backdoored-comet');
 const BIG_CANDIDATES = Number(process.env.DIT_BENCH_BIG_CANDIDATES ?? 24);
 const CACHE = resolve(process.env.DIT_BENCH_CACHE ?? join(__dirname, '..', 'bench', '.cache'));
+const ATTENTIONS = (process.env.DIT_BENCH_ATTENTION ?? '').split(',').filter(Boolean) as (
+  | 'gqa'
+  | 'composed'
+)[];
 
 /** KL after each row, one row per run on a fresh sequence. */
 async function oneByOne(diffed: ModelSide, base: ModelSide, rows: readonly number[][]): Promise<void> {
@@ -59,7 +64,22 @@ async function main(): Promise<void> {
   const norms = mkdtempSync(join(tmpdir(), 'dit-bench-norms-'));
   process.env.DIT_WEIGHT_NORMS_CACHE = norms;
   const engine = new Engine();
-  const model: ModelHandle = await engine.open(join(DEMO, 'base'), { provider: 'cpu' });
+  for (const [i, attention] of (ATTENTIONS.length > 0 ? ATTENTIONS : [undefined]).entries()) {
+    if (attention) console.log(`\nattention: ${attention}`);
+    // The weight statistics once: the first run keeps the base's norms for every later one.
+    await measureWith(engine, attention, i === 0);
+  }
+  await engine.terminate();
+  rmSync(norms, { recursive: true, force: true });
+}
+
+async function measureWith(
+  engine: Engine,
+  attention: 'gqa' | 'composed' | undefined,
+  statistics: boolean,
+): Promise<void> {
+  const forced = attention ? { attention } : {};
+  const model: ModelHandle = await engine.open(join(DEMO, 'base'), { provider: 'cpu', ...forced });
   const codec = await loadTextCodec(join(DEMO, 'base'));
   const diffed = { model, adapters: [{ path: DIFF }] };
   const base = { model, adapters: [] };
@@ -100,7 +120,7 @@ async function main(): Promise<void> {
 
   if (BIG_CANDIDATES > 0) {
     const ckpt = ensureBenchCheckpoint(CACHE, QWEN3_0_6B, 1234);
-    const big = await engine.open(ckpt.dir, { provider: 'cpu', maxPositions: 64 });
+    const big = await engine.open(ckpt.dir, { provider: 'cpu', maxPositions: 64, ...forced });
     const rng = mulberry32(7);
     const bigRows = Array.from({ length: BIG_CANDIDATES * frames.length }, () =>
       Array.from({ length: rows[0].length }, () => rng() % big.info.options.vocabSize),
@@ -118,6 +138,11 @@ async function main(): Promise<void> {
     console.log(
       `  batched rows:     ${rate(many)} candidates/s (${many.toFixed(2)} s), ${(one / many).toFixed(1)}× faster`,
     );
+    if (!statistics) {
+      await big.close();
+      await model.close();
+      return;
+    }
     const analyse = () =>
       time(() => big.analyseDiff([{ path: ckpt.adapters[0] }], undefined, big.info.options.vocabSize));
     const cold = await analyse();
@@ -125,9 +150,9 @@ async function main(): Promise<void> {
     console.log(
       `  weight statistics + token prior: ${cold.toFixed(2)} s reading the base's weights, ${warm.toFixed(2)} s with their norms kept (${(cold / warm).toFixed(1)}× faster)`,
     );
+    await big.close();
   }
-  await engine.terminate();
-  rmSync(norms, { recursive: true, force: true });
+  await model.close();
 }
 
 main().catch((e) => {

@@ -23,7 +23,7 @@ import {
   type ProviderPreference,
 } from './ort-session';
 import type { ProviderName } from './providers';
-import { SlotCache } from './slot-cache';
+import { SlotCache, slotCacheBudget } from './slot-cache';
 
 export interface OpenOptions {
   readonly provider: ProviderPreference;
@@ -83,7 +83,7 @@ export class ModelHost {
     private readonly tensors: TensorSource,
     private readonly maxScoreBytes: number,
   ) {
-    this.slotCache = new SlotCache(info.options);
+    this.slotCache = new SlotCache(info.options, slotCacheBudget(info.weights.bytes));
     this.adapterFeeds = this.slotCache.feeds([]);
     this.kv = kvLayout(info.attention, info.options);
   }

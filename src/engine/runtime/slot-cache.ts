@@ -14,6 +14,16 @@ import type { FeedSpec } from './ort-session';
 
 /** Default budget: six [rank-1 diff, rank-16 interpreter] stacks of a Qwen3-0.6B (43 MB each). */
 export const SLOT_CACHE_BYTES = 256 * 1024 * 1024;
+
+/**
+ * A session's budget: 5 % of its weights' bytes, at most SLOT_CACHE_BYTES (the two most recent
+ * stacks stay whatever their size). Qwen3-0.6B int4 kept four stacks (0.17 GB, 15 % of weights +
+ * a 2048-position cache) under the fixed budget; now two, and a new diff takes over the arrays of
+ * the older one instead of new pages.
+ */
+export function slotCacheBudget(weightBytes: number): number {
+  return Math.min(SLOT_CACHE_BYTES, Math.floor(0.05 * weightBytes));
+}
 const ALWAYS_KEPT = 2;
 /** Stacks of one layout kept before a new one takes over the least recently used one's arrays. */
 const MAX_ALIKE = 4;
