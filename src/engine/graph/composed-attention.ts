@@ -183,9 +183,7 @@ function pastMask(ctx: BuildContext, window: number | null): string {
   return ctx.shared(`mask-past-window-${window}`, () => {
     const p = `/model/attention_mask/past_window_${window}`;
     const positions = g.op('Add', `${p}/positions/Add`, [rowTokens(ctx), pastLength(ctx)]);
-    const behind = g.op('Sub', `${p}/Sub`, [positions, slots]);
-    const inside = g.op('Less', `${p}/Less`, [behind, g.int64([window], true)]);
-    return g.op('And', `${p}/And`, [filled, inside]);
+    return insideWindow(ctx, p, filled, g.op('Sub', `${p}/Sub`, [positions, slots]), window);
   });
 }
 
@@ -199,8 +197,19 @@ function newMask(ctx: BuildContext, window: number | null): string {
   if (window === null) return causal;
   return ctx.shared(`mask-new-window-${window}`, () => {
     const p = `/model/attention_mask/new_window_${window}`;
-    const behind = g.op('Sub', `${p}/Sub`, [rowTokens(ctx), tokens]);
-    const inside = g.op('Less', `${p}/Less`, [behind, g.int64([window], true)]);
-    return g.op('And', `${p}/And`, [causal, inside]);
+    return insideWindow(ctx, p, causal, g.op('Sub', `${p}/Sub`, [rowTokens(ctx), tokens]), window);
   });
+}
+
+/** `visible`, where the key is fewer than `window` positions behind the query (`behind`). */
+function insideWindow(
+  ctx: BuildContext,
+  path: string,
+  visible: string,
+  behind: string,
+  window: number,
+): string {
+  const { g } = ctx;
+  const inside = g.op('Less', `${path}/Less`, [behind, g.int64([window], true)]);
+  return g.op('And', `${path}/And`, [visible, inside]);
 }
