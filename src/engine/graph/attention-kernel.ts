@@ -2,7 +2,7 @@
 // of standard ops and FusedMatMul (composed-attention.ts), which reads the KV cache in place and
 // serves any config normalize-config.ts accepts: onnxruntime's fused GroupQueryAttention, fed a
 // read-only past, copies each layer's whole cache on every run (Qwen3-0.6B int4, decode at 2048
-// positions: 69 ms against 130, bench/engine.ts). On the GPU providers, GroupQueryAttention (their
+// positions: 74 ms against 136, bench/engine.ts). On the GPU providers, GroupQueryAttention (their
 // fused kernels) where it can serve; it checks at run time, mid-run, so the choice is made here,
 // at load. Nothing here has run on a GPU.
 import { InputError } from '../checkpoint/types';
