@@ -34,6 +34,22 @@ describe('graph structure', () => {
     expect(dims.map((d) => d.dimParam || Number(d.dimValue))).toEqual(['r.1.down_proj', 128]);
   });
 
+  it("adds each LoRA branch to its base projection as the B product's C term, with no Add of its own", async () => {
+    const { options, model } = await build('qwen3-tiny');
+    const nodes = model.graph?.node ?? [];
+    const bProducts = nodes.filter((n) => n.name?.endsWith('/lora/B'));
+    expect(bProducts).toHaveLength(options.numLayers * 7);
+    const q = nodes.find((n) => n.name === '/model/layers.0/attn/q_proj/lora/B');
+    const base = nodes.find((n) => n.name === '/model/layers.0/attn/q_proj/Gemm');
+    expect(q?.opType).toBe('Gemm');
+    expect(q?.input).toEqual([
+      '/model/layers.0/attn/q_proj/lora/A/output_0',
+      'lora.0.q_proj.B',
+      base?.output?.[0],
+    ]);
+    expect(nodes.some((n) => n.name?.includes('/lora/Add'))).toBe(false);
+  });
+
   it('keeps every checkpoint weight as external data pointing into the safetensors files', async () => {
     const { model, built } = await build('qwen3-tiny');
     const external = (model.graph?.initializer ?? []).filter(
