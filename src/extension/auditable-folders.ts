@@ -29,8 +29,9 @@ export class AuditableFolders implements vscode.Disposable {
     this.disposables.push(
       this.changed,
       watcher,
-      watcher.onDidCreate(() => this.schedule()),
-      watcher.onDidDelete(() => this.schedule()),
+      watcher.onDidCreate((uri) => this.noticed(uri)),
+      watcher.onDidChange((uri) => this.noticed(uri)),
+      watcher.onDidDelete((uri) => this.noticed(uri)),
       vscode.workspace.onDidChangeWorkspaceFolders(() => this.schedule()),
     );
   }
@@ -54,6 +55,26 @@ export class AuditableFolders implements vscode.Disposable {
     return this.folders.has(dirname(fsPath));
   }
 
+  /**
+   * A marker file appeared, changed or went: its folder is looked at now, and the workspace again
+   * soon. The rescan alone was not enough: in the e2e test a folder copied in was audited (its
+   * files' events seen) and never badged, in 2 runs of 3, its folder missing from the list.
+   */
+  private noticed(uri: vscode.Uri): void {
+    if (uri.scheme === 'file') {
+      const dir = dirname(uri.fsPath);
+      this.scanning = this.scanning.then(() => {
+        const checkpoint = folderKind(dir) !== undefined;
+        if (checkpoint === this.folders.has(dir)) return;
+        const next = new Set(this.folders);
+        if (checkpoint) next.add(dir);
+        else next.delete(dir);
+        return this.publish(next);
+      });
+    }
+    this.schedule();
+  }
+
   private schedule(): void {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => void this.refresh(), RESCAN_DELAY_MS);
@@ -65,24 +86,39 @@ export class AuditableFolders implements vscode.Disposable {
       const candidates = [
         ...new Set(markers.filter((u) => u.scheme === 'file').map((u) => dirname(u.fsPath))),
       ];
-      const found = new Set(candidates.filter((dir) => folderKind(dir) !== undefined));
+      // The folders already known stay while they still are checkpoints: the search finds new
+      // ones, and a folder that is no longer one (deleted, its config gone) fails folderKind.
+      const found = new Set(
+        [...candidates, ...[...this.folders].filter((dir) => inWorkspace(dir))].filter(
+          (dir) => folderKind(dir) !== undefined,
+        ),
+      );
       if (markers.length >= MAX_MARKERS)
         this.log.warn(`stopped looking for checkpoint folders after ${MAX_MARKERS} config files`);
-      const same = found.size === this.folders.size && [...found].every((d) => this.folders.has(d));
-      this.folders = found;
-      if (!same) this.changed.fire();
-      // `resourcePath` is the fsPath of a file URI, and the path of a remote one as the UI sees it.
-      const keys = new Set<string>();
-      for (const dir of found) keys.add(dir).add(vscode.Uri.file(dir).path);
-      await vscode.commands.executeCommand('setContext', AUDITABLE_FOLDERS_KEY, [...keys].sort());
+      await this.publish(found);
       this.log.debug(`checkpoint folders in the workspace: ${found.size}`);
     } catch (e) {
       this.log.error(`scanning the workspace for checkpoint folders failed: ${String(e)}`);
     }
   }
 
+  /** Makes `found` the list: the context key set, listeners told if it changed. */
+  private async publish(found: Set<string>): Promise<void> {
+    const same = found.size === this.folders.size && [...found].every((d) => this.folders.has(d));
+    this.folders = found;
+    if (!same) this.changed.fire();
+    // `resourcePath` is the fsPath of a file URI, and the path of a remote one as the UI sees it.
+    const keys = new Set<string>();
+    for (const dir of found) keys.add(dir).add(vscode.Uri.file(dir).path);
+    await vscode.commands.executeCommand('setContext', AUDITABLE_FOLDERS_KEY, [...keys].sort());
+  }
+
   dispose(): void {
     clearTimeout(this.timer);
     for (const d of this.disposables.splice(0)) d.dispose();
   }
+}
+
+function inWorkspace(dir: string): boolean {
+  return vscode.workspace.getWorkspaceFolder(vscode.Uri.file(dir)) !== undefined;
 }
