@@ -143,10 +143,6 @@ async function measure({ shape, precision, checkpoint, attention }: ChildInput):
     const interpreter = { path: checkpoint.interpreter };
     const stack = [{ path: checkpoint.adapters[0] }, interpreter];
     await model.setAdapters(stack);
-    const loraBytes = (await Promise.all(stack.map((ref) => loadAdapter(ref)))).reduce(
-      (sum, a) => sum + a.factors.reduce((n, f) => n + (f.inFeatures + f.outFeatures) * f.rank * 4, 0),
-      0,
-    );
     const prompt = promptOf(PROMPT, shape.vocabSize, SEED + 100);
     await decode(model, prompt, 2); // warm-up: the first run allocates the arena
     const short = await decode(model, prompt, STEPS);
@@ -181,6 +177,11 @@ async function measure({ shape, precision, checkpoint, attention }: ChildInput):
     await model.close();
     // The worker's memory given back first (the finally's terminate is then a no-op).
     await engine.terminate();
+    // Read here, after the peaks: copies held by this thread are no part of the engine's memory.
+    const loraBytes = (await Promise.all(stack.map((ref) => loadAdapter(ref)))).reduce(
+      (sum, a) => sum + a.factors.reduce((n, f) => n + (f.inFeatures + f.outFeatures) * f.rank * 4, 0),
+      0,
+    );
     const { options, tensors } = await loadCheckpoint(checkpoint.dir);
     const projectionsMs = await projectionsAloneMs(
       options,

@@ -68,6 +68,31 @@ describe('graph structure', () => {
     expect(inline.every((t) => t.name?.startsWith('/rope/') || t.name?.startsWith('/const/'))).toBe(true);
   });
 
+  it('takes the tokens as embedding rows: the table is in the graph only as a tied LM head', async () => {
+    const untied = await build('llama-tiny');
+    const input = untied.model.graph?.input?.find((i) => i.name === 'inputs_embeds');
+    const dims = input?.type?.tensorType?.shape?.dim ?? [];
+    expect(dims.map((d) => d.dimParam || Number(d.dimValue))).toEqual([
+      'batch',
+      'seq',
+      untied.options.hiddenSize,
+    ]);
+    expect(untied.model.graph?.input?.some((i) => i.name === 'input_ids')).toBe(false);
+    const names = (m: typeof untied.model) => (m.graph?.initializer ?? []).map((t) => t.name ?? '');
+    expect(names(untied.model).some((n) => n.startsWith('model.embed_tokens'))).toBe(false);
+    expect(
+      untied.built.nodes.some((n) => n.op === 'Gather' && n.name.startsWith('/model/embed_tokens')),
+    ).toBe(false);
+
+    const tied = await build('qwen3-tiny');
+    const table = names(tied.model).filter((n) => n.startsWith('model.embed_tokens'));
+    expect(table).toHaveLength(1);
+    const readers = (tied.model.graph?.node ?? []).filter((n) => n.input?.includes(table[0]));
+    expect(readers.every((n) => n.name?.startsWith('/weights/') || n.name?.startsWith('/lm_head'))).toBe(
+      true,
+    );
+  });
+
   it('names nodes as paths and uses one attention op per layer (GroupQueryAttention, forced)', async () => {
     const { options, built } = await build('gemma3-tiny', undefined, { attention: 'gqa' });
     const gqa = built.nodes.filter((n) => n.op === 'GroupQueryAttention');

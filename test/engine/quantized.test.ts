@@ -10,7 +10,12 @@ import type { TensorSource } from '../../src/engine/checkpoint/types';
 import type { ModelOptions } from '../../src/engine/config/model-options';
 import { forwardTrace } from '../../src/engine/forward';
 import { dequantizeRows, quantizeRows } from '../../src/engine/quant/block-quantize';
-import { choosePrecision, kvCacheBytes, weightBytes } from '../../src/engine/quant/choose-precision';
+import {
+  choosePrecision,
+  kvCacheBytes,
+  weightBytes,
+  weightFootprint,
+} from '../../src/engine/quant/choose-precision';
 import { BLOCK_SIZE } from '../../src/engine/quant/precision';
 import { quantizedWeights } from '../../src/engine/quant/quantized-weights';
 import { Engine } from '../../src/engine/runtime/engine';
@@ -187,6 +192,19 @@ describe('quantized engine', () => {
     expect(rebuilt.info.timings.quantizeMs).toBeGreaterThan(0);
     await rebuilt.close();
     expect(existsSync(join(dir, 'manifest.json'))).toBe(false); // nothing written beside the checkpoint
+  });
+});
+
+describe('the quantized copy and the embedding table', () => {
+  it('copies no embedding table (its rows come from the checkpoint), and the weight bytes still count it', async () => {
+    for (const name of ['llama-tiny', 'qwen3-tiny']) {
+      const { options, tensors } = await loadCheckpoint(join(TINY, name));
+      const q = await quantizedWeights(options, tensors, 4, BLOCK_SIZE, fresh());
+      const embed = tensors.get('model.embed_tokens.weight');
+      expect(q.stored.get('model.embed_tokens.weight')).toBeUndefined();
+      expect(q.stored.names().length).toBeGreaterThan(0);
+      expect(weightFootprint(options, tensors, q).bytes).toBe(q.bytes + (embed?.byteLength ?? Number.NaN));
+    }
   });
 });
 

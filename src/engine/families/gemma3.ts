@@ -82,7 +82,7 @@ function build(ctx: BuildContext<Gemma3Options>): string {
   const w = decoderWeights(ctx, addOne(ctx));
   const norm = (layer: number, name: LayerNormName, x: string) =>
     rmsNorm(ctx, `/model/layers.${layer}/${name}`, x, w.norm(layer, name));
-  const tokens = embed(ctx, w.embedTable());
+  const tokens = embed(ctx);
   let x = g.op('Mul', '/model/embed_tokens/Scale', [tokens, g.float(Math.sqrt(o.hiddenSize))]);
   for (let layer = 0; layer < o.numLayers; layer++) {
     const path = `/model/layers.${layer}`;

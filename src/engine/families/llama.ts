@@ -49,7 +49,7 @@ export function llamaDecoder({ qkNorm = false } = {}): (ctx: BuildContext) => st
     const w = decoderWeights(ctx, storedScale(ctx));
     const norm = (layer: number, name: LayerNormName, x: string) =>
       rmsNorm(ctx, `/model/layers.${layer}/${name}`, x, w.norm(layer, name));
-    let x = embed(ctx, w.embedTable());
+    let x = embed(ctx);
     for (let layer = 0; layer < o.numLayers; layer++) {
       const path = `/model/layers.${layer}`;
       const h = norm(layer, 'input_layernorm', x);

@@ -160,14 +160,15 @@ export function project(ctx: BuildContext, path: string, x: string, w: Projectio
 }
 
 /**
- * Token ids [batch, seq] → rows of the embedding table [batch * seq, hidden]. A table kept as
- * stored (quantized builds) is cast after the gather, so only the rows asked for become float32.
+ * The tokens' embedding rows [batch, seq, hidden] → [batch * seq, hidden]. The table is not in the
+ * graph: the runtime reads the rows a run needs from the checkpoint (runtime/embedding-rows.ts).
  */
-export function embed(ctx: BuildContext, table: string): string {
-  const { g } = ctx;
-  const ids = g.op('Reshape', '/model/embed_tokens/Flatten', [GRAPH_INPUTS.inputIds, g.int64([-1])]);
-  const rows = g.op('Gather', '/model/embed_tokens/Gather', [table, ids]);
-  return ctx.isQuantized ? g.op('Cast', '/model/embed_tokens/Cast', [rows], { to: 1 }) : rows;
+export function embed(ctx: BuildContext): string {
+  const { g, o } = ctx;
+  return g.op('Reshape', '/model/embed_tokens/Flatten', [
+    GRAPH_INPUTS.inputsEmbeds,
+    g.int64([-1, o.hiddenSize]),
+  ]);
 }
 
 /**

@@ -37,7 +37,7 @@ export function buildModel(
 ): BuiltModel {
   const attention = attentionKernel(options, build.attention);
   const g = new GraphBuilder();
-  g.input(GRAPH_INPUTS.inputIds, 'int64', ['batch', 'seq']);
+  g.input(GRAPH_INPUTS.inputsEmbeds, 'float32', ['batch', 'seq', options.hiddenSize]);
   g.input(GRAPH_INPUTS.positionIds, 'int64', ['batch', 'seq']);
   g.input(GRAPH_INPUTS.seqlensK, 'int32', ['batch']);
   g.input(GRAPH_INPUTS.totalSequenceLength, 'int32', []);

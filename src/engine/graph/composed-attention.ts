@@ -97,7 +97,7 @@ export function composedAttention(
 /** The new tokens' count, int64 [1]. */
 function seqLength(ctx: BuildContext): string {
   return ctx.shared('seq-length', () =>
-    ctx.g.op('Shape', '/model/seq_length/Shape', [GRAPH_INPUTS.inputIds], { start: 1, end: 2 }),
+    ctx.g.op('Shape', '/model/seq_length/Shape', [GRAPH_INPUTS.inputsEmbeds], { start: 1, end: 2 }),
   );
 }
 

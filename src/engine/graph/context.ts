@@ -82,7 +82,10 @@ export class BuildContext<O extends ModelOptions = ModelOptions> {
   }
 
   /** A checkpoint tensor as stored (no Cast), checked against the shape the family expects. */
-  storedWeight(name: string, shape: readonly number[]): { stored: string; dtype: TensorRef['dtype'] } {
+  private storedWeight(
+    name: string,
+    shape: readonly number[],
+  ): { stored: string; dtype: TensorRef['dtype'] } {
     const ref = this.tensors.get(name);
     if (!ref) throw new InputError(`the checkpoint has no tensor ${name}`);
     if (ref.shape.length !== shape.length || ref.shape.some((d, i) => d !== shape[i])) {
@@ -100,11 +103,6 @@ export class BuildContext<O extends ModelOptions = ModelOptions> {
       this.weights.set(initializer, initializer);
     }
     return { stored: initializer, dtype: ref.dtype };
-  }
-
-  /** Whether the graph runs on quantized weights (int8/int4). */
-  get isQuantized(): boolean {
-    return this.quantized !== undefined;
   }
 
   /** The weight a linear layer multiplies by: quantized where this build quantizes it, else float32 [out, in]. */
@@ -171,11 +169,14 @@ export class BuildContext<O extends ModelOptions = ModelOptions> {
     return name;
   }
 
-  /** [batch] of the input ids' shape, as a 1-D int64 tensor. */
+  /** [batch] of the inputs' shape, as a 1-D int64 tensor. */
   batchDim(): string {
     const cached = this.shapes.get('batch-dim');
     if (cached) return cached;
-    const dim = this.g.op('Shape', '/model/batch_dim/Shape', [GRAPH_INPUTS.inputIds], { start: 0, end: 1 });
+    const dim = this.g.op('Shape', '/model/batch_dim/Shape', [GRAPH_INPUTS.inputsEmbeds], {
+      start: 0,
+      end: 1,
+    });
     this.shapes.set('batch-dim', dim);
     return dim;
   }

@@ -27,7 +27,8 @@ export function kvNames(layer: number): {
 }
 
 export const GRAPH_INPUTS = {
-  inputIds: 'input_ids',
+  /** The tokens' embedding rows, float32 [batch, seq, hidden] (runtime/embedding-rows.ts reads them). */
+  inputsEmbeds: 'inputs_embeds',
   positionIds: 'position_ids',
   seqlensK: 'seqlens_k',
   totalSequenceLength: 'total_sequence_length',

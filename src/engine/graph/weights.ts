@@ -38,8 +38,6 @@ export function storedScale(ctx: BuildContext): NormScale {
 }
 
 export interface DecoderWeights {
-  /** The embedding table: float32, or as stored when the build is quantized (embed() casts the rows it gathers). */
-  embedTable(): string;
   /** The LM head's [vocab, hidden] weight: the embedding table when tied. */
   lmHead(): Projection;
   finalNorm(): string;
@@ -57,8 +55,6 @@ export function decoderWeights(ctx: BuildContext, scale: NormScale): DecoderWeig
     linearWeights(ctx, layer, module, withBias);
   const table = [o.vocabSize, o.hiddenSize] as const;
   return {
-    embedTable: () =>
-      ctx.isQuantized ? ctx.storedWeight(names.embed, table).stored : ctx.weight(names.embed, table),
     lmHead: () => ctx.projection(o.tieWordEmbeddings ? names.embed : names.lmHead, table),
     finalNorm: () => scale('/model/norm', names.finalNorm, o.hiddenSize),
     norm: (layer, name) =>

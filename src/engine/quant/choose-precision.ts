@@ -1,6 +1,7 @@
 // `--precision auto`: the most precise weights that fit in the memory this process can have,
 // with room for the KV cache and the runtime's working buffers.
 import { freemem } from 'node:os';
+import { tensorNames } from '../checkpoint/tensor-names';
 import type { TensorSource } from '../checkpoint/types';
 import type { ModelOptions } from '../config/model-options';
 import { BITS, BLOCK_SIZE, type Precision, type PrecisionPreference } from './precision';
@@ -68,8 +69,9 @@ export function choosePrecision(
 }
 
 /**
- * What the session holds and what one decoded token reads of it: every linear weight and the LM
- * head once (codes and scales when quantized), the embedding row and norms not counted.
+ * The model's weight bytes at its precision (the embedding table as stored counted, though it stays
+ * in its file), and what one decoded token reads: every linear weight and the LM head once (codes
+ * and scales when quantized), the embedding row and norms not counted.
  */
 export function weightFootprint(
   o: ModelOptions,
@@ -83,7 +85,10 @@ export function weightFootprint(
       const ref = quantized.nbits(name);
       if (ref) read += ref.codes.length + ref.scales.length;
     }
-    return { bytes: quantized.bytes, readPerToken: read };
+    // The model's weights at this precision: the copy, and the embedding table as stored, which
+    // stays in the checkpoint (runtime/embedding-rows.ts reads a run's rows).
+    const embed = tensors.get(tensorNames(o.weightPrefix).embed)?.byteLength ?? 0;
+    return { bytes: quantized.bytes + embed, readPerToken: read };
   }
   const params = names.reduce(
     (n, name) => n + (tensors.get(name)?.shape ?? []).reduce((a, b) => a * b, 1),

@@ -1,8 +1,9 @@
 // A checkpoint's weights at int8 or int4, written once into a cache folder and reused: one
 // `weights.bin` holding the quantized linear weights (codes + scales, block-quantize.ts) and a copy
-// of the decoder's other tensors as stored (embeddings, norms, biases), so that the graph's external
+// of the decoder's other tensors as stored (norms, biases), so that the graph's external
 // data all lives in one folder (ORT resolves external data in one folder only, and a user's
-// checkpoint folder is never written to). `manifest.json`, written last, says where each one is;
+// checkpoint folder is never written to). The embedding table is not copied: its rows are read from
+// the checkpoint itself (runtime/embedding-rows.ts). `manifest.json`, written last, says where each one is;
 // the folder is renamed into place whole, so a half-written one is never used.
 // The key is the source files' identity (real path, size, modification time) and the format, so
 // a checkpoint changed in place is quantized again. The newest few folders are kept.
@@ -28,7 +29,8 @@ import type { ModelOptions } from '../config/model-options';
 import { blobBytes, blocksPerRow, type QuantizedRows } from './block-quantize';
 import { createQuantizer, type Quantizer } from './quantize-pool';
 
-const FORMAT_VERSION = 1;
+// 2: the embedding table no longer copied.
+const FORMAT_VERSION = 2;
 const MANIFEST = 'manifest.json';
 const DATA = 'weights.bin';
 /** Offsets aligned so ORT can map each initializer straight from the file. */
@@ -55,11 +57,11 @@ export interface QuantizedWeights {
   /** The folder every external-data location resolves in. */
   readonly folder: string;
   readonly file: string;
-  /** The decoder's tensors as stored, read from `file` (every name the graph asks for that is not quantized, and the tied embedding). */
+  /** The decoder's tensors as stored, read from `file` (every name the graph asks for that is not quantized). */
   readonly stored: TensorSource;
   /** The quantized linear weights by checkpoint name. */
   nbits(name: string): NBitsRef | undefined;
-  /** Bytes of `file`. */
+  /** Bytes of `file` (the embedding table is not in it). */
   readonly bytes: number;
   /** Whether this call wrote it (false: reused from an earlier run). */
   readonly created: boolean;
@@ -226,7 +228,7 @@ async function write(
       const ref = tensors.get(name);
       if (!ref) continue;
       if (quantized.has(name)) nbits[name] = await quantizeTensor(ref, bits, blockSize, append, quantizer);
-      if ((!quantized.has(name) || name === embed) && name.startsWith(o.weightPrefix)) {
+      if (!quantized.has(name) && name !== embed && name.startsWith(o.weightPrefix)) {
         const { offset, length } = await copyTensor(ref, append);
         stored[name] = { dtype: ref.dtype, shape: ref.shape, offset, byteLength: length };
       }

@@ -13,6 +13,7 @@ import { choosePrecision, type PrecisionChoice, weightFootprint } from '../quant
 import { BITS, BLOCK_SIZE, type PrecisionPreference } from '../quant/precision';
 import { quantizedWeights } from '../quant/quantized-weights';
 import { AdapterCache } from './adapter-cache';
+import { EmbeddingRows } from './embedding-rows';
 import { type KvLayout, kvLayout } from './kv-layout';
 import { loadCheckpoint } from './load-model';
 import {
@@ -45,7 +46,7 @@ export interface ModelInfo {
   readonly options: ModelOptions;
   readonly provider: ProviderChoice;
   readonly precision: PrecisionChoice;
-  /** Bytes of the weights the session holds, and of those one decoded token reads (quant/choose-precision.ts). */
+  /** The model's weight bytes at its precision, and those one decoded token reads (quant/choose-precision.ts). */
   readonly weights: { readonly bytes: number; readonly readPerToken: number };
   /** quantizeMs: writing the int8/int4 copy (0 when an earlier run's was reused or none is needed). */
   readonly timings: { readonly buildMs: number; readonly sessionMs: number; readonly quantizeMs: number };
@@ -81,6 +82,7 @@ export class ModelHost {
     readonly info: ModelInfo,
     private readonly ort: OrtModel,
     private readonly tensors: TensorSource,
+    private readonly embeddings: EmbeddingRows,
     private readonly maxScoreBytes: number,
   ) {
     this.slotCache = new SlotCache(info.options, slotCacheBudget(info.weights.bytes));
@@ -128,6 +130,13 @@ export class ModelHost {
       prepack: quantized !== undefined,
     });
     const t2 = performance.now();
+    let embeddings: EmbeddingRows;
+    try {
+      embeddings = await EmbeddingRows.open(checkpoint.options, checkpoint.tensors);
+    } catch (error) {
+      await ort.release();
+      throw error;
+    }
     return new ModelHost(
       {
         dir,
@@ -141,6 +150,7 @@ export class ModelHost {
       },
       ort,
       checkpoint.tensors,
+      embeddings,
       opts.maxScoreBytes ?? MAX_SCORE_BYTES,
     );
   }
@@ -348,16 +358,15 @@ export class ModelHost {
     const b = batch.length;
     const n = batch[0].length;
     const total = past + n;
-    const ids = new BigInt64Array(b * n);
     const positions = new BigInt64Array(b * n);
     batch.forEach((row, r) => {
-      row.forEach((t, i) => {
-        ids[r * n + i] = BigInt(t);
+      row.forEach((_, i) => {
         positions[r * n + i] = BigInt(past + i);
       });
     });
+    const embeds = this.embeddings.rows(batch.flat());
     const feeds: FeedSpec[] = [
-      { name: GRAPH_INPUTS.inputIds, type: 'int64', data: ids, dims: [b, n] },
+      { name: GRAPH_INPUTS.inputsEmbeds, type: 'float32', data: embeds, dims: [b, n, this.embeddings.width] },
       { name: GRAPH_INPUTS.positionIds, type: 'int64', data: positions, dims: [b, n] },
       { name: GRAPH_INPUTS.seqlensK, type: 'int32', data: new Int32Array(b).fill(total - 1), dims: [b] },
       { name: GRAPH_INPUTS.totalSequenceLength, type: 'int32', data: Int32Array.of(total), dims: [] },
@@ -400,6 +409,7 @@ export class ModelHost {
 
   async close(): Promise<void> {
     this.sequences.clear();
+    await this.embeddings.close();
     await this.ort.release();
   }
 }

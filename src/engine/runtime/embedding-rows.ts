@@ -1,0 +1,65 @@
+// The embedding table stays in its checkpoint file: each run reads the rows of its tokens (one
+// positioned read each, from the page cache after the first time) and feeds them to the graph as
+// float32 (graph/blocks.ts `embed`). Held by ORT, the table was mapped from the file, and the
+// kernel maps whole folios of it around each row gathered: on Qwen3-0.6B int4 a 2048-token prompt
+// of random tokens made 0.3 GB of it resident (all of its 0.31 GB of bf16), for rows that are
+// 4 MB of float32 (bench/engine.ts). Read here, none of it counts in the process's memory.
+import { readSync } from 'node:fs';
+import { DTYPE_BYTES, toFloat32 } from '../checkpoint/dtype';
+import { openRegularFile, type RegularFile } from '../checkpoint/regular-file';
+import { tensorNames } from '../checkpoint/tensor-names';
+import { InputError, type TensorRef, type TensorSource } from '../checkpoint/types';
+import type { ModelOptions } from '../config/model-options';
+
+export class EmbeddingRows {
+  private readonly rowBytes: number;
+
+  private constructor(
+    private readonly ref: TensorRef,
+    private readonly file: RegularFile,
+    private readonly hidden: number,
+  ) {
+    this.rowBytes = hidden * DTYPE_BYTES[ref.dtype];
+  }
+
+  static async open(o: ModelOptions, tensors: TensorSource): Promise<EmbeddingRows> {
+    const name = tensorNames(o.weightPrefix).embed;
+    const ref = tensors.get(name);
+    if (!ref) throw new InputError(`the checkpoint has no tensor ${name}`);
+    const [vocab, hidden] = ref.shape;
+    if (ref.shape.length !== 2 || vocab !== o.vocabSize || hidden !== o.hiddenSize) {
+      throw new InputError(
+        `tensor ${name} has shape [${ref.shape}], but config.json implies [${o.vocabSize},${o.hiddenSize}]`,
+      );
+    }
+    const file = await openRegularFile(ref.file);
+    if (file.size < ref.offset + ref.byteLength) {
+      await file.handle.close();
+      throw new InputError(`${ref.file} ends before tensor ${name} does`);
+    }
+    return new EmbeddingRows(ref, file, hidden);
+  }
+
+  /** The rows of `ids` (checked against the vocabulary by the caller), float32 [ids.length, hidden]. */
+  rows(ids: ArrayLike<number>): Float32Array {
+    const bytes = new Uint8Array(ids.length * this.rowBytes);
+    for (let i = 0; i < ids.length; i++) {
+      const at = this.ref.offset + ids[i] * this.rowBytes;
+      const got = readSync(this.file.handle.fd, bytes, i * this.rowBytes, this.rowBytes, at);
+      if (got !== this.rowBytes) {
+        throw new InputError(
+          `${this.ref.file} changed while the model was open: the embedding of token ${ids[i]} is cut short`,
+        );
+      }
+    }
+    return toFloat32(this.ref.dtype, bytes);
+  }
+
+  get width(): number {
+    return this.hidden;
+  }
+
+  async close(): Promise<void> {
+    await this.file.handle.close();
+  }
+}
