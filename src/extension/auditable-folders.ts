@@ -63,13 +63,18 @@ export class AuditableFolders implements vscode.Disposable {
   private noticed(uri: vscode.Uri): void {
     if (uri.scheme === 'file') {
       const dir = dirname(uri.fsPath);
-      this.scanning = this.scanning.then(() => {
-        const checkpoint = folderKind(dir) !== undefined;
-        if (checkpoint === this.folders.has(dir)) return;
-        const next = new Set(this.folders);
-        if (checkpoint) next.add(dir);
-        else next.delete(dir);
-        return this.publish(next);
+      this.scanning = this.scanning.then(async () => {
+        try {
+          const checkpoint = folderKind(dir) !== undefined;
+          if (checkpoint === this.folders.has(dir)) return;
+          const next = new Set(this.folders);
+          if (checkpoint) next.add(dir);
+          else next.delete(dir);
+          await this.publish(next);
+        } catch (e) {
+          // As scan() does: a failure here must not leave `scanning` rejected for every later scan.
+          this.log.error(`looking at ${dir} for a checkpoint failed: ${String(e)}`);
+        }
       });
     }
     this.schedule();

@@ -45,7 +45,7 @@ describe('embedding rows read from the checkpoint', () => {
     const { options, tensors } = await loadCheckpoint(join(TINY, 'llama-tiny'));
     const wider = { ...options, hiddenSize: options.hiddenSize + 1 };
     await expect(EmbeddingRows.open(wider, tensors)).rejects.toThrow(
-      /tensor model\.embed_tokens\.weight has shape \[\d+,\d+\], but config\.json implies/,
+      /config\.json is inconsistent with the weights: vocab_size and hidden_size imply \[\d+, \d+\] for model\.embed_tokens\.weight/,
     );
 
     const dir = copyOf('llama-tiny');

@@ -9,6 +9,7 @@ import { DTYPE_BYTES, toFloat32 } from '../checkpoint/dtype';
 import { openRegularFile, type RegularFile } from '../checkpoint/regular-file';
 import { tensorNames } from '../checkpoint/tensor-names';
 import { InputError, type TensorRef, type TensorSource } from '../checkpoint/types';
+import { checkSizesAgainstWeights } from '../config/check-weights';
 import type { ModelOptions } from '../config/model-options';
 
 export class EmbeddingRows {
@@ -26,18 +27,14 @@ export class EmbeddingRows {
     const name = tensorNames(o.weightPrefix).embed;
     const ref = tensors.get(name);
     if (!ref) throw new InputError(`the checkpoint has no tensor ${name}`);
-    const [vocab, hidden] = ref.shape;
-    if (ref.shape.length !== 2 || vocab !== o.vocabSize || hidden !== o.hiddenSize) {
-      throw new InputError(
-        `tensor ${name} has shape [${ref.shape}], but config.json implies [${o.vocabSize},${o.hiddenSize}]`,
-      );
-    }
+    // The rows' offsets follow from the shape config.json implies.
+    checkSizesAgainstWeights(o, (n) => tensors.get(n));
     const file = await openRegularFile(ref.file);
     if (file.size < ref.offset + ref.byteLength) {
       await file.handle.close();
       throw new InputError(`${ref.file} ends before tensor ${name} does`);
     }
-    return new EmbeddingRows(ref, file, hidden);
+    return new EmbeddingRows(ref, file, o.hiddenSize);
   }
 
   /** The rows of `ids` (checked against the vocabulary by the caller), float32 [ids.length, hidden]. */
