@@ -23,7 +23,7 @@ import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { loadAdapter } from '../src/engine/checkpoint/load-adapter';
 import { availableMemory, kvCacheBytes, weightBytes } from '../src/engine/quant/choose-precision';
-import { PRECISIONS, type Precision } from '../src/engine/quant/precision';
+import { PRECISIONS, type Precision, precisionUnsupportedOn } from '../src/engine/quant/precision';
 import { Engine, type ModelHandle } from '../src/engine/runtime/engine';
 import { loadCheckpoint } from '../src/engine/runtime/load-model';
 import {
@@ -251,7 +251,9 @@ async function benchShape(shape: BenchShape): Promise<ShapeResult> {
     `  ${fmtGB(checkpoint.tensorBytes)} bf16 ${checkpoint.reused ? 'reused' : `written in ${(checkpoint.generateMs / 1000).toFixed(0)} s`}`,
   );
   const { options, tensors } = await loadCheckpoint(checkpoint.dir);
-  const wanted = (env.DIT_BENCH_PRECISIONS ?? PRECISIONS.join(',')).split(',') as Precision[];
+  // The engine runs on the CPU here: f16 is for GPU providers (quant/precision.ts).
+  const onCpu = PRECISIONS.filter((p) => !precisionUnsupportedOn(p, 'cpu'));
+  const wanted = (env.DIT_BENCH_PRECISIONS ?? onCpu.join(',')).split(',') as Precision[];
   const kv = kvCacheBytes(options, Math.max(PROMPT + STEPS, LONG + LONG_STEPS));
   const params = weightBytes(options, tensors, 'f32') / 4;
   const torchDtypes: TorchDtype[] =

@@ -9,7 +9,7 @@ import { project } from '../src/engine/graph/blocks';
 import { BuildContext } from '../src/engine/graph/context';
 import { GraphBuilder } from '../src/engine/graph/onnx-builder';
 import { linearShape } from '../src/engine/graph/slots';
-import { BITS, BLOCK_SIZE, type Precision } from '../src/engine/quant/precision';
+import { BITS, BLOCK_SIZE, isQuantized, type Precision } from '../src/engine/quant/precision';
 import { quantizedWeights } from '../src/engine/quant/quantized-weights';
 import { createOrtModel, type FeedSpec } from '../src/engine/runtime/ort-session';
 import { median } from './measure';
@@ -22,14 +22,16 @@ export async function projectionsAloneMs(
   threads: number,
   runs = 16,
 ): Promise<number> {
-  const quantized =
-    precision === 'f32'
-      ? undefined
-      : await quantizedWeights(o, tensors, BITS[precision], BLOCK_SIZE, quantizedCache, threads);
+  const quantized = isQuantized(precision)
+    ? await quantizedWeights(o, tensors, BITS[precision], BLOCK_SIZE, quantizedCache, threads)
+    : undefined;
   const g = new GraphBuilder();
   // No attention is built, so no RoPE table is ever asked for.
   const noRope = { cos: '', sin: '' };
-  const ctx = new BuildContext(g, o, tensors, { full: noRope, sliding: noRope }, 'composed', quantized);
+  const ctx = new BuildContext(g, o, tensors, { full: noRope, sliding: noRope }, 'composed', {
+    quantized,
+    half: precision === 'f16',
+  });
   const inputs = new Map<number, string>();
   const input = (width: number) => {
     let name = inputs.get(width);

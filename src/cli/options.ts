@@ -40,7 +40,7 @@ export function providerOption(defaultValue: ProviderPreference): Option {
 export function precisionOption(defaultValue: PrecisionPreference = 'auto'): Option {
   return new Option(
     '--precision <p>',
-    'weight precision: f32, int8 or int4 (weight-only, block-quantized); auto: the most precise that fits in memory',
+    'weight precision: f32, f16 (GPU providers), int8 or int4 (weight-only, block-quantized); auto: the most precise of f32, int8 and int4 that fits in memory',
   )
     .choices(PRECISION_PREFERENCES)
     .default(defaultValue);

@@ -16,7 +16,7 @@ import {
   weightBytes,
   weightFootprint,
 } from '../../src/engine/quant/choose-precision';
-import { BLOCK_SIZE } from '../../src/engine/quant/precision';
+import { BLOCK_SIZE, type Precision } from '../../src/engine/quant/precision';
 import { quantizedWeights } from '../../src/engine/quant/quantized-weights';
 import { Engine } from '../../src/engine/runtime/engine';
 import { loadCheckpoint } from '../../src/engine/runtime/load-model';
@@ -229,18 +229,22 @@ describe('auto precision', () => {
   });
 
   it('picks the most precise weights that fit, and says why', () => {
-    const need = (p: 'f32' | 'int8' | 'int4') => 1.3 * (weightBytes(o, tensors, p) + kvCacheBytes(o));
-    expect(weightBytes(o, tensors, 'int8')).toBeLessThan(weightBytes(o, tensors, 'f32') / 2);
+    const need = (p: Precision) => 1.3 * (weightBytes(o, tensors, p) + kvCacheBytes(o));
+    expect(weightBytes(o, tensors, 'f16')).toBe(weightBytes(o, tensors, 'f32') / 2);
+    expect(weightBytes(o, tensors, 'int8')).toBeLessThan(weightBytes(o, tensors, 'f16'));
     expect(weightBytes(o, tensors, 'int4')).toBeLessThan(weightBytes(o, tensors, 'int8'));
     expect(choosePrecision('auto', o, tensors, need('f32')).precision).toBe('f32');
+    // f16 is for GPU providers, which auto never assumes (quant/precision.ts).
     expect(choosePrecision('auto', o, tensors, need('f32') - 1).precision).toBe('int8');
+    expect(choosePrecision('auto', o, tensors, need('f16') - 1).precision).toBe('int8');
     expect(choosePrecision('auto', o, tensors, need('int8') - 1).precision).toBe('int4');
     const tight = choosePrecision('auto', o, tensors, need('int4') - 1);
     expect(tight.precision).toBe('int4');
     expect(tight.reason).toMatch(/int4 needs about .* GiB: more than the memory available/);
     expect(choosePrecision('auto', o, tensors, need('f32') - 1).reason).toMatch(
-      /^int8: the most precise that fits, about .* GiB \(f32 needs about/,
+      /^int8: the most precise that fits, about .* GiB \(f32 needs about .* GiB: more/,
     );
+    expect(choosePrecision('f16', o, tensors, 1).precision).toBe('f16');
     expect(choosePrecision('int8', o, tensors, 1).precision).toBe('int8');
   });
 });
@@ -274,7 +278,7 @@ describe('the CLI', () => {
     ]);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain('int3');
-    expect(bad.stderr).toMatch(/auto, f32, int8, int4/);
+    expect(bad.stderr).toMatch(/auto, f32, f16, int8, int4/);
   });
 
   it('audit --precision int8 finds the demo backdoor and the report says which weights ran', () => {

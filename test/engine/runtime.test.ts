@@ -1,12 +1,13 @@
 // The worker runtime: one warm session, adapters swapped as inputs, bad input survived, cancellation.
-import { utimesSync } from 'node:fs';
+import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/engine/checkpoint/types';
 import { forwardTrace } from '../../src/engine/forward';
 import { CancelledError, Engine, type ModelHandle } from '../../src/engine/runtime/engine';
+import { gpuDevicePresent } from '../../src/engine/runtime/ort-session';
 import { generate } from '../../src/engine/text/generate';
-import { copyFixture } from './helpers';
+import { copyFixture, tempDir } from './helpers';
 import { TINY } from './paths';
 
 describe('engine runtime', () => {
@@ -154,6 +155,24 @@ describe('sessions', () => {
       await engine.terminate();
     }
   });
+
+  it.runIf(process.platform === 'linux')(
+    'counts a render node, NVIDIA or WSL device as a GPU, and nothing else (a software Vulkan is not one)',
+    () => {
+      const devices = tempDir();
+      expect(gpuDevicePresent(devices)).toBe(false);
+      mkdirSync(join(devices, 'dri'));
+      writeFileSync(join(devices, 'dri', 'card0'), '');
+      expect(gpuDevicePresent(devices)).toBe(false);
+      writeFileSync(join(devices, 'dri', 'renderD128'), '');
+      expect(gpuDevicePresent(devices)).toBe(true);
+      for (const name of ['nvidiactl', 'dxg']) {
+        const other = tempDir();
+        writeFileSync(join(other, name), '');
+        expect(gpuDevicePresent(other)).toBe(true);
+      }
+    },
+  );
 
   it('auto tries the GPU providers first and says why it settled', async () => {
     const engine = new Engine();

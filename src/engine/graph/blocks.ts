@@ -21,7 +21,7 @@ export function rmsNorm(ctx: BuildContext, path: string, x: string, scale: strin
 }
 
 /**
- *   x ─► Gemm(W, b, transB) ─────────────────────┐ C      (int8/int4: MatMulNBits(W) + b)
+ *   x ─► Gemm(W, b, transB) ─────────────────────┐ C      (int8/int4: MatMulNBits(W) + b; f16: in float16)
  *   └──► Gemm(A, transB) ─► Gemm(B, transB, C) ─┴─► y   (LoRA slot; scale folded into B; rank may be 0)
  * Base weights are never modified: every adapter arrives through the slot, in float32. The base
  * output enters the B product as its C term, so the sum costs no node of its own: 196 nodes fewer
@@ -148,6 +148,14 @@ export function project(ctx: BuildContext, path: string, x: string, w: Projectio
   const { g } = ctx;
   if (w.kind === 'dense') {
     return g.op('Gemm', `${path}/Gemm`, bias ? [x, w.weight, bias] : [x, w.weight], { transB: 1 });
+  }
+  if (w.kind === 'half') {
+    // The hidden states stay float32 between projections (norms, attention and LoRA in float32):
+    // only the product runs in float16, on a GPU provider's half-precision kernels.
+    const x16 = g.op('Cast', `${path}/CastF16`, [x], { to: 10 });
+    const y16 = g.op('Gemm', `${path}/Gemm`, [x16, w.weight], { transB: 1 });
+    const y = g.op('Cast', `${path}/CastF32`, [y16], { to: 1 });
+    return bias ? g.op('Add', `${path}/Bias`, [y, bias]) : y;
   }
   const y = g.op(
     'MatMulNBits',

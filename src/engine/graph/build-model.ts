@@ -27,6 +27,8 @@ export interface BuildOptions {
   readonly attention?: AttentionChoice;
   /** The int8/int4 copy of the weights the graph reads instead of `tensors` (quant/). */
   readonly quantized?: QuantizedWeights;
+  /** f16: the linear weights and the LM head in float16, multiplied in float16 (GPU providers). */
+  readonly half?: boolean;
 }
 
 export function buildModel(
@@ -43,14 +45,10 @@ export function buildModel(
   g.input(GRAPH_INPUTS.totalSequenceLength, 'int32', []);
   g.input(GRAPH_INPUTS.logitsRows, 'int64', ['rows']);
 
-  const ctx = new BuildContext(
-    g,
-    options,
-    tensors,
-    ropeCaches(g, options, maxPositions),
-    attention,
-    build.quantized,
-  );
+  const ctx = new BuildContext(g, options, tensors, ropeCaches(g, options, maxPositions), attention, {
+    quantized: build.quantized,
+    half: build.half,
+  });
   const logits = familyOf(options.modelType).build(ctx);
   g.node('Identity', '/lm_head/output', [logits], {}, { outputNames: [LOGITS] });
   g.output(LOGITS, 'float32', ['rows', options.vocabSize]);

@@ -16,9 +16,13 @@ const STORED_TYPE: Record<TensorRef['dtype'], ElemType> = {
   BF16: 'bfloat16',
 };
 
-/** A linear layer's weight as the graph multiplies by it: float32 [out, in], or MatMulNBits' codes and scales. */
+/**
+ * A linear layer's weight as the graph multiplies by it: [out, in] in float32 (`dense`) or float16
+ * (`half`), or MatMulNBits' codes and scales.
+ */
 export type Projection =
   | { readonly kind: 'dense'; readonly weight: string }
+  | { readonly kind: 'half'; readonly weight: string }
   | {
       readonly kind: 'nbits';
       readonly codes: string;
@@ -29,6 +33,14 @@ export type Projection =
 export interface RopeCache {
   readonly cos: string;
   readonly sin: string;
+}
+
+/** How the linear weights (and the LM head) enter the graph; every other weight is float32. */
+export interface LinearWeightForm {
+  /** int8/int4: linear weights from this copy, and every other tensor from its stored copy. */
+  readonly quantized?: QuantizedWeights;
+  /** f16: linear weights in float16 (as stored, or cast once at session creation). */
+  readonly half?: boolean;
 }
 
 /** What a layer's attention sees of its kind: its RoPE tables and window (null: all tokens). */
@@ -52,11 +64,10 @@ export class BuildContext<O extends ModelOptions = ModelOptions> {
     private readonly ropes: { readonly full: RopeCache; readonly sliding: RopeCache },
     /** How attention is built (attention-kernel.ts). */
     readonly attention: AttentionKernel = 'gqa',
-    /** int8/int4: linear weights from here, and every other tensor from its stored copy. */
-    private readonly quantized?: QuantizedWeights,
+    private readonly form: LinearWeightForm = {},
   ) {
     this.names = tensorNames(o.weightPrefix);
-    if (quantized) this.tensors = quantized.stored;
+    if (form.quantized) this.tensors = form.quantized.stored;
   }
 
   span(layer: number): LayerSpan {
@@ -105,9 +116,25 @@ export class BuildContext<O extends ModelOptions = ModelOptions> {
     return { stored: initializer, dtype: ref.dtype };
   }
 
-  /** The weight a linear layer multiplies by: quantized where this build quantizes it, else float32 [out, in]. */
+  /**
+   * A float16 view of a checkpoint tensor: as stored when it is float16, else behind a Cast that
+   * ORT folds at session creation (the provider then holds float16 only).
+   */
+  private halfWeight(name: string, shape: readonly number[]): string {
+    const key = `${name}#f16`;
+    const cached = this.weights.get(key);
+    if (cached) return cached;
+    const { stored, dtype } = this.storedWeight(name, shape);
+    const f16 =
+      dtype === 'F16' ? stored : this.g.op('Cast', `/weights/${name}/CastF16`, [stored], { to: 10 });
+    this.weights.set(key, f16);
+    return f16;
+  }
+
+  /** The weight a linear layer multiplies by, [out, in]: quantized or float16 where this build says so, else float32. */
   projection(name: string, shape: readonly [number, number]): Projection {
-    const ref = this.quantized?.nbits(name);
+    if (this.form.half) return { kind: 'half', weight: this.halfWeight(name, shape) };
+    const ref = this.form.quantized?.nbits(name);
     if (!ref) return { kind: 'dense', weight: this.weight(name, shape) };
     if (ref.n !== shape[0] || ref.k !== shape[1]) {
       throw new InputError(
@@ -115,7 +142,7 @@ export class BuildContext<O extends ModelOptions = ModelOptions> {
       );
     }
     const key = `${name}#nbits`;
-    const location = this.locationOf(this.quantized?.file ?? '');
+    const location = this.locationOf(this.form.quantized?.file ?? '');
     const blocks = Math.ceil(ref.k / ref.blockSize);
     if (!this.weights.has(key)) {
       this.g.external(`${name}#codes`, {

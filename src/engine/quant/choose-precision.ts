@@ -4,7 +4,14 @@ import { freemem } from 'node:os';
 import { tensorNames } from '../checkpoint/tensor-names';
 import type { TensorSource } from '../checkpoint/types';
 import type { ModelOptions } from '../config/model-options';
-import { BITS, BLOCK_SIZE, type Precision, type PrecisionPreference } from './precision';
+import {
+  AUTO_PRECISIONS,
+  BITS,
+  BLOCK_SIZE,
+  isQuantized,
+  type Precision,
+  type PrecisionPreference,
+} from './precision';
 import { type QuantizedWeights, quantizedBytes, quantizedNames } from './quantized-weights';
 
 /** Peak memory over weight bytes + KV cache that a session is allowed (the engine's target). */
@@ -25,13 +32,14 @@ export function availableMemory(): number {
 }
 
 export function weightBytes(o: ModelOptions, tensors: TensorSource, precision: Precision): number {
-  if (precision !== 'f32') return quantizedBytes(o, tensors, BITS[precision], BLOCK_SIZE);
+  if (isQuantized(precision)) return quantizedBytes(o, tensors, BITS[precision], BLOCK_SIZE);
   let values = 0;
   for (const name of tensors.names()) {
     if (!name.startsWith(o.weightPrefix) && name !== 'lm_head.weight') continue;
     values += (tensors.get(name)?.shape ?? []).reduce((a, b) => a * b, 1);
   }
-  return values * 4;
+  // f16: the linear weights at 2 bytes; the norms that stay float32 are too few to count.
+  return values * (precision === 'f16' ? 2 : 4);
 }
 
 export function kvCacheBytes(o: ModelOptions, context = CONTEXT): number {
@@ -55,7 +63,7 @@ export function choosePrecision(
   // The reasons name what each precision needs, not the memory free at this moment: a report
   // (and its cache entry) must not change from one run to the next on the same machine.
   const tooLarge: string[] = [];
-  for (const p of ['f32', 'int8', 'int4'] as const) {
+  for (const p of AUTO_PRECISIONS) {
     if (need(p) <= available) {
       const before = tooLarge.length > 0 ? ` (${tooLarge.join(', ')}: more than the memory available)` : '';
       return { precision: p, reason: `${p}: the most precise that fits, about ${gib(need(p))}${before}` };
@@ -77,6 +85,7 @@ export function weightFootprint(
   o: ModelOptions,
   tensors: TensorSource,
   quantized?: QuantizedWeights,
+  half = false,
 ): { bytes: number; readPerToken: number } {
   const names = quantizedNames(o);
   if (quantized) {
@@ -94,5 +103,6 @@ export function weightFootprint(
     (n, name) => n + (tensors.get(name)?.shape ?? []).reduce((a, b) => a * b, 1),
     0,
   );
-  return { bytes: weightBytes(o, tensors, 'f32'), readPerToken: 4 * params };
+  const precision = half ? 'f16' : 'f32';
+  return { bytes: weightBytes(o, tensors, precision), readPerToken: (half ? 2 : 4) * params };
 }

@@ -1,8 +1,9 @@
-// Weight precisions the engine runs at. f32: every weight cast to float32 (exact, the fixtures'
-// reference). int8 / int4: the decoder's linear weights and the LM head quantized block-wise
-// (block-quantize.ts) and multiplied by ORT's MatMulNBits; embeddings, norms, biases and every
-// LoRA branch stay as stored or in float32. `auto`: the most precise one that fits in memory.
-export const PRECISIONS = ['f32', 'int8', 'int4'] as const;
+// Weight precisions the engine runs at, most precise first. f32: every weight cast to float32
+// (exact, the fixtures' reference). f16: the decoder's linear weights and the LM head in float16,
+// multiplied in float16. int8 / int4: those weights quantized block-wise (block-quantize.ts) and
+// multiplied by ORT's MatMulNBits. Embeddings, norms, biases and every LoRA branch stay as stored
+// or in float32. `auto`: the most precise of f32, int8 and int4 that fits in memory.
+export const PRECISIONS = ['f32', 'f16', 'int8', 'int4'] as const;
 export type Precision = (typeof PRECISIONS)[number];
 
 export const PRECISION_PREFERENCES = ['auto', ...PRECISIONS] as const;
@@ -12,8 +13,30 @@ export function isPrecisionPreference(value: unknown): value is PrecisionPrefere
   return typeof value === 'string' && (PRECISION_PREFERENCES as readonly string[]).includes(value);
 }
 
+/** The precisions whose weights are quantized block-wise (a copy in the quantized cache). */
+export type QuantizedPrecision = 'int8' | 'int4';
+
+export function isQuantized(precision: Precision): precision is QuantizedPrecision {
+  return precision === 'int8' || precision === 'int4';
+}
+
+/**
+ * Why `precision` cannot run on `provider`, or undefined. f16 is for GPU providers: ORT 1.30's CPU
+ * float16 Gemm computes through float32 copies, so on the CPU f16 held more memory than f32 and
+ * decoded slower (Qwen3-0.6B: peak 3.5× its weights + KV, 112 ms a token against f32's 94;
+ * bench/engine.ts).
+ */
+export function precisionUnsupportedOn(precision: Precision, provider: string): string | undefined {
+  if (precision === 'f16' && provider === 'cpu')
+    return 'f16 weights run on a GPU provider (CUDA or WebGPU); on the CPU use f32, int8 or int4';
+  return undefined;
+}
+
+/** What `auto` chooses from, most precise first: the precisions every provider runs. */
+export const AUTO_PRECISIONS = ['f32', 'int8', 'int4'] as const satisfies readonly Precision[];
+
 /** Bits per quantized weight code. */
-export const BITS: Readonly<Record<Exclude<Precision, 'f32'>, 4 | 8>> = { int8: 8, int4: 4 };
+export const BITS: Readonly<Record<QuantizedPrecision, 4 | 8>> = { int8: 8, int4: 4 };
 
 /**
  * Weights per scale. 32 is the block of llama.cpp's Q4_0/Q8_0 and of MLAS's fastest int8-compute

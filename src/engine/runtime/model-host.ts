@@ -10,7 +10,13 @@ import { type AttentionChoice, type AttentionKernel, attentionKernel } from '../
 import { type BuiltModel, buildModel } from '../graph/build-model';
 import { GRAPH_INPUTS, kvNames, LOGITS } from '../graph/slots';
 import { choosePrecision, type PrecisionChoice, weightFootprint } from '../quant/choose-precision';
-import { BITS, BLOCK_SIZE, type PrecisionPreference } from '../quant/precision';
+import {
+  BITS,
+  BLOCK_SIZE,
+  isQuantized,
+  type PrecisionPreference,
+  precisionUnsupportedOn,
+} from '../quant/precision';
 import { quantizedWeights } from '../quant/quantized-weights';
 import { AdapterCache } from './adapter-cache';
 import { EmbeddingRows } from './embedding-rows';
@@ -96,17 +102,18 @@ export class ModelHost {
     const maxPositions = Math.min(opts.maxPositions, checkpoint.options.maxPositionEmbeddings);
     const precision = choosePrecision(opts.precision ?? 'auto', checkpoint.options, checkpoint.tensors);
     const tq = performance.now();
-    const quantized =
-      precision.precision === 'f32'
-        ? undefined
-        : await quantizedWeights(
-            checkpoint.options,
-            checkpoint.tensors,
-            BITS[precision.precision],
-            BLOCK_SIZE,
-            opts.quantizedCache,
-            opts.threads ?? availableParallelism(),
-          );
+    const chosen = precision.precision;
+    const quantized = isQuantized(chosen)
+      ? await quantizedWeights(
+          checkpoint.options,
+          checkpoint.tensors,
+          BITS[chosen],
+          BLOCK_SIZE,
+          opts.quantizedCache,
+          opts.threads ?? availableParallelism(),
+        )
+      : undefined;
+    const half = chosen === 'f16';
     const quantizeMs = quantized?.created ? performance.now() - tq : 0;
     // The graph for each provider tried; one per attention kernel (attention-kernel.ts).
     const builds = new Map<AttentionKernel, BuiltModel>();
@@ -114,7 +121,7 @@ export class ModelHost {
       const attention = attentionKernel(checkpoint.options, opts.attention, provider);
       const built =
         builds.get(attention) ??
-        buildModel(checkpoint.options, checkpoint.tensors, maxPositions, { attention, quantized });
+        buildModel(checkpoint.options, checkpoint.tensors, maxPositions, { attention, quantized, half });
       builds.set(attention, built);
       return built;
     };
@@ -128,6 +135,7 @@ export class ModelHost {
       provider: opts.provider,
       threads: opts.threads,
       prepack: quantized !== undefined,
+      unsupported: (provider) => precisionUnsupportedOn(chosen, provider),
     });
     const t2 = performance.now();
     let embeddings: EmbeddingRows;
@@ -143,7 +151,7 @@ export class ModelHost {
         options: checkpoint.options,
         provider: ort.choice,
         precision,
-        weights: weightFootprint(checkpoint.options, checkpoint.tensors, quantized),
+        weights: weightFootprint(checkpoint.options, checkpoint.tensors, quantized, half),
         timings: { buildMs: t1 - t0 - quantizeMs, sessionMs: t2 - t1, quantizeMs },
         maxPositions,
         attention: buildFor(ort.choice.provider).attention,

@@ -1,6 +1,6 @@
 // The only file that imports onnxruntime-node. It creates sessions on the chosen execution
 // provider and runs them, validating every feed first and reporting all problems at once.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import {
@@ -55,6 +55,8 @@ export interface CreateOptions {
   readonly threads?: number;
   /** Let kernels repack their constant weights (MatMulNBits needs it to run fast; float32 Gemm would only duplicate them). */
   readonly prepack?: boolean;
+  /** Why a provider cannot run this model (its weights' precision), or undefined; such a provider is not tried. */
+  readonly unsupported?: (provider: ProviderName) => string | undefined;
 }
 
 const VULKAN_DIRS = [
@@ -75,6 +77,24 @@ export function webgpuMayWork(): boolean {
   return dirs.some((d) => existsSync(join(d, 'libvulkan.so.1')));
 }
 
+/**
+ * Whether this machine has a GPU a hardware Vulkan driver could open: a DRM render node (Mesa's
+ * drivers), NVIDIA's device files, or WSL's GPU. Without one, Dawn's only adapter is a software
+ * Vulkan (Mesa's lavapipe), which runs the model on the CPU many times slower than the CPU
+ * provider: `auto` does not pick it (a forced `webgpu` still may). Other platforms: always.
+ */
+export function gpuDevicePresent(devices = '/dev'): boolean {
+  if (process.platform !== 'linux') return true;
+  const has = (name: string) => existsSync(join(devices, name));
+  let renderNode = false;
+  try {
+    renderNode = readdirSync(join(devices, 'dri')).some((f) => f.startsWith('renderD'));
+  } catch {
+    // no /dev/dri, or not readable: no render node to use either
+  }
+  return renderNode || has('nvidiactl') || has('dxg');
+}
+
 export async function createOrtModel(options: CreateOptions): Promise<OrtModel> {
   const order = providerOrder(options.provider);
   const reasons: string[] = [];
@@ -86,10 +106,20 @@ export async function createOrtModel(options: CreateOptions): Promise<OrtModel> 
       if (options.provider === 'cuda') throw new Error(reasons.join('; '));
       continue;
     }
+    const unsupported = options.unsupported?.(provider);
+    if (unsupported) {
+      reasons.push(`${provider}: ${unsupported}`);
+      if (options.provider !== 'auto') throw new Error(reasons.at(-1));
+      continue;
+    }
     // Not tried at all: Dawn would only print a warning of its own (with a C++ source location) and fail.
     if (provider === 'webgpu' && !webgpuMayWork()) {
       reasons.push('webgpu: no GPU adapter found (no Vulkan loader, libvulkan.so.1, on this machine)');
       if (options.provider === 'webgpu') throw new Error(reasons.join('; '));
+      continue;
+    }
+    if (provider === 'webgpu' && options.provider === 'auto' && !gpuDevicePresent()) {
+      reasons.push('webgpu: not tried, no GPU device here (only a software Vulkan could serve it)');
       continue;
     }
     try {
