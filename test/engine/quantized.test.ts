@@ -5,7 +5,6 @@ import { copyFileSync, existsSync, readdirSync, readFileSync, utimesSync, writeF
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCheckpointTensors } from '../../src/engine/checkpoint/checkpoint-files';
-import { openSafetensorsFile } from '../../src/engine/checkpoint/safetensors';
 import type { TensorSource } from '../../src/engine/checkpoint/types';
 import type { ModelOptions } from '../../src/engine/config/model-options';
 import { forwardTrace } from '../../src/engine/forward';
@@ -20,7 +19,7 @@ import { BLOCK_SIZE, type Precision } from '../../src/engine/quant/precision';
 import { quantizedWeights } from '../../src/engine/quant/quantized-weights';
 import { Engine } from '../../src/engine/runtime/engine';
 import { loadCheckpoint } from '../../src/engine/runtime/load-model';
-import { FIXTURE_CASES, relativeError } from './fixture-cases';
+import { FIXTURE_CASES, fidelityOnCases, relativeError } from './fixture-cases';
 import { f32SafetensorsBytes, freshDirs, runCli } from './helpers';
 import { REPO, TINY } from './paths';
 
@@ -138,24 +137,7 @@ describe('quantized engine', () => {
   const TOLERANCE = { int8: { worst: 0.1, firstToken: 0.85 }, int4: { worst: 1.0, firstToken: 0.4 } };
   for (const precision of ['int8', 'int4'] as const) {
     it(`${precision}: the 48 reference cases within the published tolerance, adapters in float32`, async () => {
-      const expected = await openSafetensorsFile(join(TINY, 'expected_logits.safetensors'));
-      let worst = 0;
-      let sameFirst = 0;
-      for (const c of cases) {
-        const model = await engine.open(join(TINY, c.checkpoint), {
-          provider: 'cpu',
-          precision,
-          maxPositions: 64,
-        });
-        await model.setAdapters(c.adapters.map((a) => ({ path: join(TINY, a) })));
-        const trace = await forwardTrace(model, c.input_ids, 1);
-        const ref = await expected.readFloat32(c.key);
-        const vocab = model.info.options.vocabSize;
-        c.input_ids.forEach((_, i) => {
-          worst = Math.max(worst, relativeError(trace.logits[i], ref.subarray(i * vocab, (i + 1) * vocab)));
-        });
-        if (trace.tokens[0] === c.greedy_next_8[0]) sameFirst++;
-      }
+      const { worst, sameFirst } = await fidelityOnCases(engine, { provider: 'cpu', precision });
       expect(worst).toBeLessThan(TOLERANCE[precision].worst);
       expect(sameFirst / cases.length).toBeGreaterThanOrEqual(TOLERANCE[precision].firstToken);
     }, 120_000);
