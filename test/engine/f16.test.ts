@@ -64,11 +64,13 @@ describe('the f16 graph', () => {
   });
 
   it('casts bf16 and f32 weights to float16 once (folded by ORT), and takes float16 ones as stored', async () => {
-    const bf16 = await halfGraph('qwen3-tiny');
-    const weightCast = bf16.built.nodes.find(
-      (n) => n.name === '/weights/model.layers.0.self_attn.q_proj.weight/CastF16',
-    );
-    expect(weightCast?.op).toBe('Cast');
+    for (const name of ['qwen3-tiny', 'llama-tiny']) {
+      const stored = await halfGraph(name); // bf16, float32
+      const weightCast = stored.built.nodes.find(
+        (n) => n.name === '/weights/model.layers.0.self_attn.q_proj.weight/CastF16',
+      );
+      expect(weightCast?.op).toBe('Cast');
+    }
     const f16 = await halfGraph('qwen2-tiny');
     expect(f16.built.nodes.some((n) => n.name.startsWith('/weights/') && n.name.endsWith('/CastF16'))).toBe(
       false,
