@@ -408,8 +408,13 @@ export class ModelHost {
     const logits = out.get(LOGITS)?.data;
     if (!logits) throw new Error('the model returned no logits');
     if (logits.some(Number.isNaN)) {
+      // At f16 a weight or product beyond ±65504 is infinite, where float32 would have held it.
+      const overflow =
+        this.info.precision.precision === 'f16'
+          ? 'or overflow float16 on the way (beyond ±65504: f32 or int8 would hold them)'
+          : 'or overflow float32 on the way';
       throw new InputError(
-        `${this.info.dir} computed NaN logits: its weights or an adapter's hold NaN or infinite values, or overflow float32 on the way`,
+        `${this.info.dir} computed NaN logits: its weights or an adapter's hold NaN or infinite values, ${overflow}`,
       );
     }
     return logits.slice();
