@@ -18,6 +18,7 @@ import { createOrtModel } from '../../src/engine/runtime/ort-session';
 import { FIXTURE_CASES, fidelityOnCases, relativeError } from './fixture-cases';
 import { f32SafetensorsBytes, runCli, tempDir } from './helpers';
 import { TINY } from './paths';
+import { qwen3Config, writeRandomModel } from './random-model';
 
 const provider = (process.env.DIT_EP as 'cuda' | 'webgpu' | undefined) ?? 'webgpu';
 
@@ -142,6 +143,30 @@ describe.runIf(onGpu)(`the f16 engine on ${provider}`, () => {
     await exact.close();
     await half.close();
   });
+
+  it.runIf(provider === 'webgpu')(
+    'refuses at load where WebGPU would need the composed attention (a head_dim not a multiple of 8)',
+    async () => {
+      // The shape ORT's WebGPU provider decoded wrongly at f16 (precision.ts); f32 serves it.
+      const dir = tempDir();
+      const config = qwen3Config({
+        vocab: 96,
+        hidden: 40,
+        intermediate: 80,
+        layers: 2,
+        heads: 4,
+        kvHeads: 2,
+        headDim: 12,
+      });
+      writeRandomModel(dir, config, 11);
+      await expect(engine.open(dir, { provider, precision: 'f16', maxPositions: 32 })).rejects.toThrow(
+        /^webgpu: f16 weights on WebGPU need GroupQueryAttention, which cannot run this model \(its head_dim is not a multiple of 8\); use f32 or int8$/,
+      );
+      const exact = await engine.open(dir, { provider, precision: 'f32', maxPositions: 32 });
+      expect(exact.info.attention).toBe('composed');
+      await exact.close();
+    },
+  );
 
   it('names float16 when weights beyond its range make the logits NaN', async () => {
     const src = join(TINY, 'llama-tiny');

@@ -3,6 +3,8 @@
 // multiplied in float16. int8 / int4: those weights quantized block-wise (block-quantize.ts) and
 // multiplied by ORT's MatMulNBits. Embeddings, norms, biases and every LoRA branch stay as stored
 // or in float32. `auto`: the most precise of f32, int8 and int4 that fits in memory.
+import type { AttentionKernel } from '../graph/attention-kernel';
+
 export const PRECISIONS = ['f32', 'f16', 'int8', 'int4'] as const;
 export type Precision = (typeof PRECISIONS)[number];
 
@@ -21,14 +23,23 @@ export function isQuantized(precision: Precision): precision is QuantizedPrecisi
 }
 
 /**
- * Why `precision` cannot run on `provider`, or undefined. f16 is for GPU providers: ORT 1.30's CPU
+ * Why `precision` cannot run on `provider` with that attention, or undefined. f16 is for GPU providers: ORT 1.30's CPU
  * float16 Gemm computes through float32 copies, so on the CPU f16 held more memory than f32 and
  * decoded slower (Qwen3-0.6B: peak 3.5× its weights + KV, 112 ms a token against f32's 94;
  * bench/engine.ts).
  */
-export function precisionUnsupportedOn(precision: Precision, provider: string): string | undefined {
+export function precisionUnsupportedOn(
+  precision: Precision,
+  provider: string,
+  attention: AttentionKernel = 'gqa',
+): string | undefined {
   if (precision === 'f16' && provider === 'cpu')
     return 'f16 weights run on a GPU provider (CUDA or WebGPU); on the CPU use f32, int8 or int4';
+  // ORT 1.30's WebGPU provider (over Mesa's lavapipe) decoded a random Qwen3 of head_dim 12 and
+  // 4:2 heads wrongly at f16 with the composed attention (relative error 1.1 on every decoded row,
+  // its prompt rows right; other head counts and f32 right): refused rather than ever wrong.
+  if (precision === 'f16' && provider === 'webgpu' && attention === 'composed')
+    return 'f16 weights on WebGPU need GroupQueryAttention, which cannot run this model (its head_dim is not a multiple of 8); use f32 or int8';
   return undefined;
 }
 

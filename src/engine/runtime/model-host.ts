@@ -135,7 +135,7 @@ export class ModelHost {
       provider: opts.provider,
       threads: opts.threads,
       prepack: quantized !== undefined,
-      unsupported: (provider) => precisionUnsupportedOn(chosen, provider),
+      unsupported: (provider) => precisionUnsupportedOn(chosen, provider, buildFor(provider).attention),
     });
     const t2 = performance.now();
     let embeddings: EmbeddingRows;
