@@ -4,7 +4,9 @@
 // read-only past, copies each layer's whole cache on every run (Qwen3-0.6B int4, decode at 2048
 // positions: 74 ms against 136, bench/engine.ts). On the GPU providers, GroupQueryAttention (their
 // fused kernels) where it can serve; it checks at run time, mid-run, so the choice is made here,
-// at load. Nothing here has run on a GPU.
+// at load. Both ran on the WebGPU provider over Mesa's software Vulkan (the fixtures with
+// GroupQueryAttention; random Qwen3/Gemma3 of head_dim 10, 12 and 20 composed, within 1e-6 of the
+// CPU at f32), never on a real GPU.
 import { InputError } from '../checkpoint/types';
 import type { ModelOptions } from '../config/model-options';
 import type { ProviderName } from '../runtime/providers';
