@@ -23,10 +23,10 @@ export function isQuantized(precision: Precision): precision is QuantizedPrecisi
 }
 
 /**
- * Why `precision` cannot run on `provider` with that attention, or undefined. f16 is for GPU providers: ORT 1.30's CPU
- * float16 Gemm computes through float32 copies, so on the CPU f16 held more memory than f32 and
- * decoded slower (Qwen3-0.6B: peak 3.5× its weights + KV, 112 ms a token against f32's 94;
- * bench/engine.ts).
+ * Why `precision` cannot run on `provider` with that attention, or undefined. f16 is for GPU
+ * providers: ORT 1.30's CPU float16 Gemm computes through float32 copies, so on the CPU f16 held
+ * more memory than f32 and decoded slower (Qwen3-0.6B: peak 3.5× its weights + KV, 112 ms a token
+ * against f32's 94; bench/engine.ts).
  */
 export function precisionUnsupportedOn(
   precision: Precision,
