@@ -1,13 +1,6 @@
-// f16 weights (issue 11): the linear weights and the LM head in float16, multiplied in float16,
-// everything else in float32, on GPU providers only. The graph's shape and the CPU's refusal
-// everywhere; on a GPU provider (DIT_EP, else WebGPU where an adapter answers: .ci/run installs
-// Mesa's software Vulkan for it), the products against the same weights in float32 and the
-// fidelity published in README.md on the reference fixtures.
-import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { onnx } from 'onnx-proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openCheckpointTensors } from '../../src/engine/checkpoint/checkpoint-files';
 import { forwardTrace } from '../../src/engine/forward';
 import { buildModel } from '../../src/engine/graph/build-model';
 import { GraphBuilder } from '../../src/engine/graph/onnx-builder';
@@ -16,7 +9,7 @@ import { Engine } from '../../src/engine/runtime/engine';
 import { loadCheckpoint } from '../../src/engine/runtime/load-model';
 import { createOrtModel } from '../../src/engine/runtime/ort-session';
 import { FIXTURE_CASES, fidelityOnCases, relativeError } from './fixture-cases';
-import { f32SafetensorsBytes, runCli, tempDir } from './helpers';
+import { copyCheckpointAsF32, runCli, tempDir } from './helpers';
 import { TINY } from './paths';
 import { qwen3Config, writeRandomModel } from './random-model';
 
@@ -169,17 +162,10 @@ describe.runIf(onGpu)(`the f16 engine on ${provider}`, () => {
   );
 
   it('names float16 when weights beyond its range make the logits NaN', async () => {
-    const src = join(TINY, 'llama-tiny');
-    const tensors = await openCheckpointTensors(src);
-    const dir = tempDir();
-    copyFileSync(join(src, 'config.json'), join(dir, 'config.json'));
-    const written = [];
-    for (const name of tensors.names()) {
-      const data = await tensors.readFloat32(name);
-      if (name === 'model.layers.0.self_attn.q_proj.weight') data.fill(1e6); // finite in float32 only
-      written.push({ name, shape: [...(tensors.get(name)?.shape ?? [])], data });
-    }
-    writeFileSync(join(dir, 'model.safetensors'), f32SafetensorsBytes(written));
+    // finite in float32 only
+    const dir = await copyCheckpointAsF32(join(TINY, 'llama-tiny'), tempDir(), (name, data) =>
+      name === 'model.layers.0.self_attn.q_proj.weight' ? data.fill(1e6) : data,
+    );
     const half = await engine.open(dir, { provider, precision: 'f16', maxPositions: 16 });
     await expect(forwardTrace(half, [1, 2, 3], 1)).rejects.toThrow(/NaN logits.*overflow float16/);
     await half.close();

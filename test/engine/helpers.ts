@@ -5,6 +5,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
+import { openCheckpointTensors } from '../../src/engine/checkpoint/checkpoint-files';
 import { CLI } from './paths';
 
 export { writeWordTokenizer } from '../word-tokenizer.mjs';
@@ -69,6 +70,26 @@ export function f32SafetensorsBytes(tensors: readonly F32Tensor[]): Buffer {
   }
   const data = tensors.map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength));
   return safetensorsBytes(header, Buffer.concat(data));
+}
+
+/**
+ * A copy of the checkpoint in `src` (its config.json) into `out`, every tensor in float32 as
+ * `edit` returns it (given its values as stored, in float32, and its shape), in one model.safetensors.
+ */
+export async function copyCheckpointAsF32(
+  src: string,
+  out: string,
+  edit: (name: string, data: Float32Array, shape: number[]) => Float32Array,
+): Promise<string> {
+  const tensors = await openCheckpointTensors(src);
+  cpSync(join(src, 'config.json'), join(out, 'config.json'));
+  const written: F32Tensor[] = [];
+  for (const name of tensors.names()) {
+    const shape = [...(tensors.get(name)?.shape ?? [])];
+    written.push({ name, shape, data: edit(name, await tensors.readFloat32(name), shape) });
+  }
+  writeFileSync(join(out, 'model.safetensors'), f32SafetensorsBytes(written));
+  return out;
 }
 
 /** Rewrites a safetensors file's header with `edit`, keeping the data bytes. */

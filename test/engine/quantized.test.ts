@@ -4,7 +4,6 @@
 import { copyFileSync, existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openCheckpointTensors } from '../../src/engine/checkpoint/checkpoint-files';
 import type { TensorSource } from '../../src/engine/checkpoint/types';
 import type { ModelOptions } from '../../src/engine/config/model-options';
 import { forwardTrace } from '../../src/engine/forward';
@@ -20,7 +19,7 @@ import { quantizedWeights } from '../../src/engine/quant/quantized-weights';
 import { Engine } from '../../src/engine/runtime/engine';
 import { loadCheckpoint } from '../../src/engine/runtime/load-model';
 import { FIXTURE_CASES, fidelityOnCases, relativeError } from './fixture-cases';
-import { f32SafetensorsBytes, freshDirs, runCli } from './helpers';
+import { copyCheckpointAsF32, freshDirs, runCli } from './helpers';
 import { REPO, TINY } from './paths';
 
 const fresh = freshDirs('dit-quantized-');
@@ -89,28 +88,12 @@ describe('quantized engine', () => {
    * and the float32 engine multiply by the same numbers and differ only by MatMulNBits' int8
    * rounding of the activations. A wrong code layout, scale or block order would not come close.
    */
-  async function onGrid(bits: 4 | 8): Promise<string> {
-    const src = join(TINY, 'qwen3-tiny');
-    const tensors = await openCheckpointTensors(src);
-    const out = fresh();
-    copyFileSync(join(src, 'config.json'), join(out, 'config.json'));
-    const written = [];
-    for (const name of tensors.names()) {
-      const shape = [...(tensors.get(name)?.shape ?? [])];
-      let data = await tensors.readFloat32(name);
-      if (/proj\.weight$/.test(name) || name.endsWith('embed_tokens.weight')) {
-        data = dequantizeRows(
-          quantizeRows(data, shape[0], shape[1], bits, BLOCK_SIZE),
-          shape[0],
-          shape[1],
-          bits,
-          BLOCK_SIZE,
-        );
-      }
-      written.push({ name, shape, data });
-    }
-    writeFileSync(join(out, 'model.safetensors'), f32SafetensorsBytes(written));
-    return out;
+  function onGrid(bits: 4 | 8): Promise<string> {
+    return copyCheckpointAsF32(join(TINY, 'qwen3-tiny'), fresh(), (name, data, [rows, cols]) =>
+      /proj\.weight$/.test(name) || name.endsWith('embed_tokens.weight')
+        ? dequantizeRows(quantizeRows(data, rows, cols, bits, BLOCK_SIZE), rows, cols, bits, BLOCK_SIZE)
+        : data,
+    );
   }
 
   for (const [precision, bits] of [
