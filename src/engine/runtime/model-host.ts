@@ -135,7 +135,12 @@ export class ModelHost {
       provider: opts.provider,
       threads: opts.threads,
       prepack: quantized !== undefined,
-      unsupported: (provider) => precisionUnsupportedOn(chosen, provider, buildFor(provider).attention),
+      unsupported: (provider) =>
+        precisionUnsupportedOn(
+          chosen,
+          provider,
+          attentionKernel(checkpoint.options, opts.attention, provider),
+        ),
     });
     const t2 = performance.now();
     let embeddings: EmbeddingRows;
