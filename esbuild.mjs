@@ -32,6 +32,7 @@ const results = await Promise.all([
   build({ ...common, entryPoints: { 'bench-engine': 'bench/engine.ts' }, outdir: 'dist' }),
   build({ ...common, entryPoints: { 'bench-triggers': 'bench/triggers.ts' }, outdir: 'dist' }),
   build({ ...common, entryPoints: { 'bench-quantize': 'bench/quantize.ts' }, outdir: 'dist' }),
+  build({ ...common, entryPoints: { 'bench-kv-products': 'bench/kv-products.ts' }, outdir: 'dist' }),
   build({ ...common, entryPoints: { 'bench-pickle-scan': 'bench/pickle-scan.ts' }, outdir: 'dist' }),
   build({ ...common, entryPoints: { 'bench-workspace-scan': 'bench/workspace-scan.ts' }, outdir: 'dist' }),
   // The VS Code extension (extension host, Node).

@@ -16,7 +16,10 @@
 //        (32), DIT_BENCH_LONG (2048; 0: no long context), DIT_BENCH_THREADS (2), DIT_BENCH_SEED,
 //        DIT_BENCH_CACHE (bench/.cache), DIT_BENCH_JSON, DIT_BENCH_TORCH=0 (no PyTorch runs),
 //        DIT_BENCH_ATTENTION (gqa, composed, or both: gqa,composed, each precision with each kernel
-//        side by side; default the provider's own), DIT_BENCH_SCORE_BYTES (a run's scores bound)
+//        side by side; default the provider's own), DIT_BENCH_SCORE_BYTES (a run's scores bound),
+//        DIT_BENCH_PROVIDER (cpu; webgpu or cuda on a GPU: f16 joins the precisions, PyTorch is
+//        off, and the columns measured against this host's memory, peak RSS and the read floor,
+//        are left out, since the weights then live in the GPU's)
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -26,6 +29,7 @@ import { availableMemory, kvCacheBytes, weightBytes } from '../src/engine/quant/
 import { PRECISIONS, type Precision, precisionUnsupportedOn } from '../src/engine/quant/precision';
 import { Engine, type ModelHandle } from '../src/engine/runtime/engine';
 import { loadCheckpoint } from '../src/engine/runtime/load-model';
+import { PROVIDER_NAMES, type ProviderName } from '../src/engine/runtime/providers';
 import {
   BENCH_SHAPES,
   type BenchShape,
@@ -50,6 +54,10 @@ const JSON_OUT = resolve(env.DIT_BENCH_JSON ?? resolve(CACHE, 'engine-bench.json
 /** Internal engine options, to compare attention kernels and run sizes (attention-kernel.ts, model-host.ts). */
 const ATTENTIONS = (env.DIT_BENCH_ATTENTION ?? '').split(',').filter(Boolean) as ('gqa' | 'composed')[];
 const SCORE_BYTES = env.DIT_BENCH_SCORE_BYTES ? Number(env.DIT_BENCH_SCORE_BYTES) : undefined;
+const PROVIDER = (env.DIT_BENCH_PROVIDER ?? 'cpu') as ProviderName;
+if (!PROVIDER_NAMES.includes(PROVIDER))
+  throw new Error(`DIT_BENCH_PROVIDER=${PROVIDER}: one of ${PROVIDER_NAMES.join(', ')}`);
+const ON_HOST = PROVIDER === 'cpu';
 /** New diffs set under the interpreter, and switches between the last two stacks. */
 const NEW_DIFFS = 5;
 const SWITCHES = 5;
@@ -72,6 +80,8 @@ interface Decode {
 interface EngineRun {
   shape: string;
   precision: Precision;
+  /** The provider that ran, and why (the engine's own reasons). */
+  provider: { name: ProviderName; reasons: readonly string[] };
   reason: string;
   openMs: number;
   quantizeMs: number;
@@ -131,7 +141,7 @@ async function measure({ shape, precision, checkpoint, attention }: ChildInput):
   try {
     const t0 = performance.now();
     const model = await engine.open(checkpoint.dir, {
-      provider: 'cpu',
+      provider: PROVIDER,
       precision,
       threads: THREADS,
       maxPositions: Math.max(PROMPT + STEPS, LONG + LONG_STEPS),
@@ -189,10 +199,12 @@ async function measure({ shape, precision, checkpoint, attention }: ChildInput):
       precision,
       join(CACHE, 'quantized'),
       THREADS,
+      PROVIDER,
     );
     return {
       shape: shape.name,
       precision,
+      provider: { name: info.provider.provider, reasons: info.provider.reasons },
       reason: info.precision.reason,
       openMs,
       quantizeMs: info.timings.quantizeMs,
@@ -251,13 +263,13 @@ async function benchShape(shape: BenchShape): Promise<ShapeResult> {
     `  ${fmtGB(checkpoint.tensorBytes)} bf16 ${checkpoint.reused ? 'reused' : `written in ${(checkpoint.generateMs / 1000).toFixed(0)} s`}`,
   );
   const { options, tensors } = await loadCheckpoint(checkpoint.dir);
-  // The engine runs on the CPU here: f16 is for GPU providers (quant/precision.ts).
-  const onCpu = PRECISIONS.filter((p) => !precisionUnsupportedOn(p, 'cpu'));
-  const wanted = (env.DIT_BENCH_PRECISIONS ?? onCpu.join(',')).split(',') as Precision[];
+  // f16 is for GPU providers (quant/precision.ts); every bench shape's head_dim suits GroupQueryAttention.
+  const runnable = PRECISIONS.filter((p) => !precisionUnsupportedOn(p, PROVIDER));
+  const wanted = (env.DIT_BENCH_PRECISIONS ?? runnable.join(',')).split(',') as Precision[];
   const kv = kvCacheBytes(options, Math.max(PROMPT + STEPS, LONG + LONG_STEPS));
   const params = weightBytes(options, tensors, 'f32') / 4;
   const torchDtypes: TorchDtype[] =
-    shape.family === 'qwen3' && env.DIT_BENCH_TORCH !== '0' && torchAvailable()
+    shape.family === 'qwen3' && ON_HOST && env.DIT_BENCH_TORCH !== '0' && torchAvailable()
       ? (['bf16', 'f32'] as const).filter(
           (d) => HEADROOM * params * (d === 'bf16' ? 2 : 4) < availableMemory(),
         )
@@ -318,7 +330,7 @@ async function main(): Promise<void> {
     throw new Error(`no shape named ${names} (known: ${BENCH_SHAPES.map((s) => s.name)})`);
   const results: ShapeResult[] = [];
   for (const shape of shapes) results.push(await benchShape(shape));
-  console.log('\nread bandwidth (ReduceMax over 1 GiB) …');
+  console.log('\nread bandwidth (ReduceMax over 1 GiB, row by row) …');
   const read = [await readBandwidth(1), await readBandwidth(THREADS)];
   const out = {
     when: new Date().toISOString(),
@@ -379,14 +391,18 @@ function printShape(r: ShapeResult, read: ReadBandwidth): void {
     rows.push([
       precision,
       `${ms(run.openMs)} (${ms(run.quantizeMs)})`,
-      `${(run.short.peakRss / expected(run.short.kvBytes)).toFixed(2)}× · ${run.long ? `${(run.long.peakRss / expected(run.long.kvBytes)).toFixed(2)}×` : '-'}`,
+      !ON_HOST
+        ? '-'
+        : `${(run.short.peakRss / expected(run.short.kvBytes)).toFixed(2)}× · ${run.long ? `${(run.long.peakRss / expected(run.long.kvBytes)).toFixed(2)}×` : '-'}`,
       `${((PROMPT / run.short.prefillMs) * 1000).toFixed(0)} tok/s`,
       `${ms(run.short.decodeMs)} (${(1000 / run.short.decodeMs).toFixed(1)} tok/s)`,
       run.long
-        ? `${(run.long.decodeMs / run.short.decodeMs).toFixed(2)}× (${(run.long.decodeMs / floorMs(LONG, LONG_STEPS)).toFixed(2)}× its floor)`
+        ? `${(run.long.decodeMs / run.short.decodeMs).toFixed(2)}×${ON_HOST ? ` (${(run.long.decodeMs / floorMs(LONG, LONG_STEPS)).toFixed(2)}× its floor)` : ''}`
         : '-',
-      `${(run.short.decodeMs / shortFloor).toFixed(2)}× (${ms(shortFloor)})`,
-      `${(run.projectionsMs / weightsFloorMs).toFixed(2)}× (${ms(run.projectionsMs)})`,
+      ON_HOST ? `${(run.short.decodeMs / shortFloor).toFixed(2)}× (${ms(shortFloor)})` : '-',
+      ON_HOST
+        ? `${(run.projectionsMs / weightsFloorMs).toFixed(2)}× (${ms(run.projectionsMs)})`
+        : ms(run.projectionsMs),
       bf16Ms ? `${(bf16Ms / run.short.decodeMs).toFixed(2)}× faster` : '-',
       `${ms(newDiff)} (${((100 * newDiff) / run.openMs).toFixed(1)}% of open)`,
       `${median(run.swap.switchMs).toFixed(1)} ms`,
@@ -408,7 +424,7 @@ function printShape(r: ShapeResult, read: ReadBandwidth): void {
     ]);
   }
   console.log(
-    `\n${r.shape.name} (${fmtGB(r.checkpoint.bf16Bytes)} bf16, rank-1 diff + rank-16 interpreter, ${THREADS} threads)`,
+    `\n${r.shape.name} (${fmtGB(r.checkpoint.bf16Bytes)} bf16, rank-1 diff + rank-16 interpreter, ${PROVIDER}${ON_HOST ? `, ${THREADS} threads` : ''})`,
   );
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => (row[c] ?? '').length)));
   for (const row of rows) console.log(row.map((cell, c) => (cell ?? '').padEnd(widths[c])).join('  '));

@@ -12,6 +12,7 @@ import { linearShape } from '../src/engine/graph/slots';
 import { BITS, BLOCK_SIZE, isQuantized, type Precision } from '../src/engine/quant/precision';
 import { quantizedWeights } from '../src/engine/quant/quantized-weights';
 import { createOrtModel, type FeedSpec } from '../src/engine/runtime/ort-session';
+import type { ProviderName } from '../src/engine/runtime/providers';
 import { median } from './measure';
 
 export async function projectionsAloneMs(
@@ -20,6 +21,7 @@ export async function projectionsAloneMs(
   precision: Precision,
   quantizedCache: string,
   threads: number,
+  provider: ProviderName = 'cpu',
   runs = 16,
 ): Promise<number> {
   const quantized = isQuantized(precision)
@@ -60,7 +62,7 @@ export async function projectionsAloneMs(
   const model = await createOrtModel({
     onnx: () => onnx,
     externalDataFolder: dirname([...ctx.externalFiles.values()][0]),
-    provider: 'cpu',
+    provider,
     threads,
     prepack: quantized !== undefined,
   });

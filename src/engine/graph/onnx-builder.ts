@@ -2,7 +2,7 @@
 // Serialization goes through onnx-proto (protobufjs); nothing here knows about model families.
 import { onnx } from 'onnx-proto';
 
-export type ElemType = 'float32' | 'float16' | 'bfloat16' | 'int64' | 'int32' | 'uint8';
+export type ElemType = 'float32' | 'float16' | 'bfloat16' | 'int64' | 'int32' | 'uint8' | 'int8';
 export type Dim = number | string;
 type AttrValue = number | string | number[] | { float: number } | { floats: number[] };
 
@@ -13,6 +13,7 @@ const ELEM: Record<ElemType, onnx.TensorProto.DataType> = {
   int64: onnx.TensorProto.DataType.INT64,
   int32: onnx.TensorProto.DataType.INT32,
   uint8: onnx.TensorProto.DataType.UINT8,
+  int8: onnx.TensorProto.DataType.INT8,
 };
 
 export interface ExternalWeight {
