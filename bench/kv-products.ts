@@ -33,7 +33,7 @@ interface Spec {
   readonly dims: readonly number[];
 }
 
-/** Per layer: queries, keys, values, probabilities; then the two products' outputs. */
+/** One layer's inputs (queries, keys, values, probabilities) and the element type of its two products. */
 function layerSpecs(cache: Cache, slots: number): { inputs: Spec[]; outputType: ElemType } {
   if (cache === 'int8')
     return {
@@ -57,10 +57,10 @@ function layerSpecs(cache: Cache, slots: number): { inputs: Spec[]; outputType: 
   };
 }
 
-function graph(cache: Cache, slots: number): { onnx: Uint8Array; outputs: string[] } {
+function graph(cache: Cache, slots: number): Uint8Array {
   const g = new GraphBuilder();
   const { inputs, outputType } = layerSpecs(cache, slots);
-  const outputs: string[] = [];
+  const scoresDims = cache === 'int8' ? [KV_HEADS, GROUP, slots] : [KV_HEADS, 1, GROUP, slots];
   for (let l = 0; l < LAYERS; l++) {
     const [q, k, v, p] = inputs.map((s) => g.input(`${s.name}${l}`, s.type, s.dims));
     const scores =
@@ -76,12 +76,10 @@ function graph(cache: Cache, slots: number): { onnx: Uint8Array; outputs: string
       [`values${l}`, mixed],
     ]) {
       g.node('Identity', `/${l}/${name}`, [x], {}, { outputNames: [name] });
-      const scoresDims = cache === 'int8' ? [KV_HEADS, GROUP, slots] : [KV_HEADS, 1, GROUP, slots];
       g.output(name, outputType, name.startsWith('scores') ? scoresDims : [KV_HEADS, GROUP, 1, D]);
-      outputs.push(name);
     }
   }
-  return { onnx: g.toBytes({ '': 17, [MS]: 1 }), outputs };
+  return g.toBytes({ '': 17, [MS]: 1 });
 }
 
 function tensor({ type, dims }: Spec): ort.Tensor {
@@ -104,8 +102,7 @@ async function main(): Promise<void> {
   for (const slots of CONTEXTS) {
     const sessions: { cache: Cache; session: ort.InferenceSession; feeds: Record<string, ort.Tensor> }[] = [];
     for (const cache of CACHES) {
-      const { onnx } = graph(cache, slots);
-      const session = await ort.InferenceSession.create(onnx, {
+      const session = await ort.InferenceSession.create(graph(cache, slots), {
         intraOpNumThreads: THREADS,
         logSeverityLevel: 4,
         enableMemPattern: false,
