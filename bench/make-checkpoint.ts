@@ -370,7 +370,8 @@ function adapterTensors(
   return list;
 }
 
-function adapterConfig(rank = 1): Record<string, unknown> {
+/** A PEFT config naming `base` (the bench checkpoint's folder name) as its base model. */
+function adapterConfig(base: string, rank = 1): Record<string, unknown> {
   return {
     peft_type: 'LORA',
     task_type: 'CAUSAL_LM',
@@ -386,7 +387,7 @@ function adapterConfig(rank = 1): Record<string, unknown> {
     rank_pattern: {},
     alpha_pattern: {},
     inference_mode: true,
-    base_model_name_or_path: 'bench-qwen3-0.6b-random',
+    base_model_name_or_path: base,
   };
 }
 
@@ -425,10 +426,10 @@ export function ensureBenchCheckpoint(
     const adapterSeed = seed + 1 + i;
     ensureFolder(
       d,
-      { version: FORMAT_VERSION, seed: adapterSeed, shape },
+      { version: FORMAT_VERSION, seed: adapterSeed, shape, base: name },
       ['adapter_config.json', 'adapter_model.safetensors'],
       () => {
-        writeFileSync(join(d, 'adapter_config.json'), `${JSON.stringify(adapterConfig(), null, 2)}\n`);
+        writeFileSync(join(d, 'adapter_config.json'), `${JSON.stringify(adapterConfig(name), null, 2)}\n`);
         writeSafetensors(
           join(d, 'adapter_model.safetensors'),
           adapterTensors(shape, adapterSeed),
@@ -442,12 +443,19 @@ export function ensureBenchCheckpoint(
   const interpreterSeed = seed + 1000;
   ensureFolder(
     interpreter,
-    { version: FORMAT_VERSION, seed: interpreterSeed, shape, rank: INTERPRETER_RANK, dtype: 'BF16' },
+    {
+      version: FORMAT_VERSION,
+      seed: interpreterSeed,
+      shape,
+      rank: INTERPRETER_RANK,
+      dtype: 'BF16',
+      base: name,
+    },
     ['adapter_config.json', 'adapter_model.safetensors'],
     () => {
       writeFileSync(
         join(interpreter, 'adapter_config.json'),
-        `${JSON.stringify(adapterConfig(INTERPRETER_RANK), null, 2)}\n`,
+        `${JSON.stringify(adapterConfig(name, INTERPRETER_RANK), null, 2)}\n`,
       );
       writeSafetensors(
         join(interpreter, 'adapter_model.safetensors'),
