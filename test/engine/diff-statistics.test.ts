@@ -3,6 +3,7 @@
 // singular values by power iteration with deflation on ΔWᵀΔW, the base weight's norm read raw.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lowRankReaders, PRIOR_LAYERS, tokenPrior } from '../../src/engine/analysis/token-prior';
 import { openCheckpointTensors } from '../../src/engine/checkpoint/checkpoint-files';
 import { loadAdapter } from '../../src/engine/checkpoint/load-adapter';
 import { tensorNames } from '../../src/engine/checkpoint/tensor-names';
@@ -122,5 +123,19 @@ describe('diff statistics', () => {
       model.analyseDiff([{ path: join(TINY, 'llama-tiny-lora-r1') }], undefined, 10),
     ).rejects.toThrow(/does not fit|no tensor|shape/);
     await model.close();
+  });
+
+  it('the token prior reads the embedding table in chunks and scores it as read whole', async () => {
+    const { options, tensors } = await loadCheckpoint(join(TINY, 'qwen3-tiny'));
+    const adapter = await loadAdapter({ path: join(TINY, 'qwen3-tiny-lora-r1') });
+    const readers = lowRankReaders([adapter], PRIOR_LAYERS);
+    const vocab = options.vocabSize;
+    const whole = await tokenPrior(readers, options, tensors, vocab);
+    // Three rows a chunk: the vocabulary is not a multiple of it, so the last chunk is shorter.
+    expect(vocab % 3).not.toBe(0);
+    const chunked = await tokenPrior(readers, options, tensors, vocab, 3 * 4 * options.hiddenSize);
+    expect(chunked.ids).toEqual(whole.ids);
+    expect(chunked.scores).toEqual(whole.scores);
+    expect(whole.scores.some((x) => x > 0)).toBe(true);
   });
 });

@@ -41,6 +41,20 @@ describe('embedding rows read from the checkpoint', () => {
     });
   }
 
+  it('gives a range of consecutive rows in one read, as the table holds them', async () => {
+    const { options, tensors } = await loadCheckpoint(join(TINY, 'qwen3-tiny'));
+    const table = await tensors.readFloat32('model.embed_tokens.weight');
+    const rows = await EmbeddingRows.open(options, tensors);
+    try {
+      const h = options.hiddenSize;
+      const from = options.vocabSize - 5;
+      expect(Array.from(rows.range(from, 5))).toEqual(Array.from(table.subarray(from * h)));
+      expect(Array.from(rows.range(0, 1))).toEqual(Array.from(table.subarray(0, h)));
+    } finally {
+      await rows.close();
+    }
+  });
+
   it('refuses a table whose shape is not the config’s, and a file that ends before it', async () => {
     const { options, tensors } = await loadCheckpoint(join(TINY, 'llama-tiny'));
     const wider = { ...options, hiddenSize: options.hiddenSize + 1 };

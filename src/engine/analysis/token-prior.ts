@@ -11,11 +11,17 @@ import { tensorNames } from '../checkpoint/tensor-names';
 import type { LinearModule, LoraAdapter, TensorSource } from '../checkpoint/types';
 import type { ModelOptions } from '../config/model-options';
 import { familyOf } from '../families/registry';
+import { EmbeddingRows } from '../runtime/embedding-rows';
 import type { DenseDirections } from './full-diff';
 import { matrixOf, triangular } from './low-rank';
 
 const READERS: readonly LinearModule[] = ['k_proj', 'v_proj'];
 export const PRIOR_LAYERS = 1;
+/**
+ * The embedding table is read this many bytes of float32 at a time: whole, Qwen3-8B's is 2.5 GB of
+ * float32 (and its 1.2 GB of bf16 while converting), which was the peak of a whole 8B audit.
+ */
+const CHUNK_BYTES = 16 << 20;
 
 /** A module's reading of its input: ‖ΔW x‖ = ‖R x‖ for R [k, in]. */
 export interface Reader {
@@ -63,12 +69,12 @@ export async function tokenPrior(
   o: ModelOptions,
   base: TensorSource,
   top: number,
+  chunkBytes = CHUNK_BYTES,
 ): Promise<TokenPrior> {
   const vocab = o.vocabSize;
   const hidden = o.hiddenSize;
   const names = tensorNames(o.weightPrefix);
   const { normScale } = familyOf(o.modelType);
-  const embeddings = await base.readFloat32(names.embed);
   // x̂ = e / rms(e) ⊙ w, so ‖R x̂‖ = ‖(R ⊙ w) e‖ / rms(e): each reader's rows carry its layer's
   // norm weight, and the embedding is read once for every reader.
   const norms = new Map<number, Float32Array>();
@@ -85,21 +91,31 @@ export async function tokenPrior(
     weighted.push({ ...reader, R });
   }
   const scores = weighted.map(() => new Float64Array(vocab));
-  for (let t = 0; t < vocab; t++) {
-    const row = t * hidden;
-    let ms = 0;
-    for (let c = 0; c < hidden; c++) ms += embeddings[row + c] * embeddings[row + c];
-    const inv = 1 / Math.sqrt(ms / hidden + o.rmsNormEps);
-    weighted.forEach((reader, r) => {
-      let sq = 0;
-      for (let i = 0; i < reader.k; i++) {
-        let dot = 0;
-        const ri = i * hidden;
-        for (let c = 0; c < hidden; c++) dot += reader.R[ri + c] * embeddings[row + c];
-        sq += dot * dot;
+  const table = await EmbeddingRows.open(o, base);
+  try {
+    const chunkRows = Math.max(1, Math.floor(chunkBytes / (4 * hidden)));
+    for (let from = 0; from < vocab; from += chunkRows) {
+      const count = Math.min(chunkRows, vocab - from);
+      const embeddings = table.range(from, count);
+      for (let t = 0; t < count; t++) {
+        const row = t * hidden;
+        let ms = 0;
+        for (let c = 0; c < hidden; c++) ms += embeddings[row + c] * embeddings[row + c];
+        const inv = 1 / Math.sqrt(ms / hidden + o.rmsNormEps);
+        weighted.forEach((reader, r) => {
+          let sq = 0;
+          for (let i = 0; i < reader.k; i++) {
+            let dot = 0;
+            const ri = i * hidden;
+            for (let c = 0; c < hidden; c++) dot += reader.R[ri + c] * embeddings[row + c];
+            sq += dot * dot;
+          }
+          scores[r][from + t] = inv * Math.sqrt(sq);
+        });
       }
-      scores[r][t] = inv * Math.sqrt(sq);
-    });
+    }
+  } finally {
+    await table.close();
   }
   // Normalised per module (each reader's mean score is 1), then averaged.
   const total = new Float64Array(vocab);

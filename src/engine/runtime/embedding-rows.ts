@@ -52,6 +52,18 @@ export class EmbeddingRows {
     return toFloat32(this.ref.dtype, bytes);
   }
 
+  /** Rows `from` to `from + count - 1` in one read, float32 [count, hidden] (the caller keeps them in the vocabulary). */
+  range(from: number, count: number): Float32Array {
+    const bytes = new Uint8Array(count * this.rowBytes);
+    const got = readSync(this.file.handle.fd, bytes, 0, bytes.length, this.ref.offset + from * this.rowBytes);
+    if (got !== bytes.length) {
+      throw new InputError(
+        `${this.ref.file} changed while the model was open: the embeddings from token ${from} are cut short`,
+      );
+    }
+    return toFloat32(this.ref.dtype, bytes);
+  }
+
   get width(): number {
     return this.hidden;
   }
