@@ -391,9 +391,9 @@ function printShape(r: ShapeResult, read: ReadBandwidth): void {
     rows.push([
       precision,
       `${ms(run.openMs)} (${ms(run.quantizeMs)})`,
-      !ON_HOST
-        ? '-'
-        : `${(run.short.peakRss / expected(run.short.kvBytes)).toFixed(2)}× · ${run.long ? `${(run.long.peakRss / expected(run.long.kvBytes)).toFixed(2)}×` : '-'}`,
+      ON_HOST
+        ? `${(run.short.peakRss / expected(run.short.kvBytes)).toFixed(2)}× · ${run.long ? `${(run.long.peakRss / expected(run.long.kvBytes)).toFixed(2)}×` : '-'}`
+        : '-',
       `${((PROMPT / run.short.prefillMs) * 1000).toFixed(0)} tok/s`,
       `${ms(run.short.decodeMs)} (${(1000 / run.short.decodeMs).toFixed(1)} tok/s)`,
       run.long

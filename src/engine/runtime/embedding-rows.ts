@@ -40,28 +40,26 @@ export class EmbeddingRows {
   /** The rows of `ids` (checked against the vocabulary by the caller), float32 [ids.length, hidden]. */
   rows(ids: ArrayLike<number>): Float32Array {
     const bytes = new Uint8Array(ids.length * this.rowBytes);
-    for (let i = 0; i < ids.length; i++) {
-      const at = this.ref.offset + ids[i] * this.rowBytes;
-      const got = readSync(this.file.handle.fd, bytes, i * this.rowBytes, this.rowBytes, at);
-      if (got !== this.rowBytes) {
-        throw new InputError(
-          `${this.ref.file} changed while the model was open: the embedding of token ${ids[i]} is cut short`,
-        );
-      }
-    }
+    for (let i = 0; i < ids.length; i++) this.readRows(bytes, i, ids[i], 1);
     return toFloat32(this.ref.dtype, bytes);
   }
 
   /** Rows `from` to `from + count - 1` in one read, float32 [count, hidden] (the caller keeps them in the vocabulary). */
   range(from: number, count: number): Float32Array {
     const bytes = new Uint8Array(count * this.rowBytes);
-    const got = readSync(this.file.handle.fd, bytes, 0, bytes.length, this.ref.offset + from * this.rowBytes);
-    if (got !== bytes.length) {
+    this.readRows(bytes, 0, from, count);
+    return toFloat32(this.ref.dtype, bytes);
+  }
+
+  /** Reads `count` rows from token `token` on into `bytes` at row `at`, or says the file changed. */
+  private readRows(bytes: Uint8Array, at: number, token: number, count: number): void {
+    const length = count * this.rowBytes;
+    const position = this.ref.offset + token * this.rowBytes;
+    if (readSync(this.file.handle.fd, bytes, at * this.rowBytes, length, position) !== length) {
       throw new InputError(
-        `${this.ref.file} changed while the model was open: the embeddings from token ${from} are cut short`,
+        `${this.ref.file} changed while the model was open: the embedding of token ${token} is cut short`,
       );
     }
-    return toFloat32(this.ref.dtype, bytes);
   }
 
   get width(): number {
